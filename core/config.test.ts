@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.js";
+
+describe("loadConfig", () => {
+  it("applies the embedded defaults", () => {
+    const c = loadConfig({}, "/srv");
+    expect(c.logLevel).toBe("info");
+    expect(c.dataDir).toBe("/srv/mlpipe-data");
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.artifactRoot).toBe("/srv/mlpipe-data/artifacts");
+    expect(c.registry.port).toBe(5000);
+    expect(c.s3.forcePathStyle).toBe(false);
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.registry)).toBe(true);
+  });
+
+  it("reads the variables of the stack it replaces", () => {
+    const c = loadConfig(
+      {
+        LOG_LEVEL: "DEBUG",
+        DATABASE_URL: "postgres://u:p@db:5432/mlpipe",
+        ARTIFACT_ROOT: "s3://models/prod",
+        S3_ENDPOINT_URL: "http://minio:9000",
+        AWS_ACCESS_KEY_ID: "key",
+        AWS_SECRET_ACCESS_KEY: "secret",
+        REGISTRY_PORT: "5001",
+      },
+      "/srv",
+    );
+    expect(c.logLevel).toBe("debug");
+    expect(c.databaseUrl).toBe("postgres://u:p@db:5432/mlpipe");
+    expect(c.artifactRoot).toBe("s3://models/prod");
+    expect(c.s3).toMatchObject({ endpointUrl: "http://minio:9000", forcePathStyle: true, accessKeyId: "key" });
+    expect(c.registry.port).toBe(5001);
+  });
+
+  it.each([
+    [{ LOG_LEVEL: "verbose" }, /LOG_LEVEL must be one of/],
+    [{ REGISTRY_PORT: "http" }, /REGISTRY_PORT must be an integer/],
+    [{ REGISTRY_PORT: "70000" }, /REGISTRY_PORT must be between 0 and 65535/],
+    [{ DATABASE_URL: "mysql://x" }, /DATABASE_URL must be a postgres/],
+    [{ AWS_ACCESS_KEY_ID: "only-key" }, /must be set together/],
+    [{ S3_FORCE_PATH_STYLE: "maybe" }, /S3_FORCE_PATH_STYLE must be true or false/],
+    [{ ARTIFACT_ROOT: "s3://A_bad_bucket" }, /ARTIFACT_ROOT/],
+    [{ MLPIPE_DATADIR: "/x" }, /unknown variable MLPIPE_DATADIR/],
+  ])("rejects %j naming the variable", (env, message) => {
+    expect(() => loadConfig(env, "/srv")).toThrow(ConfigError);
+    expect(() => loadConfig(env, "/srv")).toThrow(message);
+  });
+});

@@ -1,0 +1,167 @@
+import { resolve } from "node:path";
+import { type LogLevel, logLevels } from "./logger.js";
+
+/**
+ * The configuration of every mlpipe process, read from the environment once by a composition root
+ * (`loadConfig(process.env)`) and passed down frozen. Nothing else reads `process.env`.
+ *
+ * Variable names follow the stack mlpipe replaces where they apply (LOG_LEVEL, S3_ENDPOINT_URL,
+ * AWS_ACCESS_KEY_ID, ...). Every variable is listed in the README's configuration table.
+ */
+export interface Config {
+  /** Minimum log level (LOG_LEVEL, default "info"). */
+  readonly logLevel: LogLevel;
+  /** Directory of the embedded defaults: PGlite database, local artifacts, model cache (MLPIPE_DATA_DIR, default "./mlpipe-data"). Absolute. */
+  readonly dataDir: string;
+  /** PostgreSQL URL (DATABASE_URL); undefined means embedded PGlite in `<dataDir>/db`. */
+  readonly databaseUrl: string | undefined;
+  /** Maximum connections of the PostgreSQL pool (DATABASE_POOL_SIZE, default 10, 1..1000). */
+  readonly databasePoolSize: number;
+  /** Root of artifact storage (ARTIFACT_ROOT): a local directory, or `s3://bucket[/prefix]`. Default `<dataDir>/artifacts`. */
+  readonly artifactRoot: string;
+  /** S3 client settings, used when artifactRoot is an s3:// URI. */
+  readonly s3: S3Config;
+  /** The tracking + model registry server. */
+  readonly registry: RegistryServerConfig;
+}
+
+/** S3-compatible object storage settings (AWS S3, MinIO, ...). */
+export interface S3Config {
+  /** Endpoint URL for non-AWS servers, e.g. http://minio:9000 (S3_ENDPOINT_URL); undefined means AWS. */
+  readonly endpointUrl: string | undefined;
+  /** Region (AWS_REGION or AWS_DEFAULT_REGION, default "us-east-1"). */
+  readonly region: string;
+  /** Access key (AWS_ACCESS_KEY_ID); undefined uses the AWS default credential chain. */
+  readonly accessKeyId: string | undefined;
+  /** Secret key (AWS_SECRET_ACCESS_KEY); required when accessKeyId is set. */
+  readonly secretAccessKey: string | undefined;
+  /** Path-style addressing (S3_FORCE_PATH_STYLE, default true when S3_ENDPOINT_URL is set, as MinIO needs). */
+  readonly forcePathStyle: boolean;
+  /** Part size of multipart uploads in bytes (S3_MULTIPART_PART_SIZE, default 8 MiB, min 5 MiB). */
+  readonly multipartPartSize: number;
+}
+
+/** Listener settings of the tracking + registry server. */
+export interface RegistryServerConfig {
+  /** Interface to bind (HOST, default "0.0.0.0"). */
+  readonly host: string;
+  /** Port for gRPC, Connect and gRPC-Web (REGISTRY_PORT, default 5000 as the MLflow tracking server). */
+  readonly port: number;
+  /** Largest accepted request message in bytes (MAX_REQUEST_BYTES, default 16 MiB); artifacts stream in chunks under it. */
+  readonly maxRequestBytes: number;
+}
+
+/** A configuration variable that is missing a valid value; the message names the variable. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Every variable mlpipe reads; any other MLPIPE_* variable is rejected as a likely typo. */
+export const knownVariables = [
+  "LOG_LEVEL",
+  "MLPIPE_DATA_DIR",
+  "DATABASE_URL",
+  "DATABASE_POOL_SIZE",
+  "ARTIFACT_ROOT",
+  "S3_ENDPOINT_URL",
+  "AWS_REGION",
+  "AWS_DEFAULT_REGION",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "S3_FORCE_PATH_STYLE",
+  "S3_MULTIPART_PART_SIZE",
+  "HOST",
+  "REGISTRY_PORT",
+  "MAX_REQUEST_BYTES",
+] as const;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads and validates the configuration from an environment (usually `process.env`), applying
+ * defaults. Throws {@link ConfigError} naming the variable on the first malformed value.
+ */
+export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
+  const known = new Set<string>(knownVariables);
+  for (const name of Object.keys(env)) {
+    if (name.startsWith("MLPIPE_") && !known.has(name)) {
+      throw new ConfigError(`unknown variable ${name}; known MLPIPE_* variables: MLPIPE_DATA_DIR`);
+    }
+  }
+  const dataDir = resolve(cwd, str(env, "MLPIPE_DATA_DIR") ?? "mlpipe-data");
+  const artifactRoot = str(env, "ARTIFACT_ROOT") ?? resolve(dataDir, "artifacts");
+  const databaseUrl = str(env, "DATABASE_URL");
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError("DATABASE_URL must be a postgres:// or postgresql:// URL");
+  }
+  const endpointUrl = str(env, "S3_ENDPOINT_URL");
+  if (endpointUrl !== undefined && !/^https?:\/\/[^/]+/.test(endpointUrl)) {
+    throw new ConfigError(`S3_ENDPOINT_URL must be an http:// or https:// URL, got "${endpointUrl}"`);
+  }
+  const accessKeyId = str(env, "AWS_ACCESS_KEY_ID");
+  const secretAccessKey = str(env, "AWS_SECRET_ACCESS_KEY");
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    throw new ConfigError("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together");
+  }
+  if (artifactRoot.startsWith("s3://") && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(artifactRoot)) {
+    throw new ConfigError(`ARTIFACT_ROOT "${artifactRoot}" is not a valid s3://bucket[/prefix] URI`);
+  }
+  const config: Config = {
+    logLevel: oneOf(env, "LOG_LEVEL", logLevels, "info"),
+    dataDir,
+    databaseUrl,
+    databasePoolSize: int(env, "DATABASE_POOL_SIZE", 10, 1, 1000),
+    artifactRoot: artifactRoot.startsWith("s3://") ? artifactRoot : resolve(cwd, artifactRoot),
+    s3: {
+      endpointUrl,
+      region: str(env, "AWS_REGION") ?? str(env, "AWS_DEFAULT_REGION") ?? "us-east-1",
+      accessKeyId,
+      secretAccessKey,
+      forcePathStyle: bool(env, "S3_FORCE_PATH_STYLE", endpointUrl !== undefined),
+      multipartPartSize: int(env, "S3_MULTIPART_PART_SIZE", 8 * 1024 * 1024, 5 * 1024 * 1024, 5 * 1024 * 1024 * 1024),
+    },
+    registry: {
+      host: str(env, "HOST") ?? "0.0.0.0",
+      port: int(env, "REGISTRY_PORT", 5000, 0, 65535),
+      maxRequestBytes: int(env, "MAX_REQUEST_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    },
+  };
+  return deepFreeze(config);
+}
+
+function str(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === "" ? undefined : v;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const v = str(env, name);
+  if (v === undefined) return fallback;
+  if (!/^-?\d+$/.test(v)) throw new ConfigError(`${name} must be an integer, got "${v}"`);
+  const n = Number(v);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const v = str(env, name)?.toLowerCase();
+  if (v === undefined) return fallback;
+  if (v === "true" || v === "1" || v === "yes") return true;
+  if (v === "false" || v === "0" || v === "no") return false;
+  throw new ConfigError(`${name} must be true or false, got "${v}"`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const v = str(env, name)?.toLowerCase();
+  if (v === undefined) return fallback;
+  const found = allowed.find((a) => a === v);
+  if (found === undefined) throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got "${v}"`);
+  return found;
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const v of Object.values(value)) {
+    if (typeof v === "object" && v !== null) deepFreeze(v);
+  }
+  return Object.freeze(value);
+}

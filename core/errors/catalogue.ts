@@ -1,0 +1,12 @@
+import { commonErrors } from "./common-errors.js";
+import type { ErrorInfo } from "./define-error.js";
+import { trackingErrors } from "./tracking-errors.js";
+
+/**
+ * Every catalogued error, by domain. docs/errors.md documents each one and a test keeps the two
+ * in step: add a domain's table here when you add its errors file.
+ */
+export const catalogue: Readonly<Record<string, Readonly<Record<string, ErrorInfo>>>> = {
+  common: commonErrors,
+  tracking: trackingErrors,
+};

@@ -1,0 +1,29 @@
+import { Code } from "./code.js";
+
+/**
+ * The one table from status code to HTTP status, as Connect defines it
+ * (https://connectrpc.com/docs/protocol#error-codes). JSON routes and docs use nothing else.
+ */
+const table: Record<Code, number> = {
+  [Code.Canceled]: 499,
+  [Code.Unknown]: 500,
+  [Code.InvalidArgument]: 400,
+  [Code.DeadlineExceeded]: 504,
+  [Code.NotFound]: 404,
+  [Code.AlreadyExists]: 409,
+  [Code.PermissionDenied]: 403,
+  [Code.ResourceExhausted]: 429,
+  [Code.FailedPrecondition]: 400,
+  [Code.Aborted]: 409,
+  [Code.OutOfRange]: 400,
+  [Code.Unimplemented]: 501,
+  [Code.Internal]: 500,
+  [Code.Unavailable]: 503,
+  [Code.DataLoss]: 500,
+  [Code.Unauthenticated]: 401,
+};
+
+/** The HTTP status a JSON route answers with for an error of this code. */
+export function codeToHttpStatus(code: Code): number {
+  return table[code];
+}

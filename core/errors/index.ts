@@ -1,0 +1,15 @@
+export { catalogue } from "./catalogue.js";
+export { Code, codeFromName, codeName } from "./code.js";
+export { commonErrors } from "./common-errors.js";
+export type { ErrorDefinition, ErrorInfo } from "./define-error.js";
+export { defineError } from "./define-error.js";
+export { codeToHttpStatus } from "./http-status.js";
+export type { ErrorData, MlpipeErrorOptions } from "./mlpipe-error.js";
+export {
+  errorJsonBody,
+  fromErrorData,
+  isErrorData,
+  MlpipeError,
+  toErrorData,
+} from "./mlpipe-error.js";
+export { trackingErrors } from "./tracking-errors.js";

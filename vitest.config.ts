@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config";
+
+// Unit tests sit beside the source (*.test.ts); integration tests (real PostgreSQL, S3 server,
+// sockets) are *.int.test.ts and get longer timeouts.
+export default defineConfig({
+  test: {
+    include: ["{core,registry,server,gateway,cli,training,bench,test}/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: "forks",
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
