@@ -47,4 +47,56 @@ describe("loadConfig", () => {
     expect(() => loadConfig(env, "/srv")).toThrow(ConfigError);
     expect(() => loadConfig(env, "/srv")).toThrow(message);
   });
+
+  it("configures the inference server with the defaults of the services it replaces", () => {
+    const c = loadConfig({}, "/srv");
+    expect(c.inference).toMatchObject({
+      port: 8000,
+      grpcPort: undefined,
+      modelPath: undefined,
+      modelName: "iris-classifier",
+      modelStage: "Production",
+      workers: undefined,
+      intraOpThreads: undefined,
+      maxBatchSize: 64,
+      maxQueueDelayUs: 1000,
+    });
+    expect(Object.isFrozen(c.inference)).toBe(true);
+    const d = loadConfig(
+      {
+        MODEL_PATH: "models/iris.onnx",
+        MODEL_HANDLER: "/opt/handler.mjs",
+        INFERENCE_WORKERS: "3",
+        INFERENCE_INTRA_OP_THREADS: "2",
+        MAX_QUEUE_DELAY_US: "0",
+        REGISTRY_URL: "http://registry:5000",
+      },
+      "/srv",
+    );
+    expect(d.inference).toMatchObject({
+      modelPath: "/srv/models/iris.onnx",
+      handlerPath: "/opt/handler.mjs",
+      workers: 3,
+      intraOpThreads: 2,
+      maxQueueDelayUs: 0,
+      registryUrl: "http://registry:5000",
+    });
+  });
+
+  it.each([
+    [{ INFERENCE_WORKERS: "0" }, /INFERENCE_WORKERS must be between 1 and 256/],
+    [{ MAX_BATCH_SIZE: "many" }, /MAX_BATCH_SIZE must be an integer/],
+    [{ MAX_QUEUE_DELAY_US: "-1" }, /MAX_QUEUE_DELAY_US must be between 0/],
+    [{ INFERENCE_GRPC_PORT: "65536" }, /INFERENCE_GRPC_PORT must be between 0 and 65535/],
+    [{ REGISTRY_URL: "registry:5000" }, /REGISTRY_URL must be an http/],
+    [{ MODEL_STAGE: "Prod uction" }, /MODEL_STAGE must be a stage .* or an alias/],
+    [{ MODEL_NAME: "team/iris" }, /MODEL_NAME must be 1 to 256 characters without "\/"/],
+  ])("rejects inference setting %j naming the variable", (env, message) => {
+    expect(() => loadConfig(env, "/srv")).toThrow(message);
+  });
+
+  it("accepts a stage in any case or an alias as MODEL_STAGE", () => {
+    expect(loadConfig({ MODEL_STAGE: "staging" }, "/srv").inference.modelStage).toBe("staging");
+    expect(loadConfig({ MODEL_STAGE: "champion" }, "/srv").inference.modelStage).toBe("champion");
+  });
 });

@@ -23,6 +23,8 @@ export interface Config {
   readonly s3: S3Config;
   /** The tracking + model registry server. */
   readonly registry: RegistryServerConfig;
+  /** The inference server. */
+  readonly inference: InferenceConfig;
 }
 
 /** S3-compatible object storage settings (AWS S3, MinIO, ...). */
@@ -51,6 +53,47 @@ export interface RegistryServerConfig {
   readonly maxRequestBytes: number;
 }
 
+/** Settings of the inference server (model, worker pool, dynamic batching, listeners, shutdown). */
+export interface InferenceConfig {
+  /** Interface to bind (HOST, default "0.0.0.0"). */
+  readonly host: string;
+  /** Port of the JSON routes, Connect and gRPC-Web (INFERENCE_PORT, default 8000 as the FastAPI service). */
+  readonly port: number;
+  /**
+   * An extra port for gRPC clients (INFERENCE_GRPC_PORT, e.g. 8001 as Triton); undefined (the
+   * default) serves gRPC on `port` with everything else, which measured no throughput cost.
+   */
+  readonly grpcPort: number | undefined;
+  /** Local `.onnx` file to serve (MODEL_PATH), absolute; when set it wins over the registry. */
+  readonly modelPath: string | undefined;
+  /** Registered model name (MODEL_NAME, default "iris-classifier"); also the name a local file is served under. */
+  readonly modelName: string;
+  /**
+   * What to serve from the registry (MODEL_STAGE, default "Production"): a stage name
+   * (None, Staging, Production, Archived; any case; its highest-numbered version) or an alias
+   * (letters, digits, `_` and `-`, e.g. "champion").
+   */
+  readonly modelStage: string;
+  /** Model registry URL (REGISTRY_URL), e.g. http://registry:5000; without MODEL_PATH the model comes from there. */
+  readonly registryUrl: string | undefined;
+  /** Custom pre/post-processing module (MODEL_HANDLER), absolute; loaded in every worker. */
+  readonly handlerPath: string | undefined;
+  /** Worker threads (INFERENCE_WORKERS, 1..256); undefined sizes from the cores. */
+  readonly workers: number | undefined;
+  /** onnxruntime intra-op threads per session (INFERENCE_INTRA_OP_THREADS, 1..256, default 1). workers x this never exceeds the cores. */
+  readonly intraOpThreads: number | undefined;
+  /** Largest dynamic batch in rows (MAX_BATCH_SIZE, default 64, 1..65536). */
+  readonly maxBatchSize: number;
+  /** Longest a request waits for its batch to fill, in microseconds (MAX_QUEUE_DELAY_US, default 1000, 0..10 s; millisecond timer resolution). */
+  readonly maxQueueDelayUs: number;
+  /** Rows the batching queue holds before answering RESOURCE_EXHAUSTED / 429 (MAX_QUEUE_SIZE, default 2048, 1..1048576). */
+  readonly maxQueueRows: number;
+  /** Largest accepted request body or message in bytes (MAX_REQUEST_BYTES, shared with the registry, default 16 MiB). */
+  readonly maxRequestBytes: number;
+  /** How long in-flight requests may take to finish after SIGTERM, in ms (SHUTDOWN_GRACE_MS, default 25000, 0..600000). */
+  readonly shutdownGraceMs: number;
+}
+
 /** A configuration variable that is missing a valid value; the message names the variable. */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -73,6 +116,19 @@ export const knownVariables = [
   "HOST",
   "REGISTRY_PORT",
   "MAX_REQUEST_BYTES",
+  "INFERENCE_PORT",
+  "INFERENCE_GRPC_PORT",
+  "MODEL_PATH",
+  "MODEL_NAME",
+  "MODEL_STAGE",
+  "REGISTRY_URL",
+  "MODEL_HANDLER",
+  "INFERENCE_WORKERS",
+  "INFERENCE_INTRA_OP_THREADS",
+  "MAX_BATCH_SIZE",
+  "MAX_QUEUE_DELAY_US",
+  "MAX_QUEUE_SIZE",
+  "SHUTDOWN_GRACE_MS",
 ] as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -106,6 +162,25 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   if (artifactRoot.startsWith("s3://") && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(artifactRoot)) {
     throw new ConfigError(`ARTIFACT_ROOT "${artifactRoot}" is not a valid s3://bucket[/prefix] URI`);
   }
+  const registryUrl = str(env, "REGISTRY_URL");
+  if (registryUrl !== undefined && !/^https?:\/\/[^/]+/.test(registryUrl)) {
+    throw new ConfigError(`REGISTRY_URL must be an http:// or https:// URL, got "${registryUrl}"`);
+  }
+  const modelPath = str(env, "MODEL_PATH");
+  const modelName = str(env, "MODEL_NAME") ?? "iris-classifier";
+  // The registry's rules for model names and aliases, so a typo fails at startup, not at every reconnect.
+  if (modelName.length > 256 || modelName.includes("/") || /\p{Cc}/u.test(modelName)) {
+    throw new ConfigError(
+      `MODEL_NAME must be 1 to 256 characters without "/" or control characters, got "${modelName}"`,
+    );
+  }
+  const modelStage = str(env, "MODEL_STAGE") ?? "Production";
+  if (!/^[A-Za-z0-9_-]{1,255}$/.test(modelStage)) {
+    throw new ConfigError(
+      `MODEL_STAGE must be a stage (None, Staging, Production, Archived) or an alias (letters, digits, _ and -), got "${modelStage}"`,
+    );
+  }
+  const handlerPath = str(env, "MODEL_HANDLER");
   const config: Config = {
     logLevel: oneOf(env, "LOG_LEVEL", logLevels, "info"),
     dataDir,
@@ -125,6 +200,23 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       port: int(env, "REGISTRY_PORT", 5000, 0, 65535),
       maxRequestBytes: int(env, "MAX_REQUEST_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     },
+    inference: {
+      host: str(env, "HOST") ?? "0.0.0.0",
+      port: int(env, "INFERENCE_PORT", 8000, 0, 65535),
+      grpcPort: optionalInt(env, "INFERENCE_GRPC_PORT", 0, 65535),
+      modelPath: modelPath === undefined ? undefined : resolve(cwd, modelPath),
+      modelName,
+      modelStage,
+      registryUrl,
+      handlerPath: handlerPath === undefined ? undefined : resolve(cwd, handlerPath),
+      workers: optionalInt(env, "INFERENCE_WORKERS", 1, 256),
+      intraOpThreads: optionalInt(env, "INFERENCE_INTRA_OP_THREADS", 1, 256),
+      maxBatchSize: int(env, "MAX_BATCH_SIZE", 64, 1, 65536),
+      maxQueueDelayUs: int(env, "MAX_QUEUE_DELAY_US", 1000, 0, 10_000_000),
+      maxQueueRows: int(env, "MAX_QUEUE_SIZE", 2048, 1, 1024 * 1024),
+      maxRequestBytes: int(env, "MAX_REQUEST_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      shutdownGraceMs: int(env, "SHUTDOWN_GRACE_MS", 25_000, 0, 600_000),
+    },
   };
   return deepFreeze(config);
 }
@@ -141,6 +233,10 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   const n = Number(v);
   if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
   return n;
+}
+
+function optionalInt(env: Env, name: string, min: number, max: number): number | undefined {
+  return str(env, name) === undefined ? undefined : int(env, name, min, min, max);
 }
 
 function bool(env: Env, name: string, fallback: boolean): boolean {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { catalogue } from "./catalogue.js";
 import { Code, codeName } from "./code.js";
-import { codeToHttpStatus } from "./http-status.js";
+import { codeToHttpStatus, httpStatusOf } from "./http-status.js";
 
 const doc = readFileSync(join(import.meta.dirname, "..", "..", "docs", "errors.md"), "utf8");
 
@@ -30,7 +30,7 @@ describe("error catalogue", () => {
     for (const e of entries) {
       expect(rows.get(e.id), `docs/errors.md row for ${e.id}`).toEqual({
         code: codeName(e.code),
-        http: String(codeToHttpStatus(e.code)),
+        http: String(httpStatusOf(e)),
       });
     }
     expect([...rows.keys()].sort()).toEqual(entries.map((e) => e.id).sort());
@@ -46,5 +46,7 @@ describe("error catalogue", () => {
     expect(codeToHttpStatus(Code.AlreadyExists)).toBe(409);
     expect(codeToHttpStatus(Code.ResourceExhausted)).toBe(429);
     expect(codeToHttpStatus(Code.Unavailable)).toBe(503);
+    expect(httpStatusOf({ code: Code.ResourceExhausted, id: "REQUEST_TOO_LARGE" })).toBe(413);
+    expect(httpStatusOf({ code: Code.ResourceExhausted, id: "INFERENCE_QUEUE_FULL" })).toBe(429);
   });
 });

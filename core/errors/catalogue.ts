@@ -1,5 +1,7 @@
 import { commonErrors } from "./common-errors.js";
 import type { ErrorInfo } from "./define-error.js";
+import { inferenceErrors } from "./inference-errors.js";
+import { registryErrors } from "./registry-errors.js";
 import { trackingErrors } from "./tracking-errors.js";
 
 /**
@@ -9,4 +11,6 @@ import { trackingErrors } from "./tracking-errors.js";
 export const catalogue: Readonly<Record<string, Readonly<Record<string, ErrorInfo>>>> = {
   common: commonErrors,
   tracking: trackingErrors,
+  inference: inferenceErrors,
+  registry: registryErrors,
 };

@@ -27,14 +27,14 @@ export const commonErrors = {
     "DATABASE_UNAVAILABLE",
     Code.Unavailable,
     "The metadata database cannot be reached; nothing was written. Retry later.",
-    () => "the metadata database is unavailable; nothing was written, retry later",
+    (_cause?: unknown) => "the metadata database is unavailable; nothing was written, retry later",
     (cause?: unknown) => ({ cause }),
   ),
   blobStoreUnavailable: defineError(
     "BLOB_STORE_UNAVAILABLE",
     Code.Unavailable,
     "The artifact store cannot be reached; nothing was written. Retry later.",
-    () => "the artifact store is unavailable; nothing was written, retry later",
+    (_cause?: unknown) => "the artifact store is unavailable; nothing was written, retry later",
     (cause?: unknown) => ({ cause }),
   ),
   blobNotFound: defineError(
@@ -54,7 +54,7 @@ export const commonErrors = {
     "INTERNAL",
     Code.Internal,
     "An unexpected server error; details are in the server log.",
-    () => "internal error",
+    (_cause?: unknown) => "internal error",
     (cause?: unknown) => ({ cause }),
   ),
   notFoundRoute: defineError(

@@ -27,3 +27,17 @@ const table: Record<Code, number> = {
 export function codeToHttpStatus(code: Code): number {
   return table[code];
 }
+
+/**
+ * Errors whose HTTP status differs from their code's, for JSON routes only (Connect keeps its own
+ * mapping): a body over the size limit is 413 Payload Too Large, which tells a client that
+ * retrying will not help, where resource_exhausted's 429 would invite a retry.
+ */
+const byId: Readonly<Record<string, number>> = {
+  REQUEST_TOO_LARGE: 413,
+};
+
+/** The HTTP status a JSON route answers with for this error: by id where listed above, else by code. */
+export function httpStatusOf(error: { readonly code: Code; readonly id: string }): number {
+  return byId[error.id] ?? table[error.code];
+}

@@ -3,7 +3,8 @@ export { Code, codeFromName, codeName } from "./code.js";
 export { commonErrors } from "./common-errors.js";
 export type { ErrorDefinition, ErrorInfo } from "./define-error.js";
 export { defineError } from "./define-error.js";
-export { codeToHttpStatus } from "./http-status.js";
+export { codeToHttpStatus, httpStatusOf } from "./http-status.js";
+export { inferenceErrors } from "./inference-errors.js";
 export type { ErrorData, MlpipeErrorOptions } from "./mlpipe-error.js";
 export {
   errorJsonBody,
@@ -12,4 +13,5 @@ export {
   MlpipeError,
   toErrorData,
 } from "./mlpipe-error.js";
+export { registryErrors } from "./registry-errors.js";
 export { trackingErrors } from "./tracking-errors.js";

@@ -82,6 +82,12 @@ export const trackingErrors = {
     (runId: string, path: string) => `run ${runId} has no artifact file "${path}"`,
     () => ({ field: "path" }),
   ),
+  artifactLocationUnsupported: defineError(
+    "TRACKING_ARTIFACT_LOCATION_UNSUPPORTED",
+    Code.FailedPrecondition,
+    "The run's artifact URI is outside this server's artifact root, so the server cannot read or write its artifacts.",
+    (uri: string, rootUri: string) => `artifact URI "${uri}" is not under this server's artifact root "${rootUri}"`,
+  ),
   artifactChecksumMismatch: defineError(
     "TRACKING_ARTIFACT_CHECKSUM_MISMATCH",
     Code.DataLoss,
