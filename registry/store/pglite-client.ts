@@ -1,0 +1,94 @@
+import { mkdir } from "node:fs/promises";
+import { PGlite, type Transaction, types } from "@electric-sql/pglite";
+import type { SqlClient, SqlQueryable, SqlResult } from "./sql-client.js";
+import { translateSqlError } from "./sql-errors.js";
+
+/**
+ * Opens embedded PostgreSQL (PGlite, WebAssembly, in this process) as a {@link SqlClient}.
+ *
+ * `dataDir` is a directory on disk, created when missing; undefined keeps the database in memory
+ * (tests). PGlite has one connection: its own mutex serializes transactions and statements, so
+ * concurrent callers queue rather than interleave. BIGINT columns come back as decimal strings,
+ * as node-pg returns them, so stores read both drivers the same way.
+ *
+ * A statement without parameters may hold several statements separated by `;` (migrations); its
+ * result is the last statement's.
+ */
+export async function createPgliteClient(dataDir: string | undefined): Promise<SqlClient> {
+  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
+  const db = await PGlite.create({
+    ...(dataDir === undefined ? {} : { dataDir }),
+    parsers: { [types.INT8]: (value: string) => value },
+  });
+  return new PgliteClient(db);
+}
+
+type PgliteRunner = Pick<Transaction, "query" | "exec">;
+
+async function runQuery<R extends object>(
+  runner: PgliteRunner,
+  sql: string,
+  params: readonly unknown[] | undefined,
+): Promise<SqlResult<R>> {
+  try {
+    if (params === undefined || params.length === 0) {
+      const results = await runner.exec(sql);
+      const last = results[results.length - 1];
+      const affectedRows = results.reduce((sum, r) => sum + (r.affectedRows ?? 0), 0);
+      return { rows: (last?.rows ?? []) as R[], affectedRows };
+    }
+    const result = await runner.query<R>(sql, [...params]);
+    return { rows: result.rows, affectedRows: result.affectedRows ?? 0 };
+  } catch (err) {
+    throw translateSqlError(err);
+  }
+}
+
+class PgliteClient implements SqlClient {
+  readonly driver = "pglite";
+  readonly #db: PGlite;
+  #closing: Promise<void> | undefined;
+
+  constructor(db: PGlite) {
+    this.#db = db;
+  }
+
+  query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
+    return runQuery<R>(this.#db, sql, params);
+  }
+
+  async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+    try {
+      return await this.#db.transaction((tx) =>
+        fn({ query: <R extends object>(sql: string, params?: readonly unknown[]) => runQuery<R>(tx, sql, params) }),
+      );
+    } catch (err) {
+      // Errors of statements are already translated; this catches BEGIN/COMMIT failures.
+      throw translateSqlError(err);
+    }
+  }
+
+  async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
+    // PGlite takes the channel as SQL text: quoted, the name is kept exactly (as pg's LISTEN
+    // does). Unsubscribe through unlisten() with the quoted name too: the function listen()
+    // returns passes the bare name on, which breaks for names that need quoting.
+    const quoted = `"${channel.replaceAll('"', '""')}"`;
+    try {
+      await this.#db.listen(quoted, onPayload);
+    } catch (err) {
+      throw translateSqlError(err);
+    }
+    return async () => {
+      try {
+        await this.#db.unlisten(quoted, onPayload);
+      } catch (err) {
+        throw translateSqlError(err);
+      }
+    };
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#db.closed ? Promise.resolve() : this.#db.close();
+    return this.#closing;
+  }
+}
