@@ -1,0 +1,48 @@
+import type { ConnectRouter } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Logger } from "../core/logger.js";
+import type { DualProtocolHandler } from "./dual-protocol-server.js";
+import { createErrorInterceptor } from "./error-interceptor.js";
+import { respecGrpcMessageTrailer } from "./grpc-message.js";
+import { withMalformedRequestStatus } from "./malformed-request-status.js";
+import { routeNotFound } from "./route-not-found.js";
+
+/** Options of {@link createConnectHandler}. */
+export interface ConnectHandlerOptions {
+  /** Registers the services, e.g. `(router) => router.service(TrackingService, impl)`. */
+  readonly routes: (router: ConnectRouter) => void;
+  /**
+   * Largest request message in bytes (MAX_REQUEST_BYTES): a unary body, or each message of a
+   * stream. Larger ones are refused with RESOURCE_EXHAUSTED before they are parsed.
+   */
+  readonly maxRequestBytes: number;
+  readonly logger: Logger;
+}
+
+/**
+ * The one request handler of the RPC services: gRPC, gRPC-Web and Connect (binary and JSON) for
+ * every registered service, over HTTP/1.1 or HTTP/2. It applies mlpipe's rules at the edge:
+ * errors translated by the error interceptor, the request size limit, JSON with unknown fields
+ * rejected (INVALID_ARGUMENT, as a typo in a field name must not be silently ignored), a binary
+ * message that cannot be parsed answered INVALID_ARGUMENT rather than connect-es's INTERNAL (see
+ * malformed-request-status.ts), and 404 for unknown routes.
+ */
+export function createConnectHandler(options: ConnectHandlerOptions): DualProtocolHandler {
+  const handle = connectNodeAdapter({
+    routes: (router) => {
+      options.routes(router);
+      // The adapter reads router.handlers after this returns: each is wrapped in place.
+      router.handlers.forEach((h, i) => {
+        router.handlers[i] = withMalformedRequestStatus(h, options.logger);
+      });
+    },
+    readMaxBytes: options.maxRequestBytes,
+    jsonOptions: { ignoreUnknownFields: false },
+    interceptors: [createErrorInterceptor(options.logger)],
+    fallback: routeNotFound,
+  });
+  return (req, res) => {
+    if (/^application\/grpc([+;]|$)/.test(req.headers["content-type"] ?? "")) respecGrpcMessageTrailer(res);
+    handle(req, res);
+  };
+}

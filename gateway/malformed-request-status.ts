@@ -1,0 +1,184 @@
+/**
+ * Makes a request message that cannot be parsed as protobuf a client error. connect-es (2.1)
+ * parses request messages before any interceptor runs and reports a binary parse failure as
+ * INTERNAL "parse binary: <reason>" (its JSON parse failures are already INVALID_ARGUMENT), which
+ * tells the client the server is broken when the client sent garbage, and answers HTTP 500 on
+ * Connect. The library has no hook between parsing and encoding the error, so this wraps each
+ * universal handler of the router and rewrites that one error, in each protocol's encoding, into
+ * mlpipe's INVALID_ARGUMENT (id INVALID_ARGUMENT, field "request") before the response is written:
+ *
+ * - gRPC: the `grpc-status` trailer (or trailers-only header);
+ * - gRPC-Web: the trailer frame, when it is the whole response;
+ * - Connect unary: the JSON error body and the HTTP status (500 -> 400);
+ * - Connect streaming: the end-of-stream frame, when it is the whole response.
+ *
+ * Only the parse failure is recognised, by connect-es's "parse binary: " message prefix on an
+ * INTERNAL error with no details (mlpipe's own INTERNAL errors always carry an ErrorDetail);
+ * gateway/malformed-request.int.test.ts fails if an upgrade changes that text.
+ */
+import type { DescMethod } from "@bufbuild/protobuf";
+import { Code as ConnectCode, type ConnectError } from "@connectrpc/connect";
+import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { encodeEnvelope } from "@connectrpc/connect/protocol";
+import {
+  codeToHttpStatus,
+  endStreamFlag,
+  endStreamFromJson,
+  endStreamToJson,
+  errorFromJsonBytes,
+  errorToJsonBytes,
+} from "@connectrpc/connect/protocol-connect";
+import { findTrailerError, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { trailerFlag, trailerParse, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+import { commonErrors } from "../core/errors/common-errors.js";
+import type { Logger } from "../core/logger.js";
+import { fromMlpipeError } from "./error-interceptor.js";
+
+const parsePrefix = "parse binary: ";
+
+type Protocol = "grpc" | "grpc-web" | "connect";
+
+/** The protocol of a request, as connect-es tells them apart: by content type. */
+function protocolOf(req: UniversalServerRequest): Protocol {
+  const type = req.header.get("content-type") ?? "";
+  if (/^application\/grpc-web/i.test(type)) return "grpc-web";
+  if (/^application\/grpc/i.test(type)) return "grpc";
+  return "connect";
+}
+
+/** The translation of `err` when it is connect-es's request parse failure; undefined otherwise. */
+function asInvalidArgument(err: ConnectError | undefined, method: DescMethod): ConnectError | undefined {
+  if (err?.code !== ConnectCode.Internal || err.details.length > 0 || !err.rawMessage.startsWith(parsePrefix)) {
+    return undefined;
+  }
+  const reason = err.rawMessage.slice(parsePrefix.length);
+  return fromMlpipeError(
+    commonErrors.invalidArgument("request", `not a valid ${method.input.typeName} message (${reason})`),
+  );
+}
+
+async function readAll(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/** The payload of `chunk` when it is exactly one uncompressed envelope with `flag` set. */
+function soleEnvelope(chunk: Uint8Array, flag: number): Uint8Array | undefined {
+  if (chunk.byteLength < 5) return undefined;
+  const flags = chunk[0] ?? 0;
+  const length = new DataView(chunk.buffer, chunk.byteOffset + 1, 4).getUint32(0);
+  if ((flags & flag) !== flag || (flags & 0b1) !== 0 || chunk.byteLength !== 5 + length) return undefined;
+  return chunk.subarray(5);
+}
+
+/**
+ * A body that passes through unchanged, except that a first chunk which is the whole response
+ * and a single end frame (gRPC-Web trailers, Connect end-of-stream) goes through `rewrite`.
+ */
+function rewriteSoleEndFrame(
+  body: AsyncIterable<Uint8Array>,
+  rewrite: (chunk: Uint8Array) => Uint8Array,
+): AsyncIterable<Uint8Array> {
+  return (async function* () {
+    let first = true;
+    for await (const chunk of body) {
+      yield first ? rewrite(chunk) : chunk;
+      first = false;
+    }
+  })();
+}
+
+/** Wraps one of the router's handlers; other errors and successful responses pass unchanged. */
+export function withMalformedRequestStatus(handler: UniversalHandler, logger: Logger): UniversalHandler {
+  const { method } = handler;
+  const procedure = `/${handler.service.typeName}/${method.name}`;
+  const note = (err: ConnectError): void =>
+    logger.debug({ procedure, reason: err.rawMessage }, "malformed request message");
+
+  const wrap = async (uRes: UniversalServerResponse, protocol: Protocol): Promise<UniversalServerResponse> => {
+    const body = uRes.body;
+    if (body === undefined) return uRes;
+    if (protocol === "grpc" && uRes.trailer !== undefined) {
+      const trailer = uRes.trailer;
+      // The status is in the trailer once the body is done (the adapter sends trailers after it).
+      const fixed = (async function* () {
+        yield* body;
+        const translated = asInvalidArgument(findTrailerError(trailer), method);
+        if (translated !== undefined) {
+          note(translated);
+          trailer.delete("grpc-status-details-bin");
+          setTrailerStatus(trailer, translated);
+        }
+      })();
+      return { ...uRes, body: fixed };
+    }
+    if (protocol === "connect" && method.methodKind === "unary") {
+      if (uRes.status === 200) return uRes;
+      const bytes = await readAll(body);
+      const fallback = commonErrors.internal();
+      const translated = asInvalidArgument(errorFromJsonBytes(bytes, undefined, fromMlpipeError(fallback)), method);
+      if (translated === undefined)
+        return {
+          ...uRes,
+          body: (async function* () {
+            yield bytes;
+          })(),
+        };
+      note(translated);
+      const json = errorToJsonBytes(translated, undefined);
+      const header = new Headers(uRes.header);
+      header.set("content-length", String(json.byteLength));
+      return {
+        ...uRes,
+        status: codeToHttpStatus(translated.code),
+        header,
+        body: (async function* () {
+          yield json;
+        })(),
+      };
+    }
+    if (protocol === "connect") {
+      return {
+        ...uRes,
+        body: rewriteSoleEndFrame(body, (chunk) => {
+          const payload = soleEnvelope(chunk, endStreamFlag);
+          if (payload === undefined) return chunk;
+          const end = endStreamFromJson(payload);
+          const translated = asInvalidArgument(end.error, method);
+          if (translated === undefined) return chunk;
+          note(translated);
+          const json = new TextEncoder().encode(JSON.stringify(endStreamToJson(end.metadata, translated, undefined)));
+          return encodeEnvelope(endStreamFlag, json);
+        }),
+      };
+    }
+    if (protocol === "grpc-web") {
+      return {
+        ...uRes,
+        body: rewriteSoleEndFrame(body, (chunk) => {
+          const payload = soleEnvelope(chunk, trailerFlag);
+          if (payload === undefined) return chunk;
+          const trailer = trailerParse(payload);
+          const translated = asInvalidArgument(findTrailerError(trailer), method);
+          if (translated === undefined) return chunk;
+          note(translated);
+          trailer.delete("grpc-status-details-bin");
+          setTrailerStatus(trailer, translated);
+          return encodeEnvelope(trailerFlag, trailerSerialize(trailer));
+        }),
+      };
+    }
+    return uRes;
+  };
+
+  // The router's handler negotiates the protocol of each request by its content type; so does this.
+  return Object.assign((req: UniversalServerRequest) => handler(req).then((res) => wrap(res, protocolOf(req))), {
+    protocolNames: handler.protocolNames,
+    service: handler.service,
+    method: handler.method,
+    requestPath: handler.requestPath,
+    allowedMethods: handler.allowedMethods,
+    supportedContentType: handler.supportedContentType,
+  });
+}
