@@ -1,0 +1,217 @@
+/**
+ * The gRPC / Connect / gRPC-Web front of the prediction service (mlpipe.inference.v1): decodes
+ * requests, calls the transport-agnostic PredictionService, encodes results. Deadlines (gRPC
+ * `grpc-timeout`, Connect `connect-timeout-ms`) and client cancellation reach the batching queue
+ * through the call's signal and remaining time.
+ */
+import { create } from "@bufbuild/protobuf";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { toErrorData } from "../core/errors/index.js";
+import {
+  DataType,
+  type InferenceService,
+  ModelInfoResponseSchema,
+  ModelTask,
+  type Prediction,
+  PredictionSchema,
+  type PredictStreamResponse,
+  PredictStreamResponseSchema,
+  type Tensor,
+  TensorSchema,
+  type TensorSpec as TensorSpecMessage,
+  TensorSpecSchema,
+} from "../gen/mlpipe/inference/v1/inference_pb.js";
+import type { TensorSpec } from "../server/onnx/onnx-signature.js";
+import type { Prediction as ServerPrediction } from "../server/prediction-reader.js";
+import type { CallContext, PredictionService, Protocol } from "../server/prediction-service.js";
+import type { NumericType, RawTensor } from "../server/tensor-types.js";
+
+const toDataType: Record<NumericType, DataType> = {
+  float32: DataType.FLOAT32,
+  float64: DataType.FLOAT64,
+  int32: DataType.INT32,
+  int64: DataType.INT64,
+};
+
+function fromDataType(t: DataType): NumericType | undefined {
+  switch (t) {
+    case DataType.FLOAT32:
+      return "float32";
+    case DataType.FLOAT64:
+      return "float64";
+    case DataType.INT32:
+      return "int32";
+    case DataType.INT64:
+      return "int64";
+    default:
+      return undefined;
+  }
+}
+
+function protocolOf(ctx: HandlerContext): Protocol {
+  if (ctx.protocolName === "grpc") return "grpc";
+  if (ctx.protocolName === "grpc-web") return "grpc_web";
+  return "connect";
+}
+
+/** The call context of an RPC: its remaining time as a deadline and its signal. */
+export function callContext(ctx: HandlerContext, receivedAt: number): CallContext {
+  const remaining = ctx.timeoutMs();
+  return { receivedAt, signal: ctx.signal, deadline: remaining === undefined ? undefined : receivedAt + remaining };
+}
+
+function prediction(p: ServerPrediction): Prediction {
+  return create(PredictionSchema, {
+    prediction: p.prediction,
+    ...(p.probability === undefined ? {} : { probability: p.probability }),
+    probabilities: [...(p.probabilities ?? [])],
+  });
+}
+
+function tensor(name: string, t: RawTensor): Tensor {
+  return create(TensorSchema, {
+    name,
+    dtype: toDataType[t.dtype],
+    shape: t.shape.map((d) => BigInt(d)),
+    data: new Uint8Array(t.data),
+  });
+}
+
+function spec(s: TensorSpec): TensorSpecMessage {
+  return create(TensorSpecSchema, { name: s.name, dtype: s.dtype, shape: s.shape.map((d) => BigInt(d)) });
+}
+
+/** Implements InferenceService over the prediction service; counts every call in prediction_requests_total. */
+export function createInferenceGrpcService(service: PredictionService): ServiceImpl<typeof InferenceService> {
+  async function counted<T>(ctx: HandlerContext, call: () => Promise<T>): Promise<T> {
+    try {
+      const result = await call();
+      service.countRequest(protocolOf(ctx), undefined);
+      return result;
+    } catch (err) {
+      service.countRequest(protocolOf(ctx), err);
+      throw err;
+    }
+  }
+
+  return {
+    predict(req, ctx) {
+      const receivedAt = performance.now();
+      return counted(ctx, async () => {
+        const r = await service.predictRows(
+          [req.features],
+          req.modelVersion,
+          callContext(ctx, receivedAt),
+          () => "features",
+        );
+        const first = r.predictions[0];
+        return {
+          ...(first === undefined ? {} : { prediction: prediction(first) }),
+          modelVersion: r.modelVersion,
+          latencyMs: r.latencyMs,
+        };
+      });
+    },
+    predictBatch(req, ctx) {
+      const receivedAt = performance.now();
+      return counted(ctx, async () => {
+        const inputs = req.inputs ?? create(TensorSchema);
+        const shape = inputs.shape.map((d) => (d >= 0n && d <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(d) : -1));
+        const r = await service.predictTensor(
+          { dtype: fromDataType(inputs.dtype), shape, data: inputs.data, name: inputs.name },
+          req.modelVersion,
+          callContext(ctx, receivedAt),
+        );
+        return {
+          predictions: r.predictions.map(prediction),
+          outputs: [...r.outputs].map(([name, t]) => tensor(name, t)),
+          modelVersion: r.modelVersion,
+          latencyMs: r.latencyMs,
+        };
+      });
+    },
+    async *predictStream(requests, ctx) {
+      const protocol = protocolOf(ctx);
+      const ready: PredictStreamResponse[] = [];
+      let wake: (() => void) | undefined;
+      let pending = 0;
+      let inputDone = false;
+      let inputError: unknown;
+      const push = (r: PredictStreamResponse): void => {
+        ready.push(r);
+        wake?.();
+      };
+      void (async () => {
+        try {
+          for await (const req of requests) {
+            const receivedAt = performance.now();
+            pending++;
+            service
+              .predictRows([req.features], req.modelVersion, callContext(ctx, receivedAt), () => "features")
+              .then(
+                (r) => {
+                  service.countRequest(protocol, undefined);
+                  const first = r.predictions[0];
+                  return create(PredictStreamResponseSchema, {
+                    requestId: req.requestId,
+                    result:
+                      first === undefined ? { case: undefined } : { case: "prediction", value: prediction(first) },
+                    modelVersion: r.modelVersion,
+                    latencyMs: r.latencyMs,
+                  });
+                },
+                (err: unknown) => {
+                  service.countRequest(protocol, err);
+                  const data = toErrorData(err);
+                  return create(PredictStreamResponseSchema, {
+                    requestId: req.requestId,
+                    result: {
+                      case: "error",
+                      value: { code: data.code, id: data.id, message: data.message, field: data.field ?? "" },
+                    },
+                  });
+                },
+              )
+              .then((r) => {
+                pending--;
+                push(r);
+              });
+          }
+        } catch (err) {
+          inputError = err;
+        } finally {
+          inputDone = true;
+          wake?.();
+        }
+      })();
+      for (;;) {
+        const next = ready.shift();
+        if (next !== undefined) {
+          yield next;
+          continue;
+        }
+        if (inputError !== undefined) throw inputError;
+        if (inputDone && pending === 0) return;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+    },
+    modelInfo(req) {
+      const info = service.modelInfo(req.modelVersion);
+      return create(ModelInfoResponseSchema, {
+        name: info.name,
+        version: info.version,
+        stage: info.stage,
+        aliases: [...info.aliases],
+        source: info.source,
+        loadedAtMs: BigInt(info.loadedAt),
+        inputs: info.inputs.map(spec),
+        outputs: info.outputs.map(spec),
+        task: info.task === "classification" ? ModelTask.CLASSIFICATION : ModelTask.REGRESSION,
+        serving: info.serving,
+      });
+    },
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * The inference server as a process: spawned from its entry point, it drains on SIGTERM (readiness
+ * false, new requests refused with 503 / UNAVAILABLE, in-flight requests finish) and exits 0.
+ * A request is kept in flight by the test handler's latch (a file the test creates), not by timing.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import { afterAll, describe, expect, it } from "vitest";
+import { InferenceService } from "../gen/mlpipe/inference/v1/inference_pb.js";
+import { createGrpcClient, isServiceError } from "../test/support/grpc-client.js";
+import { writeTestModels } from "../test/support/onnx-models.js";
+import { postJson, readMetric, testHandlerPath, until } from "./inference-test-harness.js";
+
+const setosa = [5.1, 3.5, 1.4, 0.2];
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+});
+
+/** Spawns the entry point; resolves with the child and its URLs once it logs "inference server ready". */
+function spawnServer(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string; grpcUrl: string; exit: Promise<number | null> }> {
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+  const entry = new URL("./inference-main.ts", import.meta.url).pathname;
+  const child = spawn(process.execPath, ["--import", tsx, entry], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOST: "127.0.0.1",
+      INFERENCE_PORT: "0",
+      INFERENCE_GRPC_PORT: "0",
+      INFERENCE_WORKERS: "1",
+      LOG_LEVEL: "info",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  return new Promise((resolve, reject) => {
+    let buffered = "";
+    child.stdout?.on("data", (d: Buffer) => {
+      buffered += d.toString();
+      for (const line of buffered.split("\n")) {
+        if (!line.includes('"inference server ready"')) continue;
+        const log = JSON.parse(line) as { url: string; grpcUrl: string };
+        resolve({ child, url: log.url, grpcUrl: log.grpcUrl, exit });
+      }
+    });
+    void exit.then((code) => reject(new Error(`server exited with ${code} before ready: ${stderr}${buffered}`)));
+  });
+}
+
+describe("inference server process", () => {
+  it("drains on SIGTERM: refuses new requests, finishes in-flight ones, exits 0", async () => {
+    const latch = join(mkdtempSync(join(tmpdir(), "mlpipe-latch-")), "release");
+    const { child, url, grpcUrl, exit } = await spawnServer({
+      MODEL_PATH: writeTestModels().iris,
+      MODEL_HANDLER: testHandlerPath,
+      TEST_HANDLER_LATCH: latch,
+      MAX_QUEUE_DELAY_US: "0",
+    });
+    expect((await fetch(`${url}/health/ready`)).status).toBe(200);
+
+    // 7777 blocks the worker until the latch file exists.
+    const inFlight = postJson(`${url}/predict`, { features: [7777, 3.5, 1.4, 0.2] });
+    await until(async () => (await readMetric(url, "inference_in_flight_requests")) === 1);
+
+    child.kill("SIGTERM");
+    await until(async () => (await fetch(`${url}/health/ready`)).status === 503);
+
+    const refused = await postJson(`${url}/predict`, { features: setosa });
+    expect(refused.status).toBe(503);
+    expect(refused.body.error).toMatchObject({ id: "INFERENCE_SHUTTING_DOWN" });
+    const grpcClient = createGrpcClient(InferenceService, new URL(grpcUrl).host);
+    try {
+      const err = await grpcClient.predict({ features: setosa }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isServiceError(err) && err.code).toBe(grpc.status.UNAVAILABLE);
+    } finally {
+      grpcClient.close();
+    }
+    expect(existsSync(latch)).toBe(false);
+    expect(child.exitCode).toBeNull();
+
+    writeFileSync(latch, "");
+    const finished = await inFlight;
+    expect(finished.status).toBe(200);
+    expect(finished.body.prediction).toBe(0);
+    expect(await exit).toBe(0);
+  });
+
+  it("exits 1 when the model cannot be loaded, and 2 on a bad configuration", async () => {
+    await expect(spawnServer({ MODEL_PATH: "/nonexistent/model.onnx" })).rejects.toThrow(/exited with 1/);
+    await expect(spawnServer({ MODEL_PATH: "x.onnx", MAX_BATCH_SIZE: "lots" })).rejects.toThrow(/exited with 2/);
+  });
+});

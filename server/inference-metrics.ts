@@ -1,0 +1,107 @@
+/**
+ * The Prometheus metrics of the inference server, in their own registry (served at GET /metrics).
+ * Latency buckets reach down to 50 µs: a batched tabular model answers in well under a millisecond.
+ * Names without the `inference_` prefix keep the names of the FastAPI service mlpipe replaces.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+/** Seconds; sub-millisecond resolution for fast models, up to 5 s for slow ones. */
+export const latencyBuckets: readonly number[] = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
+
+/** Rows per batch. */
+export const batchSizeBuckets: readonly number[] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+/** The metrics, each documented by its help text. */
+export interface InferenceMetrics {
+  readonly registry: Registry;
+  readonly latency: Histogram<"model" | "version">;
+  readonly requests: Counter<"protocol" | "code">;
+  readonly loadTime: Gauge<"model" | "version">;
+  readonly activeVersion: Gauge<"model" | "version">;
+  readonly queueTime: Histogram<"model" | "version">;
+  readonly batchSize: Histogram<"model" | "version">;
+  readonly inFlight: Gauge;
+  readonly queueDepth: Gauge<"model" | "version">;
+  readonly dropped: Counter<"model" | "version" | "reason">;
+  readonly computedRows: Counter<"model" | "version">;
+  readonly workerFailures: Counter;
+}
+
+/** Creates the metrics in a fresh registry (plus the default process metrics unless `processMetrics` is false). */
+export function createInferenceMetrics(options: { readonly processMetrics?: boolean } = {}): InferenceMetrics {
+  const registry = new Registry();
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  const mv = ["model", "version"] as const;
+  return {
+    registry,
+    latency: new Histogram({
+      name: "prediction_latency_seconds",
+      help: "Time from a prediction request's arrival to its answer, in seconds (queue + batch run).",
+      labelNames: mv,
+      buckets: [...latencyBuckets],
+      registers: [registry],
+    }),
+    requests: new Counter({
+      name: "prediction_requests_total",
+      help: "Prediction requests answered, by protocol (http, grpc, connect, grpc_web) and status code (ok or the error code).",
+      labelNames: ["protocol", "code"] as const,
+      registers: [registry],
+    }),
+    loadTime: new Gauge({
+      name: "model_load_time_seconds",
+      help: "Time to load and warm a model version, in seconds.",
+      labelNames: mv,
+      registers: [registry],
+    }),
+    activeVersion: new Gauge({
+      name: "active_model_version",
+      help: "1 for the model version served by default.",
+      labelNames: mv,
+      registers: [registry],
+    }),
+    queueTime: new Histogram({
+      name: "inference_queue_time_seconds",
+      help: "Time a request waited in the batching queue before its batch was dispatched, in seconds.",
+      labelNames: mv,
+      buckets: [...latencyBuckets],
+      registers: [registry],
+    }),
+    batchSize: new Histogram({
+      name: "inference_batch_size",
+      help: "Rows per batch run by the model.",
+      labelNames: mv,
+      buckets: [...batchSizeBuckets],
+      registers: [registry],
+    }),
+    inFlight: new Gauge({
+      name: "inference_in_flight_requests",
+      help: "Prediction requests accepted and not yet answered.",
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: "inference_queue_depth",
+      help: "Rows waiting in the batching queue.",
+      labelNames: mv,
+      registers: [registry],
+    }),
+    dropped: new Counter({
+      name: "inference_dropped_requests_total",
+      help: "Queued requests dropped without being computed: their deadline passed or their caller went away.",
+      labelNames: ["model", "version", "reason"] as const,
+      registers: [registry],
+    }),
+    computedRows: new Counter({
+      name: "inference_computed_rows_total",
+      help: "Rows the model computed (warm-up excluded).",
+      labelNames: mv,
+      registers: [registry],
+    }),
+    workerFailures: new Counter({
+      name: "inference_worker_failures_total",
+      help: "Batches lost because their worker thread died (the worker is replaced).",
+      registers: [registry],
+    }),
+  };
+}

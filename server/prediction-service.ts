@@ -1,0 +1,253 @@
+/**
+ * The transport-agnostic prediction operations (MLServer's "data plane"): the gRPC/Connect
+ * handlers and the JSON routes decode their requests, call these, and encode the results. Input
+ * is validated against the model's signature here, once, for every surface.
+ */
+import { codeName, commonErrors, inferenceErrors, MlpipeError } from "../core/errors/index.js";
+import type { InferenceMetrics } from "./inference-metrics.js";
+import type { LoadedModel, ModelManager, RowsInput, RowsOutput } from "./model-manager.js";
+import type { TensorSpec } from "./onnx/onnx-signature.js";
+import { type Prediction, readPredictions } from "./prediction-reader.js";
+import {
+  allocate,
+  elementSize,
+  type NumericArray,
+  type NumericType,
+  numberAt,
+  setNumber,
+  view,
+} from "./tensor-types.js";
+
+/** The surface a request came through, for metrics. */
+export type Protocol = "http" | "grpc" | "connect" | "grpc_web";
+
+/** Per-call context from the transport. */
+export interface CallContext {
+  /** Absolute deadline on the `performance.now()` clock, in ms; undefined for none. */
+  readonly deadline?: number | undefined;
+  /** Aborts when the client goes away. */
+  readonly signal?: AbortSignal | undefined;
+  /** When the request arrived, on the `performance.now()` clock; default: when the call starts. */
+  readonly receivedAt?: number | undefined;
+}
+
+/** A raw input tensor as a transport received it. */
+export interface TensorInput {
+  /** Element type; undefined when the request named none or one the server does not support. */
+  readonly dtype: NumericType | undefined;
+  readonly shape: readonly number[];
+  /** Little-endian elements. */
+  readonly data: Uint8Array;
+  /** Input name, "" for the model's only input. */
+  readonly name: string;
+}
+
+/** The answer to a prediction call. */
+export interface PredictResult {
+  /** One per row, in order. */
+  readonly predictions: readonly Prediction[];
+  /** The raw outputs for these rows, by output name. */
+  readonly outputs: RowsOutput;
+  /** The version that answered. */
+  readonly modelVersion: string;
+  /** Arrival to answer, in ms. */
+  readonly latencyMs: number;
+}
+
+/** What ModelInfo and GET /model/info return. */
+export interface ModelInfo {
+  readonly name: string;
+  readonly version: string;
+  readonly stage: string;
+  readonly aliases: readonly string[];
+  readonly source: string;
+  /** ms since the Unix epoch. */
+  readonly loadedAt: number;
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
+  readonly task: "classification" | "regression";
+  readonly serving: boolean;
+}
+
+/** The prediction operations. */
+export interface PredictionService {
+  /** Predicts rows of JSON-like numbers; `field(i)` names row i in errors (e.g. "instances[3]"). */
+  predictRows(
+    rows: readonly unknown[],
+    modelVersion: unknown,
+    context: CallContext,
+    field: (row: number) => string,
+  ): Promise<PredictResult>;
+  /** Predicts the rows of a raw tensor [rows, features] (or [features]). */
+  predictTensor(tensor: TensorInput, modelVersion: unknown, context: CallContext): Promise<PredictResult>;
+  /** Describes a loaded version (NOT_FOUND / UNAVAILABLE as predictions). */
+  modelInfo(modelVersion: unknown): ModelInfo;
+  /** True when a model is served and the server is not draining. */
+  readonly ready: boolean;
+  /** Requests accepted and not answered yet. */
+  readonly inFlight: number;
+  /** Refuses every new request with INFERENCE_SHUTTING_DOWN from now on. */
+  beginDrain(): void;
+  /** Resolves when no request is in flight. */
+  whenIdle(): Promise<void>;
+  /** Counts an answered request in prediction_requests_total (transports call it once per request or stream message). */
+  countRequest(protocol: Protocol, error: unknown): void;
+}
+
+/** Options of {@link createPredictionService}. */
+export interface PredictionServiceOptions {
+  readonly manager: ModelManager;
+  readonly metrics: InferenceMetrics;
+}
+
+function versionSpec(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  if (typeof value === "string") return value;
+  if (typeof value === "number" && Number.isInteger(value)) return String(value);
+  throw inferenceErrors.invalidInput("model_version", "must be a string (a version number, stage or alias)");
+}
+
+function rowsFrom(rows: readonly unknown[], model: LoadedModel, field: (row: number) => string): RowsInput {
+  const { dtype, features } = model.signature.input;
+  if (rows.length === 0) throw inferenceErrors.invalidInput(field(0).replace(/\[0\]$/, ""), "must not be empty");
+  const data = allocate(dtype, rows.length * features);
+  rows.forEach((row, i) => {
+    if (!Array.isArray(row)) throw inferenceErrors.invalidInput(field(i), `must be an array of ${features} numbers`);
+    if (row.length !== features) {
+      throw inferenceErrors.invalidInput(field(i), `expected ${features} values, got ${row.length}`);
+    }
+    row.forEach((v: unknown, j) => {
+      if (typeof v !== "number") throw inferenceErrors.invalidInput(`${field(i)}[${j}]`, "must be a number");
+      if (!Number.isFinite(v)) throw inferenceErrors.invalidInput(`${field(i)}[${j}]`, "must be finite");
+      setNumber(data, i * features + j, v);
+    });
+  });
+  return { data, rows: rows.length };
+}
+
+function rowsFromTensor(tensor: TensorInput, model: LoadedModel): RowsInput {
+  const { dtype, features, name } = model.signature.input;
+  if (tensor.dtype === undefined) {
+    throw inferenceErrors.invalidInput("inputs.dtype", "must be one of float32, float64, int32, int64");
+  }
+  if (tensor.name !== "" && tensor.name !== name) {
+    throw inferenceErrors.invalidInput("inputs.name", `the model's input is "${name}"`);
+  }
+  const shape = tensor.shape;
+  if ((shape.length !== 1 && shape.length !== 2) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+    throw inferenceErrors.invalidInput("inputs.shape", `must be [rows, ${features}] or [${features}]`);
+  }
+  const rows = shape.length === 2 ? (shape[0] ?? 0) : 1;
+  const cols = shape[shape.length - 1] ?? 0;
+  if (rows === 0) throw inferenceErrors.invalidInput("inputs.shape", "has no rows");
+  if (cols !== features)
+    throw inferenceErrors.invalidInput("inputs.shape", `expected ${features} features, got ${cols}`);
+  const size = elementSize(tensor.dtype);
+  if (tensor.data.byteLength !== rows * cols * size) {
+    throw inferenceErrors.invalidInput(
+      "inputs.data",
+      `expected ${rows * cols * size} bytes for shape [${shape}] of ${tensor.dtype}, got ${tensor.data.byteLength}`,
+    );
+  }
+  // A copy into an aligned buffer of our own (the request's bytes may sit at any offset).
+  const source = view(tensor.dtype, new Uint8Array(tensor.data).buffer);
+  const float = tensor.dtype === "float32" || tensor.dtype === "float64";
+  let data: NumericArray = source;
+  if (tensor.dtype !== dtype) data = allocate(dtype, rows * cols);
+  for (let i = 0; i < rows * cols; i++) {
+    const v = numberAt(source, i);
+    if (float && !Number.isFinite(v)) {
+      throw inferenceErrors.invalidInput(`inputs.data[${Math.floor(i / cols)}][${i % cols}]`, "must be finite");
+    }
+    if (data !== source) setNumber(data, i, v);
+  }
+  return { data, rows };
+}
+
+/** Creates the service over a model manager. */
+export function createPredictionService(options: PredictionServiceOptions): PredictionService {
+  const { manager, metrics } = options;
+  let draining = false;
+  let inFlight = 0;
+  let idle: (() => void)[] = [];
+
+  async function run(
+    context: CallContext,
+    modelVersion: unknown,
+    toRows: (model: LoadedModel) => RowsInput,
+  ): Promise<PredictResult> {
+    const started = context.receivedAt ?? performance.now();
+    if (draining) throw inferenceErrors.shuttingDown();
+    // Resolve and queue in one synchronous step: a swap cannot retire the version in between.
+    const model = manager.resolve(versionSpec(modelVersion));
+    const input = toRows(model);
+    const pending = model.batcher.submit({
+      rows: input.rows,
+      input,
+      deadline: context.deadline,
+      signal: context.signal,
+    });
+    inFlight++;
+    metrics.inFlight.inc();
+    try {
+      const outputs = await pending;
+      // Computed, but too late: the caller has given up, so say so rather than answer stale.
+      if (context.deadline !== undefined && performance.now() > context.deadline) throw commonErrors.deadlineExceeded();
+      const predictions = readPredictions(model.signature.interpretation, outputs, input.rows);
+      const latencyMs = performance.now() - started;
+      metrics.latency.observe({ model: model.artifact.name, version: model.artifact.version }, latencyMs / 1000);
+      return { predictions, outputs, modelVersion: model.artifact.version, latencyMs };
+    } finally {
+      inFlight--;
+      metrics.inFlight.dec();
+      if (inFlight === 0) {
+        const waiters = idle;
+        idle = [];
+        for (const w of waiters) w();
+      }
+    }
+  }
+
+  return {
+    predictRows(rows, modelVersion, context, field) {
+      return Promise.resolve().then(() => run(context, modelVersion, (m) => rowsFrom(rows, m, field)));
+    },
+    predictTensor(tensor, modelVersion, context) {
+      return Promise.resolve().then(() => run(context, modelVersion, (m) => rowsFromTensor(tensor, m)));
+    },
+    modelInfo(modelVersion) {
+      if (draining) throw inferenceErrors.shuttingDown();
+      const m = manager.resolve(versionSpec(modelVersion));
+      const a = m.artifact;
+      return {
+        name: a.name,
+        version: a.version,
+        stage: a.stage,
+        aliases: a.aliases,
+        source: a.source,
+        loadedAt: m.loadedAt,
+        inputs: m.signature.inputs,
+        outputs: m.signature.outputs,
+        task: m.signature.interpretation.task,
+        serving: manager.served === m,
+      };
+    },
+    get ready() {
+      return !draining && manager.served !== undefined;
+    },
+    get inFlight() {
+      return inFlight;
+    },
+    beginDrain() {
+      draining = true;
+    },
+    whenIdle() {
+      if (inFlight === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => idle.push(resolve));
+    },
+    countRequest(protocol, error) {
+      const code = error === undefined ? "ok" : error instanceof MlpipeError ? codeName(error.code) : "internal";
+      metrics.requests.inc({ protocol, code });
+    },
+  };
+}
