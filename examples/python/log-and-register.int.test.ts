@@ -1,0 +1,108 @@
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ModelVersionStatus, Stage } from "../../gen/mlpipe/registry/v1/registry_pb.js";
+import { RunStatus } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
+import { createMlpipeClient, type MlpipeClient } from "../../sdk/index.js";
+import { type TestModels, writeTestModels } from "../../test/support/onnx-models.js";
+import { startTestRegistryServer, type TestRegistryServer } from "../../test/support/registry-server.js";
+
+const script = join(import.meta.dirname, "log_and_register.py");
+const hasPython = spawnSync("python3", ["--version"]).status === 0;
+
+interface ScriptResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the example with the machine's python3 (asynchronously: the server runs in this process). */
+function runScript(args: readonly string[]): Promise<ScriptResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("python3", [script, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.once("error", reject);
+    child.once("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe.skipIf(!hasPython)("examples/python/log_and_register.py (skipped when python3 is not on PATH)", () => {
+  let server: TestRegistryServer;
+  let models: TestModels;
+  let client: MlpipeClient;
+
+  beforeAll(async () => {
+    server = await startTestRegistryServer();
+    models = writeTestModels();
+    client = createMlpipeClient({ url: server.url });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    if (models !== undefined) await rm(models.dir, { recursive: true, force: true });
+  });
+
+  it("logs a run over Connect JSON, streams the model up, registers, stages and aliases it", async () => {
+    const result = await runScript([
+      "--url",
+      server.url,
+      "--model",
+      models.iris,
+      "--experiment",
+      "python",
+      "--register",
+      "iris-python",
+      "--stage",
+      "Staging",
+      "--alias",
+      "champion",
+    ]);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    const out = JSON.parse(result.stdout) as Record<string, unknown> & { run_id: string };
+    const sha256 = createHash("sha256")
+      .update(await readFile(models.iris))
+      .digest("hex");
+    expect(out).toMatchObject({
+      duplicate_retry: true,
+      artifact: { path: "model/model.onnx", sha256 },
+      model_name: "iris-python",
+      version: 1,
+      stage: "STAGE_STAGING",
+    });
+
+    const run = (await client.tracking.getRun({ runId: out.run_id })).run;
+    expect(run?.info?.status).toBe(RunStatus.FINISHED);
+    expect(run?.data?.params).toMatchObject({ epochs: "10" });
+    // The batch was sent twice with one batch_id: its 10 points are stored once.
+    const history = await client.tracking.getMetricHistory({ runId: out.run_id, metricKey: "loss" });
+    expect(history.metrics).toHaveLength(10);
+
+    const version = (await client.registry.getModelVersionByAlias({ name: "iris-python", alias: "champion" }))
+      .modelVersion;
+    expect(version).toMatchObject({
+      version: 1n,
+      status: ModelVersionStatus.READY,
+      currentStage: Stage.STAGING,
+      runId: out.run_id,
+      artifactSha256: sha256,
+      createdBy: "python-example",
+    });
+  });
+
+  it("reports the server's error code and message and exits 1", async () => {
+    const result = await runScript(["--url", server.url, "--model", models.iris, "--experiment", ""]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/^invalid_argument: .*name/);
+  });
+});

@@ -1,0 +1,55 @@
+import type { Interceptor, Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { commonErrors } from "../core/errors/common-errors.js";
+
+/**
+ * The wire protocol of a client:
+ * - "connect": the Connect protocol (binary protobuf) over HTTP/1.1, which passes through every
+ *   proxy and load balancer, client streaming (artifact uploads) included;
+ * - "grpc": gRPC over cleartext HTTP/2 (prior knowledge), one multiplexed connection.
+ */
+export type ClientProtocol = "connect" | "grpc";
+
+/** Options of {@link createClientTransport}. */
+export interface ClientTransportOptions {
+  /** Base URL of the server, e.g. "http://127.0.0.1:5000" (http: or https:). */
+  readonly url: string;
+  /** Default "connect". */
+  readonly protocol?: ClientProtocol;
+  /** Sent as the `mlpipe-actor` header, which the registry records in its audit log. */
+  readonly actor?: string;
+  /** Deadline of each call in milliseconds, artifact uploads included; default none. */
+  readonly timeoutMs?: number;
+}
+
+/** The transport of {@link createMlpipeClient}; rejects a URL that is not http(s) at once. */
+export function createClientTransport(options: ClientTransportOptions): Transport {
+  let url: URL;
+  try {
+    url = new URL(options.url);
+  } catch {
+    throw commonErrors.invalidArgument("url", `"${options.url}" is not a URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw commonErrors.invalidArgument("url", `"${options.url}" must be an http:// or https:// URL`);
+  }
+  const baseUrl = options.url.replace(/\/+$/, "");
+  const { actor } = options;
+  const interceptors: Interceptor[] =
+    actor === undefined
+      ? []
+      : [
+          (next) => (req) => {
+            req.header.set("mlpipe-actor", actor);
+            return next(req);
+          },
+        ];
+  const common = {
+    baseUrl,
+    interceptors,
+    ...(options.timeoutMs === undefined ? {} : { defaultTimeoutMs: options.timeoutMs }),
+  };
+  return options.protocol === "grpc"
+    ? createGrpcTransport(common)
+    : createConnectTransport({ ...common, httpVersion: "1.1", useBinaryFormat: true });
+}
