@@ -6,14 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import {
-  Code,
-  httpStatusOf,
-  commonErrors,
-  errorJsonBody,
-  inferenceErrors,
-  MlpipeError,
-} from "../core/errors/index.js";
+import { Code, commonErrors, errorJsonBody, httpStatusOf, inferenceErrors, MlpipeError } from "../core/errors/index.js";
 import type { Logger } from "../core/logger.js";
 import type { InferenceMetrics } from "../server/inference-metrics.js";
 import type { Prediction } from "../server/prediction-reader.js";
