@@ -1,3 +1,4 @@
+import { cliErrors } from "./cli-errors.js";
 import { commonErrors } from "./common-errors.js";
 import type { ErrorInfo } from "./define-error.js";
 import { inferenceErrors } from "./inference-errors.js";
@@ -10,6 +11,7 @@ import { trackingErrors } from "./tracking-errors.js";
  */
 export const catalogue: Readonly<Record<string, Readonly<Record<string, ErrorInfo>>>> = {
   common: commonErrors,
+  cli: cliErrors,
   tracking: trackingErrors,
   inference: inferenceErrors,
   registry: registryErrors,

@@ -1,0 +1,127 @@
+/** `mlpipe start`: the whole platform in one process (what `npm start` runs). */
+import type { Config } from "../../core/config.js";
+import { createLogger } from "../../core/logger.js";
+import type { Platform } from "../../gateway/platform.js";
+import type { Command } from "../command.js";
+import { ExitCode } from "../exit-codes.js";
+import { listenForShutdown } from "../shutdown-signal.js";
+
+/** The `start` command. */
+export const startCommand: Command = {
+  name: "start",
+  section: "Servers",
+  summary: "run the platform: tracking + registry on :5000, inference on :8000 (trains a demo model on first start)",
+  details: [
+    "Runs the tracking + model registry server and the inference server in one process, on embedded",
+    "PGlite and a local artifact directory unless DATABASE_URL / ARTIFACT_ROOT say otherwise. When the",
+    "registry has no MODEL_NAME model (default iris-classifier), the iris demo is trained, registered",
+    "as version 1 and moved to MODEL_STAGE (default Production); later starts reuse what is there.",
+    "Every configuration variable applies (see the README); the flags below override theirs.",
+    "Ctrl-C or SIGTERM drains in-flight requests and exits 0; a second Ctrl-C stops at once.",
+  ].join("\n"),
+  arguments: [],
+  options: {
+    "data-dir": {
+      type: "string",
+      valueName: "DIR",
+      description: "data directory (MLPIPE_DATA_DIR, default ./mlpipe-data)",
+    },
+    host: { type: "string", valueName: "HOST", description: "interface both servers bind (HOST, default 0.0.0.0)" },
+    "registry-port": {
+      type: "string",
+      valueName: "PORT",
+      description: "tracking + registry port (REGISTRY_PORT, default 5000)",
+    },
+    "inference-port": {
+      type: "string",
+      valueName: "PORT",
+      description: "inference port (INFERENCE_PORT, default 8000)",
+    },
+    "no-demo": { type: "boolean", description: "do not train the demo model when the registry has none" },
+  },
+  examples: ["start", "start --data-dir /var/lib/mlpipe --registry-port 5001 --inference-port 8001"],
+  async run({ io, args, json, loadConfig }) {
+    const config = loadConfig({
+      MLPIPE_DATA_DIR: args.string("data-dir"),
+      HOST: args.string("host"),
+      REGISTRY_PORT: args.string("registry-port"),
+      INFERENCE_PORT: args.string("inference-port"),
+    });
+    const logger = createLogger({ level: config.logLevel, name: "mlpipe" });
+    const shutdown = listenForShutdown();
+    let platform: Platform;
+    try {
+      // Imported here: client commands need not load the servers (PGlite, onnxruntime, S3 client).
+      const { startPlatform } = await import("../../gateway/platform.js");
+      platform = await startPlatform(config, logger, { demo: !args.boolean("no-demo") });
+    } catch (err) {
+      shutdown.dispose();
+      throw err;
+    }
+    // Announce once a model serves, or at once when there is nothing to wait for.
+    const announce = platform.model.kind === "nothing-to-serve" ? Promise.resolve() : platform.ready;
+    const first = await Promise.race([announce.then(() => "ready" as const), shutdown.received]);
+    if (first === "ready") {
+      const info = readyInfo(platform, config);
+      logger.info(info, "platform ready");
+      if (json) io.stdout.write(`${JSON.stringify(info)}\n`);
+      else io.stderr.write(banner(platform, config));
+    }
+    const signal = await shutdown.received;
+    logger.info({ signal }, "shutting down");
+    await platform.close();
+    logger.info("platform stopped");
+    return ExitCode.ok;
+  },
+};
+
+function readyInfo(platform: Platform, config: Config): Record<string, unknown> {
+  const m = platform.model;
+  return {
+    registryUrl: platform.registryUrl,
+    inferenceUrl: platform.inferenceUrl,
+    inferenceGrpcUrl: platform.inferenceGrpcUrl,
+    dataDir: config.dataDir,
+    database: config.databaseUrl === undefined ? "pglite" : "postgresql",
+    artifactRoot: config.artifactRoot,
+    model: config.inference.modelName,
+    stage: config.inference.modelStage,
+    serving: platform.inference.readiness.serving,
+    bootstrap: m.kind,
+    ...(m.kind === "trained" || m.kind === "existing" ? { version: m.version.toString() } : {}),
+  };
+}
+
+function banner(platform: Platform, config: Config): string {
+  const c = config.inference;
+  const m = platform.model;
+  const model =
+    m.kind === "trained"
+      ? `${c.modelName} version ${m.version} at ${c.modelStage} (trained just now, accuracy ${m.accuracy.toFixed(3)})`
+      : m.kind === "existing"
+        ? `${c.modelName} version ${m.version} at ${c.modelStage}`
+        : m.kind === "local-file"
+          ? `${c.modelPath ?? ""} (MODEL_PATH)`
+          : `waiting for a version of ${c.modelName} at ${c.modelStage} (register one: mlpipe register ${c.modelName} model.onnx)`;
+  const storage =
+    config.databaseUrl === undefined
+      ? `${config.dataDir} (PGlite database in db/, artifacts in ${config.artifactRoot})`
+      : `PostgreSQL (DATABASE_URL), artifacts in ${config.artifactRoot}`;
+  const predictUrl = `${platform.inferenceUrl.replace("127.0.0.1", "localhost")}/predict`;
+  return [
+    "",
+    "mlpipe is running",
+    `  tracking + registry  ${platform.registryUrl}  (gRPC, Connect, gRPC-Web)`,
+    `  inference            ${platform.inferenceUrl}  (POST /predict, gRPC, Connect; API docs at /docs)`,
+    `  data                 ${storage}`,
+    `  model                ${model}`,
+    "",
+    "Try:",
+    `  curl -X POST ${predictUrl} -H 'Content-Type: application/json' -d '{"features": [5.1, 3.5, 1.4, 0.2]}'`,
+    `  mlpipe models list${platform.registryUrl.endsWith(":5000") ? "" : ` --registry-url ${platform.registryUrl}`}`,
+    "",
+    "Ctrl-C stops (data is kept).",
+    "",
+    "",
+  ].join("\n");
+}

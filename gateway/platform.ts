@@ -1,0 +1,129 @@
+/**
+ * The whole platform in one process (`mlpipe start`, `npm start`): the tracking + registry server
+ * and the inference server, on the configured storage (embedded PGlite and the local artifact
+ * directory by default). The inference server follows the embedded registry over its own API, as
+ * it would a remote one, so the same pieces also run as separate processes.
+ */
+import { createServer } from "node:net";
+import type { Config } from "../core/config.js";
+import type { Logger } from "../core/logger.js";
+import { createMlpipeClient } from "../sdk/index.js";
+import { type DemoModelOutcome, ensureDemoModel } from "./demo-model.js";
+import { type InferenceServer, startInferenceServer } from "./inference-server.js";
+import { type RegistryServer, startRegistryServer } from "./registry-server.js";
+
+/** Options of {@link startPlatform}. */
+export interface PlatformOptions {
+  /**
+   * Train and register the iris demo when the registry has no model to serve (default true).
+   * Ignored when MODEL_PATH serves a local file.
+   */
+  readonly demo?: boolean;
+}
+
+/** A running platform. */
+export interface Platform {
+  /** Base URL of the tracking + registry server (gRPC, Connect, gRPC-Web), e.g. http://127.0.0.1:5000. */
+  readonly registryUrl: string;
+  /** Base URL of the inference server's JSON routes, Connect and gRPC-Web, e.g. http://127.0.0.1:8000. */
+  readonly inferenceUrl: string;
+  /** Base URL for gRPC clients of the inference server (INFERENCE_GRPC_PORT, or the main port). */
+  readonly inferenceGrpcUrl: string;
+  /** What startup found in the registry: the demo trained now, a version already there, or nothing to serve. */
+  readonly model: DemoModelOutcome | { readonly kind: "local-file" };
+  readonly registry: RegistryServer;
+  readonly inference: InferenceServer;
+  /**
+   * Resolves once the inference server serves a model (at once when it already does). It stays
+   * pending while the registry has nothing at MODEL_STAGE; it never rejects.
+   */
+  readonly ready: Promise<void>;
+  /**
+   * Graceful shutdown: the inference server drains (in-flight requests finish, within
+   * SHUTDOWN_GRACE_MS), then the registry closes its listener, artifact store and database. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the registry on `config.registry` (port 5000 by default), makes sure a model is there to
+ * serve (see {@link ensureDemoModel}), then starts the inference server on `config.inference`
+ * (port 8000) serving MODEL_NAME at MODEL_STAGE from that registry. REGISTRY_URL is not used: the
+ * embedded registry is the one served from. Anything failing on the way closes what was started.
+ */
+export async function startPlatform(config: Config, logger: Logger, options: PlatformOptions = {}): Promise<Platform> {
+  // Fail before opening the database: a second `mlpipe start` on the same data directory must not
+  // open the embedded database the first one is using.
+  await ensurePortFree(config.registry.host, config.registry.port);
+  await ensurePortFree(config.inference.host, config.inference.port);
+  const registry = await startRegistryServer(config, logger.child({ component: "registry" }));
+  let inference: InferenceServer | undefined;
+  try {
+    const c = config.inference;
+    let model: Platform["model"] = { kind: "local-file" };
+    if (c.modelPath === undefined) {
+      const client = createMlpipeClient({ url: registry.url, actor: "mlpipe-platform" });
+      if (options.demo === false) {
+        model = { kind: "nothing-to-serve" };
+      } else {
+        logger.info({ model: c.modelName, stage: c.modelStage }, "checking the registry for a model to serve");
+        model = await ensureDemoModel({ client, modelName: c.modelName, modelStage: c.modelStage });
+        if (model.kind === "trained") {
+          logger.info(
+            { model: c.modelName, version: model.version.toString(), runId: model.runId, accuracy: model.accuracy },
+            "trained and registered the iris demo model",
+          );
+        }
+      }
+    }
+    const inferenceConfig: Config = { ...config, inference: { ...c, registryUrl: registry.url } };
+    const server = await startInferenceServer(inferenceConfig, logger.child({ component: "inference" }));
+    inference = server;
+    const ready = new Promise<void>((resolve) => {
+      if (server.readiness.serving) {
+        resolve();
+        return;
+      }
+      const unsubscribe = server.readiness.subscribe((serving) => {
+        if (!serving) return;
+        unsubscribe();
+        resolve();
+      });
+    });
+    let closing: Promise<void> | undefined;
+    return {
+      registryUrl: registry.url,
+      inferenceUrl: server.url,
+      inferenceGrpcUrl: server.grpcUrl,
+      model,
+      registry,
+      inference: server,
+      ready,
+      close() {
+        closing ??= (async () => {
+          try {
+            await server.shutdown();
+          } finally {
+            await registry.close();
+          }
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await inference?.shutdown().catch(() => {});
+    await registry.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** Rejects with the listen error (EADDRINUSE, EACCES) when `host:port` cannot be bound; port 0 always can. */
+async function ensurePortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once("error", reject);
+    probe.listen({ host, port, exclusive: true }, () => resolve());
+  });
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+}
