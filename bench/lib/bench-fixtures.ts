@@ -1,0 +1,72 @@
+/**
+ * What the inference scenarios of one run share: the request corpus, the model files and the
+ * servers, each started on first use and stopped once at the end of the run.
+ */
+import { rmSync } from "node:fs";
+import { type TestModels, writeTestModels } from "../../test/support/onnx-models.js";
+import {
+  findFastapiPython,
+  type StartedServer,
+  startFastapiServer,
+  startMlpipeServer,
+  startNaiveServer,
+  startNoopServer,
+} from "./inference-servers.js";
+import { loadIrisRows } from "./iris-corpus.js";
+
+/** Worker threads of the mlpipe server under test (the memory target names two). */
+export const mlpipeWorkers = 2;
+
+/** Shared state of a run. */
+export interface BenchFixtures {
+  /** The iris rows every request is drawn from. */
+  readonly rows: readonly (readonly number[])[];
+  /** The small tabular model (a 4 x 3 softmax classifier, written by server/onnx) and a variant for swaps. */
+  readonly models: TestModels;
+  /** mlpipe's inference server with default settings and {@link mlpipeWorkers} workers. */
+  mlpipe(): Promise<StartedServer>;
+  /** The no-op transport ceiling. */
+  noop(): Promise<StartedServer>;
+  /** The naive Node server. */
+  naive(): Promise<StartedServer>;
+  /** The FastAPI stack, or undefined when no python3 has fastapi, uvicorn and sklearn. */
+  fastapi(): Promise<StartedServer | undefined>;
+  /** Stops every server started and removes the model files. */
+  close(): Promise<void>;
+}
+
+/** uvicorn worker processes of the FastAPI baseline: the same CPU budget as mlpipe's workers. */
+export const fastapiWorkers = 2;
+
+/** Creates the fixtures; nothing starts until first asked for. */
+export function createBenchFixtures(): BenchFixtures {
+  const models = writeTestModels();
+  const rows = loadIrisRows();
+  const started: Promise<StartedServer | undefined>[] = [];
+  const once = <T extends StartedServer | undefined>(start: () => Promise<T>): (() => Promise<T>) => {
+    let p: Promise<T> | undefined;
+    return () => {
+      if (p === undefined) {
+        p = start();
+        started.push(p.catch(() => undefined));
+      }
+      return p;
+    };
+  };
+  return {
+    rows,
+    models,
+    mlpipe: once(() => startMlpipeServer({ modelPath: models.iris, workers: mlpipeWorkers })),
+    noop: once(startNoopServer),
+    naive: once(() => startNaiveServer(models.iris)),
+    fastapi: once(async () => {
+      const python = findFastapiPython();
+      return python === undefined ? undefined : startFastapiServer(python, fastapiWorkers);
+    }),
+    async close() {
+      const servers = await Promise.all(started);
+      await Promise.all(servers.map((s) => s?.child.stop()));
+      rmSync(models.dir, { recursive: true, force: true });
+    },
+  };
+}

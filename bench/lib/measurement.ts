@@ -1,0 +1,84 @@
+/**
+ * One load measurement against one server, with the server's CPU time and its own /metrics view
+ * read over exactly the measured window.
+ */
+import type { StartedServer } from "./inference-servers.js";
+import type { LoadResult, LoadTiming, WindowHooks } from "./load-generator.js";
+import { processTreeCpuSeconds, processTreeRssBytes } from "./process-cpu.js";
+import { type MetricsSnapshot, type ServerView, scrapeMetrics, serverView } from "./server-metrics.js";
+
+/** A load measurement with its context. */
+export interface Measurement {
+  /** Which server answered: "mlpipe", "noop", "naive-node", "fastapi", ... */
+  readonly server: string;
+  /** "grpc", "connect-binary", "connect-json", "http-json", "grpc-batch", "grpc-stream". */
+  readonly protocol: string;
+  /** Rows carried by one request (1, or the batch size). */
+  readonly rowsPerRequest: number;
+  readonly load: LoadResult;
+  /** Rows per second answered (throughput x rowsPerRequest). */
+  readonly rowsPerSecond: number;
+  /** CPU of the server process and its children per measured second (1 = one core); undefined without /proc. */
+  readonly serverCpuCores: number | undefined;
+  /** Resident memory of the server at the end, MB. */
+  readonly serverRssMb: number | undefined;
+  /** mlpipe's own view (batch size, queue time) from its /metrics; undefined for other servers. */
+  readonly serverView: ServerView | undefined;
+}
+
+/** Options of {@link measure}. */
+export interface MeasureOptions {
+  readonly server: StartedServer;
+  readonly serverName: string;
+  readonly protocol: string;
+  readonly rowsPerRequest?: number;
+  /** Read mlpipe's /metrics over the window. */
+  readonly scrape?: boolean;
+  /** Runs the load with the given timing (which carries the window hooks). */
+  readonly load: (timing: LoadTiming) => Promise<LoadResult>;
+}
+
+/** Runs one load measurement and gathers the server-side numbers of its window. */
+export async function measure(options: MeasureOptions, timing: LoadTiming): Promise<Measurement> {
+  const pid = options.server.child.pid;
+  let cpu0: number | undefined;
+  let cpu1: number | undefined;
+  let t0 = 0;
+  let t1 = 0;
+  let m0: MetricsSnapshot | undefined;
+  let m1: MetricsSnapshot | undefined;
+  const window: WindowHooks = {
+    async opened() {
+      if (options.scrape === true) m0 = await scrapeMetrics(options.server.url);
+      cpu0 = await processTreeCpuSeconds(pid);
+      t0 = performance.now();
+    },
+    async closed() {
+      t1 = performance.now();
+      cpu1 = await processTreeCpuSeconds(pid);
+      if (options.scrape === true) m1 = await scrapeMetrics(options.server.url);
+    },
+  };
+  const load = await options.load({ ...timing, window });
+  const rows = options.rowsPerRequest ?? 1;
+  const rss = await processTreeRssBytes(pid);
+  return {
+    server: options.serverName,
+    protocol: options.protocol,
+    rowsPerRequest: rows,
+    load,
+    rowsPerSecond: load.throughput * rows,
+    serverCpuCores: cpu0 === undefined || cpu1 === undefined ? undefined : (cpu1 - cpu0) / ((t1 - t0) / 1000),
+    serverRssMb: rss === undefined ? undefined : rss / 1024 / 1024,
+    serverView: m0 === undefined || m1 === undefined ? undefined : serverView(m0, m1),
+  };
+}
+
+/** The measurement with the highest throughput among those whose p99 is within `maxP99Ms`; undefined when none is. */
+export function best(
+  measurements: readonly Measurement[],
+  maxP99Ms = Number.POSITIVE_INFINITY,
+): Measurement | undefined {
+  const within = measurements.filter((m) => m.load.latencyMs.p99 <= maxP99Ms);
+  return [...within].sort((a, b) => b.load.throughput - a.load.throughput)[0];
+}

@@ -1,0 +1,59 @@
+/**
+ * The transport ceiling: a bench-only server with mlpipe's transport stack (the dual-protocol
+ * listener, the Connect handler with its interceptor and limits, a JSON /predict route reading and
+ * parsing the body) whose Predict does no work: it answers a fixed prediction at once. What
+ * mlpipe's real Predict reaches, divided by what this reaches, is the share of the transport's
+ * throughput that batching and inference leave.
+ *
+ * `tsx bench/servers/noop-inference-server.ts --port N` (127.0.0.1).
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { parseArgs } from "node:util";
+import { create } from "@bufbuild/protobuf";
+import { createLogger } from "../../core/logger.js";
+import { createConnectHandler } from "../../gateway/connect-handler.js";
+import { listenDualProtocol } from "../../gateway/dual-protocol-server.js";
+import { InferenceService, PredictionSchema } from "../../gen/mlpipe/inference/v1/inference_pb.js";
+
+const { values } = parseArgs({ options: { port: { type: "string", default: "0" } } });
+const logger = createLogger({ level: "warn", name: "noop-inference" });
+const prediction = create(PredictionSchema, { prediction: 0, probability: 0.98, probabilities: [0.98, 0.01, 0.01] });
+const jsonAnswer = JSON.stringify({ prediction: 0, probability: 0.98, model_version: "noop", latency_ms: 0 });
+
+const rpc = createConnectHandler({
+  maxRequestBytes: 16 * 1024 * 1024,
+  logger,
+  routes: (router) =>
+    router.service(InferenceService, {
+      predict: () => ({ prediction, modelVersion: "noop", latencyMs: 0 }),
+    }),
+});
+
+function predictJson(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void {
+  const chunks: Buffer[] = [];
+  req.on("data", (c: Buffer) => chunks.push(c));
+  req.once("end", () => {
+    JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(jsonAnswer) });
+    res.end(jsonAnswer);
+  });
+}
+
+const server = await listenDualProtocol({
+  host: "127.0.0.1",
+  port: Number(values.port),
+  logger,
+  handler: (req, res) => {
+    const contentType = req.headers["content-type"] ?? "";
+    if (req.url === "/predict" && req.method === "POST" && !/^application\/(grpc|connect)/.test(contentType)) {
+      predictJson(req, res);
+    } else {
+      rpc(req, res);
+    }
+  },
+});
+process.stdout.write(`noop inference server listening on ${server.url}\n`);
+process.once("SIGTERM", () => {
+  server.close(1000).then(() => process.exit(0));
+});
