@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InferenceService } from "../gen/mlpipe/inference/v1/inference_pb.js";
 import { createGrpcClient } from "../test/support/grpc-client.js";
+import { type ServerProcess, spawnServerProcess } from "../test/support/server-process.js";
 import { trainIris } from "../training/train-iris.js";
 
 const bin = new URL("../bin/mlpipe.js", import.meta.url).pathname;
@@ -65,41 +66,9 @@ interface ReadyLog {
   readonly version?: string;
 }
 
-/** A running server command (`mlpipe start`, `registry`, `serve`). */
-interface ServerProcess<R> {
-  readonly child: ChildProcess;
-  /** The log line announcing the server is ready. */
-  readonly ready: R;
-  /** Every JSON log line so far. */
-  readonly logs: Record<string, unknown>[];
-  readonly exit: Promise<number | null>;
-}
-
 /** Spawns `mlpipe <args>`; resolves once it logs `readyMessage`. */
 function spawnServer<R>(args: readonly string[], readyMessage: string): Promise<ServerProcess<R>> {
-  const child = spawn(process.execPath, [bin, ...args], { env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  const logs: Record<string, unknown>[] = [];
-  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  let stderr = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    let buffered = "";
-    child.stdout?.on("data", (d: Buffer) => {
-      buffered += d.toString();
-      const lines = buffered.split("\n");
-      buffered = lines.pop() ?? "";
-      for (const line of lines) {
-        if (!line.startsWith("{")) continue;
-        const log = JSON.parse(line) as Record<string, unknown>;
-        logs.push(log);
-        if (log.msg === readyMessage) resolve({ child, ready: log as R, logs, exit });
-      }
-    });
-    void exit.then((code) => reject(new Error(`mlpipe ${args[0]} exited with ${code} before ready: ${stderr}`)));
-  });
+  return spawnServerProcess<R>({ args: [bin, ...args], env: childEnv(), readyMessage, children });
 }
 
 /** Spawns `mlpipe start` on the test's data directory and ephemeral ports; resolves once it is ready. */

@@ -1,4 +1,3 @@
-import { Writable } from "node:stream";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { commonErrors } from "../core/errors/common-errors.js";
@@ -7,6 +6,7 @@ import { createLogger } from "../core/logger.js";
 import { ErrorDetailSchema } from "../gen/mlpipe/common/v1/error_pb.js";
 import { TrackingService } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
 import { SqlConstraintError } from "../registry/store/sql-client.js";
+import { captureLog } from "../test/support/captured-log.js";
 import { createErrorInterceptor } from "./error-interceptor.js";
 
 /**
@@ -14,17 +14,8 @@ import { createErrorInterceptor } from "./error-interceptor.js";
  * through a real Connect client (serialization, status and details as on the wire).
  */
 function setup() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = createLogger({
-    level: "debug",
-    destination: new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        for (const line of chunk.toString().split("\n"))
-          if (line !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
-        callback();
-      },
-    }),
-  });
+  const { lines, destination } = captureLog();
+  const logger = createLogger({ level: "debug", destination });
   const constraint = new SqlConstraintError("23505", "experiments_active_name_key", {
     cause: new Error("duplicate key value"),
   });

@@ -3,7 +3,7 @@
  * false, new requests refused with 503 / UNAVAILABLE, in-flight requests finish) and exits 0.
  * A request is kept in flight by the test handler's latch (a file the test creates), not by timing.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { InferenceService } from "../gen/mlpipe/inference/v1/inference_pb.js";
 import { createGrpcClient, isServiceError } from "../test/support/grpc-client.js";
 import { writeTestModels } from "../test/support/onnx-models.js";
+import { spawnServerProcess } from "../test/support/server-process.js";
 import { postJson, readMetric, testHandlerPath, until } from "./inference-test-harness.js";
 
 const setosa = [5.1, 3.5, 1.4, 0.2];
@@ -23,41 +24,27 @@ afterAll(() => {
 });
 
 /** Spawns the entry point; resolves with the child and its URLs once it logs "inference server ready". */
-function spawnServer(
-  env: Record<string, string>,
+async function spawnServer(
+  extra: Record<string, string>,
 ): Promise<{ child: ChildProcess; url: string; grpcUrl: string; exit: Promise<number | null> }> {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
   const entry = new URL("./inference-main.ts", import.meta.url).pathname;
-  const child = spawn(process.execPath, ["--import", tsx, entry], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOST: "127.0.0.1",
-      INFERENCE_PORT: "0",
-      INFERENCE_GRPC_PORT: "0",
-      INFERENCE_WORKERS: "1",
-      LOG_LEVEL: "info",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  const env = {
+    PATH: process.env.PATH ?? "",
+    HOST: "127.0.0.1",
+    INFERENCE_PORT: "0",
+    INFERENCE_GRPC_PORT: "0",
+    INFERENCE_WORKERS: "1",
+    LOG_LEVEL: "info",
+    ...extra,
+  };
+  const { child, ready, exit } = await spawnServerProcess<{ url: string; grpcUrl: string }>({
+    args: ["--import", tsx, entry],
+    env,
+    readyMessage: "inference server ready",
+    children,
   });
-  children.push(child);
-  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  let stderr = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    let buffered = "";
-    child.stdout?.on("data", (d: Buffer) => {
-      buffered += d.toString();
-      for (const line of buffered.split("\n")) {
-        if (!line.includes('"inference server ready"')) continue;
-        const log = JSON.parse(line) as { url: string; grpcUrl: string };
-        resolve({ child, url: log.url, grpcUrl: log.grpcUrl, exit });
-      }
-    });
-    void exit.then((code) => reject(new Error(`server exited with ${code} before ready: ${stderr}${buffered}`)));
-  });
+  return { child, url: ready.url, grpcUrl: ready.grpcUrl, exit };
 }
 
 describe("inference server process", () => {

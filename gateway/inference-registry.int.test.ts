@@ -7,7 +7,6 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -16,6 +15,7 @@ import { type Config, loadConfig } from "../core/config.js";
 import { createLogger } from "../core/logger.js";
 import { InferenceService } from "../gen/mlpipe/inference/v1/inference_pb.js";
 import { RegistryService, Stage } from "../gen/mlpipe/registry/v1/registry_pb.js";
+import { type CapturedLog, captureLog } from "../test/support/captured-log.js";
 import { createGrpcClient, type GrpcClient } from "../test/support/grpc-client.js";
 import {
   irisBias,
@@ -36,25 +36,6 @@ const virginica = [6.7, 3.0, 5.2, 2.3];
 /** The probability of the predicted class for `features` under weights A (v1) or B (v2). */
 function probability(weights: readonly (readonly number[])[], features: readonly number[]): number {
   return Math.max(...referenceProbabilities(weights, irisBias, features));
-}
-
-/** A log captured as parsed JSON lines. */
-interface CapturedLog {
-  readonly lines: Record<string, unknown>[];
-  readonly destination: Writable;
-}
-
-function captureLog(): CapturedLog {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString("utf8").split("\n")) {
-        if (line.trim() !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      callback();
-    },
-  });
-  return { lines, destination };
 }
 
 let models: TestModels;

@@ -1,9 +1,7 @@
 /** `mlpipe registry`: the tracking + model registry server alone. */
 import { createLogger } from "../../core/logger.js";
-import type { RegistryServer } from "../../gateway/registry-server.js";
 import type { Command } from "../command.js";
-import { ExitCode } from "../exit-codes.js";
-import { listenForShutdown } from "../shutdown-signal.js";
+import { runServer } from "../run-server.js";
 
 /** The `registry` command. */
 export const registryCommand: Command = {
@@ -33,22 +31,20 @@ export const registryCommand: Command = {
       REGISTRY_PORT: args.string("port"),
     });
     const logger = createLogger({ level: config.logLevel, name: "mlpipe" });
-    const shutdown = listenForShutdown();
-    let server: RegistryServer;
-    try {
-      // Imported here: client commands need not load the server (PGlite, S3 client).
-      const { startRegistryServer } = await import("../../gateway/registry-server.js");
-      server = await startRegistryServer(config, logger);
-    } catch (err) {
-      shutdown.dispose();
-      throw err;
-    }
-    logger.info({ url: server.url, port: server.port }, "registry ready");
-    if (json) io.stdout.write(`${JSON.stringify({ registryUrl: server.url, dataDir: config.dataDir })}\n`);
-    else io.stderr.write(`\nmlpipe registry listening on ${server.url} (gRPC, Connect, gRPC-Web); Ctrl-C stops.\n\n`);
-    const signal = await shutdown.received;
-    logger.info({ signal }, "shutting down");
-    await server.close();
-    return ExitCode.ok;
+    return runServer({
+      logger,
+      async start() {
+        // Imported here: client commands need not load the server (PGlite, S3 client).
+        const { startRegistryServer } = await import("../../gateway/registry-server.js");
+        return startRegistryServer(config, logger);
+      },
+      announce(server) {
+        logger.info({ url: server.url, port: server.port }, "registry ready");
+        if (json) io.stdout.write(`${JSON.stringify({ registryUrl: server.url, dataDir: config.dataDir })}\n`);
+        else
+          io.stderr.write(`\nmlpipe registry listening on ${server.url} (gRPC, Connect, gRPC-Web); Ctrl-C stops.\n\n`);
+      },
+      stop: (server) => server.close(),
+    });
   },
 };

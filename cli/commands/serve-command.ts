@@ -1,10 +1,8 @@
 /** `mlpipe serve`: the inference server alone, serving a model from a registry or a local file. */
 import { createLogger } from "../../core/logger.js";
-import type { InferenceServer } from "../../gateway/inference-server.js";
 import type { Command } from "../command.js";
-import { ExitCode } from "../exit-codes.js";
 import { defaultRegistryUrl } from "../run-cli.js";
-import { listenForShutdown } from "../shutdown-signal.js";
+import { runServer } from "../run-server.js";
 
 /** The `serve` command. */
 export const serveCommand: Command = {
@@ -60,26 +58,24 @@ export const serveCommand: Command = {
         explicitRegistry ?? (modelPath === undefined ? (base.inference.registryUrl ?? defaultRegistryUrl) : undefined),
     });
     const logger = createLogger({ level: config.logLevel, name: "inference" });
-    const shutdown = listenForShutdown();
-    let server: InferenceServer;
-    try {
-      // Imported here: client commands need not load the server (onnxruntime, worker pool).
-      const { startInferenceServer } = await import("../../gateway/inference-server.js");
-      server = await startInferenceServer(config, logger);
-    } catch (err) {
-      shutdown.dispose();
-      throw err;
-    }
-    const c = config.inference;
-    const what =
-      c.modelPath !== undefined ? c.modelPath : `${c.modelName} at ${c.modelStage} from ${c.registryUrl ?? ""}`;
-    logger.info({ url: server.url, grpcUrl: server.grpcUrl }, "inference server started");
-    if (json)
-      io.stdout.write(`${JSON.stringify({ inferenceUrl: server.url, grpcUrl: server.grpcUrl, serving: what })}\n`);
-    else io.stderr.write(`\nmlpipe inference server listening on ${server.url}, serving ${what}; Ctrl-C stops.\n\n`);
-    const signal = await shutdown.received;
-    logger.info({ signal }, "shutting down");
-    await server.shutdown();
-    return ExitCode.ok;
+    return runServer({
+      logger,
+      async start() {
+        // Imported here: client commands need not load the server (onnxruntime, worker pool).
+        const { startInferenceServer } = await import("../../gateway/inference-server.js");
+        return startInferenceServer(config, logger);
+      },
+      announce(server) {
+        const c = config.inference;
+        const what =
+          c.modelPath !== undefined ? c.modelPath : `${c.modelName} at ${c.modelStage} from ${c.registryUrl ?? ""}`;
+        logger.info({ url: server.url, grpcUrl: server.grpcUrl }, "inference server started");
+        if (json)
+          io.stdout.write(`${JSON.stringify({ inferenceUrl: server.url, grpcUrl: server.grpcUrl, serving: what })}\n`);
+        else
+          io.stderr.write(`\nmlpipe inference server listening on ${server.url}, serving ${what}; Ctrl-C stops.\n\n`);
+      },
+      stop: (server) => server.shutdown(),
+    });
   },
 };

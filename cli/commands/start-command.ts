@@ -3,8 +3,7 @@ import type { Config } from "../../core/config.js";
 import { createLogger } from "../../core/logger.js";
 import type { Platform } from "../../gateway/platform.js";
 import type { Command } from "../command.js";
-import { ExitCode } from "../exit-codes.js";
-import { listenForShutdown } from "../shutdown-signal.js";
+import { runServer } from "../run-server.js";
 
 /** The `start` command. */
 export const startCommand: Command = {
@@ -48,30 +47,28 @@ export const startCommand: Command = {
       INFERENCE_PORT: args.string("inference-port"),
     });
     const logger = createLogger({ level: config.logLevel, name: "mlpipe" });
-    const shutdown = listenForShutdown();
-    let platform: Platform;
-    try {
-      // Imported here: client commands need not load the servers (PGlite, onnxruntime, S3 client).
-      const { startPlatform } = await import("../../gateway/platform.js");
-      platform = await startPlatform(config, logger, { demo: !args.boolean("no-demo") });
-    } catch (err) {
-      shutdown.dispose();
-      throw err;
-    }
-    // Announce once a model serves, or at once when there is nothing to wait for.
-    const announce = platform.model.kind === "nothing-to-serve" ? Promise.resolve() : platform.ready;
-    const first = await Promise.race([announce.then(() => "ready" as const), shutdown.received]);
-    if (first === "ready") {
-      const info = readyInfo(platform, config);
-      logger.info(info, "platform ready");
-      if (json) io.stdout.write(`${JSON.stringify(info)}\n`);
-      else io.stderr.write(banner(platform, config));
-    }
-    const signal = await shutdown.received;
-    logger.info({ signal }, "shutting down");
-    await platform.close();
-    logger.info("platform stopped");
-    return ExitCode.ok;
+    return runServer({
+      logger,
+      async start() {
+        // Imported here: client commands need not load the servers (PGlite, onnxruntime, S3 client).
+        const { startPlatform } = await import("../../gateway/platform.js");
+        return startPlatform(config, logger, { demo: !args.boolean("no-demo") });
+      },
+      async announce(platform, stopping) {
+        // Announce once a model serves, or at once when there is nothing to wait for.
+        const announce = platform.model.kind === "nothing-to-serve" ? Promise.resolve() : platform.ready;
+        const first = await Promise.race([announce.then(() => "ready" as const), stopping]);
+        if (first !== "ready") return;
+        const info = readyInfo(platform, config);
+        logger.info(info, "platform ready");
+        if (json) io.stdout.write(`${JSON.stringify(info)}\n`);
+        else io.stderr.write(banner(platform, config));
+      },
+      async stop(platform) {
+        await platform.close();
+        logger.info("platform stopped");
+      },
+    });
   },
 };
 

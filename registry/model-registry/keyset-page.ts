@@ -1,11 +1,11 @@
 /**
  * Keyset pagination of the registry's searches and listings: an order over columns that ends with
- * unique tie-breakers, and page tokens that carry the last row's sort values. A page resumes
- * strictly after that row, so rows inserted or deleted between reads never make a row appear twice
- * or be skipped (unlike offsets). A token is only valid for the query that issued it.
+ * unique tie-breakers, and the condition that resumes strictly after the last row of a page, whose
+ * sort values travel in a page token (`registry/store/page-token.ts`). Rows inserted or deleted
+ * between reads never make a row appear twice or be skipped (unlike offsets).
  */
-import { createHash } from "node:crypto";
 import { commonErrors } from "../../core/errors/common-errors.js";
+import { keysetCondition } from "../store/keyset-condition.js";
 
 /** A column a search may order by. */
 export interface SortField {
@@ -55,51 +55,16 @@ export function orderBySql(columns: readonly OrderColumn[]): string {
 }
 
 /**
- * The condition "row comes after `values` in `columns` order", values appended to `params`:
- * (c1 > v1) OR (c1 = v1 AND c2 > v2) OR ..., with < for descending columns.
+ * The condition "row comes after `values` in `columns` order" (see {@link keysetCondition}), values
+ * appended to `params`.
  */
 export function afterSql(columns: readonly OrderColumn[], values: readonly string[], params: unknown[]): string {
   const refs = values.map((v, i) => {
     params.push(v);
     return `$${params.length}::${columns[i]?.type ?? "text"}`;
   });
-  const branches = columns.map((c, k) => {
-    const equal = columns.slice(0, k).map((p, j) => `${p.sql} = ${refs[j]}`);
-    return `(${[...equal, `${c.sql} ${c.desc ? "<" : ">"} ${refs[k]}`].join(" AND ")})`;
-  });
-  return `(${branches.join(" OR ")})`;
-}
-
-/** Hash of what identifies a query, so a token cannot be replayed against another one. */
-function queryHash(queryKey: string): string {
-  return createHash("sha256").update(queryKey).digest("hex").slice(0, 16);
-}
-
-/** The token of the page after the row with these sort values. */
-export function encodePageToken(queryKey: string, values: readonly string[]): string {
-  return Buffer.from(JSON.stringify({ q: queryHash(queryKey), v: values })).toString("base64url");
-}
-
-/**
- * The sort values in a token, one per column; throws INVALID_PAGE_TOKEN when it is malformed, was
- * issued for another query, or holds values that do not fit the columns.
- */
-export function decodePageToken(token: string, queryKey: string, columns: readonly OrderColumn[]): string[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
-  } catch {
-    throw commonErrors.invalidPageToken();
-  }
-  if (typeof parsed !== "object" || parsed === null) throw commonErrors.invalidPageToken();
-  const { q, v } = parsed as { q?: unknown; v?: unknown };
-  if (q !== queryHash(queryKey) || !Array.isArray(v) || v.length !== columns.length)
-    throw commonErrors.invalidPageToken();
-  const values: string[] = [];
-  for (const [i, x] of v.entries()) {
-    if (typeof x !== "string") throw commonErrors.invalidPageToken();
-    if (columns[i]?.type === "bigint" && !/^-?\d{1,19}$/.test(x)) throw commonErrors.invalidPageToken();
-    values.push(x);
-  }
-  return values;
+  return `(${keysetCondition(
+    columns.map((c) => ({ expr: c.sql, descending: c.desc })),
+    refs,
+  )})`;
 }

@@ -24,7 +24,7 @@ import { FileInfoSchema } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
 import type { BlobStore } from "../blob/blob-store.js";
 import { checkArtifact } from "./model-registration.js";
 import { joinUri, parseModelSource } from "./model-source.js";
-import type { RegistryStore } from "./registry-store.js";
+import type { RegistryStore, SearchQuery } from "./registry-store.js";
 import {
   actorFrom,
   actorHeader,
@@ -69,6 +69,16 @@ export const downloadChunkBytes = 1024 * 1024;
 const maxPage = 1000;
 const defaultPage = 100;
 
+/** The store query of a search request, its page size checked (max_results: 0 gives the default). */
+function searchQuery(req: SearchQuery): SearchQuery {
+  return {
+    filter: req.filter,
+    maxResults: checkMaxResults(req.maxResults, defaultPage, maxPage),
+    orderBy: req.orderBy,
+    pageToken: req.pageToken,
+  };
+}
+
 /** Events read from the log per query while a watcher catches up. */
 const watchBatch = 500;
 
@@ -107,12 +117,7 @@ export function createRegistryService(deps: RegistryServiceDeps): ServiceImpl<ty
     },
 
     async searchRegisteredModels(req) {
-      const page = await store.searchModels({
-        filter: req.filter,
-        maxResults: checkMaxResults(req.maxResults, defaultPage, maxPage),
-        orderBy: req.orderBy,
-        pageToken: req.pageToken,
-      });
+      const page = await store.searchModels(searchQuery(req));
       return { registeredModels: page.items, nextPageToken: page.nextPageToken };
     },
 
@@ -217,12 +222,7 @@ export function createRegistryService(deps: RegistryServiceDeps): ServiceImpl<ty
     },
 
     async searchModelVersions(req) {
-      const page = await store.searchVersions({
-        filter: req.filter,
-        maxResults: checkMaxResults(req.maxResults, defaultPage, maxPage),
-        orderBy: req.orderBy,
-        pageToken: req.pageToken,
-      });
+      const page = await store.searchVersions(searchQuery(req));
       return { modelVersions: page.items, nextPageToken: page.nextPageToken };
     },
 

@@ -14,16 +14,9 @@ import {
   type Stage,
   StageVersionsSchema,
 } from "../../gen/mlpipe/registry/v1/registry_pb.js";
+import { decodePageToken, encodePageToken } from "../store/page-token.js";
 import { type SqlClient, SqlConstraintError, type SqlQueryable } from "../store/sql-client.js";
-import {
-  afterSql,
-  decodePageToken,
-  encodePageToken,
-  type OrderColumn,
-  orderBySql,
-  resolveOrder,
-  type SortField,
-} from "./keyset-page.js";
+import { afterSql, type OrderColumn, orderBySql, resolveOrder, type SortField } from "./keyset-page.js";
 import { registryEventsChannel } from "./registry-events-channel.js";
 import { compileFilter, type FilterSpec } from "./registry-filter.js";
 import type {
@@ -159,6 +152,75 @@ const versionSort: Record<string, SortField> = {
 const byNameAsc: OrderColumn = { sql: "m.name", type: "text", desc: false };
 const byVersionDesc: OrderColumn = { sql: "v.version", type: "bigint", desc: true };
 
+/** What a keyset search of registered models or versions runs over. */
+interface SearchTarget {
+  /** Names the search in page-token hashes, so a token of one search is refused by the other. */
+  readonly what: string;
+  readonly columns: string;
+  readonly from: string;
+  readonly filter: FilterSpec;
+  readonly sort: Readonly<Record<string, SortField>>;
+  /** The order when order_by is empty, and the tie-breakers appended to any other. */
+  readonly defaultOrder: readonly OrderColumn[];
+}
+
+const modelSearch: SearchTarget = {
+  what: "registered_models",
+  columns: modelColumns,
+  from: "registered_models m",
+  filter: modelFilter,
+  sort: modelSort,
+  defaultOrder: [byNameAsc],
+};
+
+const versionSearch: SearchTarget = {
+  what: "model_versions",
+  columns: versionColumns,
+  from: versionFrom,
+  filter: versionFilter,
+  sort: versionSort,
+  defaultOrder: [byNameAsc, byVersionDesc],
+};
+
+/**
+ * One page of rows of a search: the filter, the keyset condition after the page token's row, the
+ * order and maxResults + 1 rows to learn whether a next page exists, whose token carries the last
+ * row's sort values.
+ */
+async function searchRows<Row extends object>(
+  db: SqlQueryable,
+  target: SearchTarget,
+  query: SearchQuery,
+): Promise<Page<Row>> {
+  const params: unknown[] = [];
+  const conditions = compileFilter(query.filter, target.filter, params);
+  const order = resolveOrder(query.orderBy, target.sort, target.defaultOrder, target.defaultOrder);
+  const queryKey = JSON.stringify({ what: target.what, filter: query.filter, order: orderBySql(order) });
+  if (query.pageToken !== "") {
+    const types = order.map((c) => c.type);
+    conditions.push(afterSql(order, decodePageToken(query.pageToken, queryKey, types), params));
+  }
+  params.push(query.maxResults + 1);
+  const result = await db.query<Row & Record<string, string>>(
+    `SELECT ${target.columns}, ${order.map((c, i) => `${c.sql} AS k${i}`).join(", ")}
+       FROM ${target.from}
+      ${conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`}
+      ORDER BY ${orderBySql(order)}
+      LIMIT $${params.length}`,
+    params,
+  );
+  const items = result.rows.slice(0, query.maxResults);
+  const last = items.at(-1);
+  const nextPageToken =
+    result.rows.length > query.maxResults && last !== undefined
+      ? encodePageToken(
+          queryKey,
+          order.map((_, i) => String(last[`k${i}`])),
+        )
+      : "";
+  return { items, nextPageToken };
+}
+
 /** `$1, $2, ...` placeholders for `values`, appended to `params`. */
 function placeholders(values: readonly unknown[], params: unknown[]): string {
   return values
@@ -218,33 +280,8 @@ class SqlRegistryStore implements RegistryStore {
   }
 
   async searchModels(query: SearchQuery): Promise<Page<RegisteredModel>> {
-    const params: unknown[] = [];
-    const conditions = compileFilter(query.filter, modelFilter, params);
-    const order = resolveOrder(query.orderBy, modelSort, [byNameAsc], [byNameAsc]);
-    const queryKey = JSON.stringify({ what: "registered_models", filter: query.filter, order: orderBySql(order) });
-    if (query.pageToken !== "") {
-      conditions.push(afterSql(order, decodePageToken(query.pageToken, queryKey, order), params));
-    }
-    params.push(query.maxResults + 1);
-    const result = await this.#db.query<ModelRow & Record<string, string>>(
-      `SELECT ${modelColumns}, ${order.map((c, i) => `${c.sql} AS k${i}`).join(", ")}
-         FROM registered_models m
-        ${conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`}
-        ORDER BY ${orderBySql(order)}
-        LIMIT $${params.length}`,
-      params,
-    );
-    const rows = result.rows.slice(0, query.maxResults);
-    const items = await this.#modelsFromRows(this.#db, rows);
-    const last = rows.at(-1);
-    const nextPageToken =
-      result.rows.length > query.maxResults && last !== undefined
-        ? encodePageToken(
-            queryKey,
-            order.map((_, i) => String(last[`k${i}`])),
-          )
-        : "";
-    return { items, nextPageToken };
+    const page = await searchRows<ModelRow>(this.#db, modelSearch, query);
+    return { items: await this.#modelsFromRows(this.#db, page.items), nextPageToken: page.nextPageToken };
   }
 
   async renameModel(name: string, newName: string, actor: string): Promise<RegisteredModel> {
@@ -427,33 +464,8 @@ class SqlRegistryStore implements RegistryStore {
   }
 
   async searchVersions(query: SearchQuery): Promise<Page<ModelVersion>> {
-    const params: unknown[] = [];
-    const conditions = compileFilter(query.filter, versionFilter, params);
-    const order = resolveOrder(query.orderBy, versionSort, [byNameAsc, byVersionDesc], [byNameAsc, byVersionDesc]);
-    const queryKey = JSON.stringify({ what: "model_versions", filter: query.filter, order: orderBySql(order) });
-    if (query.pageToken !== "") {
-      conditions.push(afterSql(order, decodePageToken(query.pageToken, queryKey, order), params));
-    }
-    params.push(query.maxResults + 1);
-    const result = await this.#db.query<VersionRow & Record<string, string>>(
-      `SELECT ${versionColumns}, ${order.map((c, i) => `${c.sql} AS k${i}`).join(", ")}
-         FROM ${versionFrom}
-        ${conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`}
-        ORDER BY ${orderBySql(order)}
-        LIMIT $${params.length}`,
-      params,
-    );
-    const rows = result.rows.slice(0, query.maxResults);
-    const items = await this.#versionsFromRows(this.#db, rows);
-    const last = rows.at(-1);
-    const nextPageToken =
-      result.rows.length > query.maxResults && last !== undefined
-        ? encodePageToken(
-            queryKey,
-            order.map((_, i) => String(last[`k${i}`])),
-          )
-        : "";
-    return { items, nextPageToken };
+    const page = await searchRows<VersionRow>(this.#db, versionSearch, query);
+    return { items: await this.#versionsFromRows(this.#db, page.items), nextPageToken: page.nextPageToken };
   }
 
   updateVersionDescription(name: string, version: bigint, description: string, actor: string): Promise<ModelVersion> {
@@ -672,9 +684,8 @@ class SqlRegistryStore implements RegistryStore {
 
   async listEvents(name: string, maxResults: number, pageToken: string): Promise<Page<RegistryEvent>> {
     const model = await findModel(this.#db, name);
-    const order: OrderColumn[] = [{ sql: "sequence", type: "bigint", desc: false }];
     const queryKey = JSON.stringify({ what: "registry_events", model: model.model_id });
-    const after = pageToken === "" ? "0" : (decodePageToken(pageToken, queryKey, order)[0] ?? "0");
+    const after = pageToken === "" ? "0" : (decodePageToken(pageToken, queryKey, ["bigint"])[0] ?? "0");
     const rows = await this.#db.query<EventRow>(
       "SELECT * FROM registry_events WHERE model_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3",
       [model.model_id, after, maxResults + 1],

@@ -1,11 +1,11 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../core/config.js";
 import { commonErrors } from "../../core/errors/common-errors.js";
 import { createLogger } from "../../core/logger.js";
+import { captureLog } from "../../test/support/captured-log.js";
 import { startPostgres, type TestPostgres } from "../../test/support/postgres.js";
 import { loadMigrations, migrate } from "./migrate.js";
 import { openSqlClient } from "./open-sql-client.js";
@@ -247,13 +247,7 @@ describe("loadMigrations", () => {
 
 describe("openSqlClient", () => {
   function captureLogger(): { logger: ReturnType<typeof createLogger>; lines: Record<string, unknown>[] } {
-    const lines: Record<string, unknown>[] = [];
-    const destination = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        lines.push(JSON.parse(chunk.toString("utf8")) as Record<string, unknown>);
-        callback();
-      },
-    });
+    const { lines, destination } = captureLog();
     return { logger: createLogger({ level: "info", destination }), lines };
   }
 

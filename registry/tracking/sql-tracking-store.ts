@@ -15,9 +15,9 @@ import {
   RunSchema,
   RunStatus,
 } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
+import { decodePageToken, encodePageToken } from "../store/page-token.js";
 import { type SqlClient, SqlConstraintError, type SqlQueryable } from "../store/sql-client.js";
 import { searchExperimentIds } from "./search/experiment-search.js";
-import { decodePageToken, encodePageToken } from "./search/page-token.js";
 import { searchRunIds } from "./search/run-search.js";
 import type {
   CreateExperimentInput,
@@ -376,6 +376,9 @@ export class SqlTrackingStore implements TrackingStore {
   async logBatch(runId: string, batch: LogBatchInput): Promise<{ duplicate: boolean }> {
     const params = distinctParams(batch.params);
     const tags = lastValueByKey(batch.tags);
+    // The hot path of training code: metrics only. One statement (atomic on its own) does what the
+    // transaction below does in five round trips, which is what bounds ingest throughput.
+    if (params.size === 0 && tags.size === 0) return logMetricsOnly(this.#sql, runId, batch);
     return this.#sql.transaction(async (tx) => {
       await lockActiveRun(tx, runId, "key share");
       if (batch.batchId !== "") {
@@ -657,17 +660,6 @@ async function upsertRunTags(tx: SqlQueryable, runId: string, tags: ReadonlyMap<
  * the last logged wins ties.
  */
 async function insertMetrics(tx: SqlQueryable, runId: string, metrics: readonly Metric[]): Promise<void> {
-  const now = BigInt(Date.now());
-  const keys: string[] = [];
-  const values: number[] = [];
-  const steps: string[] = [];
-  const timestamps: string[] = [];
-  for (const m of metrics) {
-    keys.push(m.key);
-    values.push(m.value);
-    steps.push(m.step.toString());
-    timestamps.push((m.timestamp === 0n ? now : m.timestamp).toString());
-  }
   await tx.query(
     `WITH points AS (
        SELECT * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::float8[]) WITH ORDINALITY
@@ -682,8 +674,65 @@ async function insertMetrics(tx: SqlQueryable, runId: string, metrics: readonly 
      ON CONFLICT (run_id, key) DO UPDATE
        SET step = EXCLUDED.step, timestamp = EXCLUDED.timestamp, value = EXCLUDED.value
        WHERE (EXCLUDED.step, EXCLUDED.timestamp) >= (latest_metrics.step, latest_metrics.timestamp)`,
-    [runId, keys, steps, timestamps, values],
+    [runId, ...metricArrays(metrics)],
   );
+}
+
+/** Columns of a metrics batch as the arrays the unnest statements take; timestamp 0 means now. */
+function metricArrays(metrics: readonly Metric[]): [string[], string[], string[], number[]] {
+  const now = BigInt(Date.now());
+  const keys: string[] = [];
+  const values: number[] = [];
+  const steps: string[] = [];
+  const timestamps: string[] = [];
+  for (const m of metrics) {
+    keys.push(m.key);
+    values.push(m.value);
+    steps.push(m.step.toString());
+    timestamps.push((m.timestamp === 0n ? now : m.timestamp).toString());
+  }
+  return [keys, steps, timestamps, values];
+}
+
+/**
+ * LogBatch without params or tags in a single statement: locks the run (key share, as the
+ * transaction path does), claims the batch id, appends the history and advances latest_metrics,
+ * or does none of it. Concurrent retries of one batch id serialize on the log_batches key: the
+ * later one finds it taken and stores nothing.
+ */
+async function logMetricsOnly(sql: SqlQueryable, runId: string, batch: LogBatchInput): Promise<{ duplicate: boolean }> {
+  const { rows } = await sql.query<{ stage: string | null; stored: boolean }>(
+    `WITH run AS (
+       SELECT lifecycle_stage FROM runs WHERE run_id = $1 FOR KEY SHARE
+     ), claim AS (
+       INSERT INTO log_batches (run_id, batch_id, created_time)
+       SELECT $1, $6, $7 FROM run WHERE lifecycle_stage = 'active' AND $6 <> ''
+       ON CONFLICT (run_id, batch_id) DO NOTHING
+       RETURNING 1
+     ), go AS (
+       SELECT 1 FROM run WHERE lifecycle_stage = 'active' AND ($6 = '' OR EXISTS (SELECT 1 FROM claim))
+     ), points AS (
+       SELECT * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::float8[]) WITH ORDINALITY
+         AS p(key, step, ts, value, ord)
+        WHERE EXISTS (SELECT 1 FROM go)
+     ), history AS (
+       INSERT INTO metrics (run_id, key, step, timestamp, value)
+       SELECT $1, key, step, ts, value FROM points ORDER BY ord
+     ), latest AS (
+       INSERT INTO latest_metrics (run_id, key, step, timestamp, value)
+       SELECT DISTINCT ON (key) $1, key, step, ts, value FROM points
+       ORDER BY key, step DESC, ts DESC, ord DESC
+       ON CONFLICT (run_id, key) DO UPDATE
+         SET step = EXCLUDED.step, timestamp = EXCLUDED.timestamp, value = EXCLUDED.value
+         WHERE (EXCLUDED.step, EXCLUDED.timestamp) >= (latest_metrics.step, latest_metrics.timestamp)
+     )
+     SELECT (SELECT lifecycle_stage FROM run) AS stage, EXISTS (SELECT 1 FROM go) AS stored`,
+    [runId, ...metricArrays(batch.metrics), batch.batchId, Date.now()],
+  );
+  const row = rows[0];
+  if (row === undefined || row.stage === null) throw trackingErrors.runNotFound(runId);
+  if (row.stage !== "active") throw trackingErrors.runNotActive(runId);
+  return { duplicate: !row.stored };
 }
 
 /** Params of one batch by key; one key twice with different values is already a changed param. */

@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { type Config, loadConfig } from "../../core/config.js";
 import { createLogger, type LogLevel } from "../../core/logger.js";
 import { type RegistryServer, startRegistryServer } from "../../gateway/registry-server.js";
+import { captureLog } from "./captured-log.js";
 
 /** A registry server started by a test, with its data in a temporary directory. */
 export interface TestRegistryServer {
@@ -37,15 +37,7 @@ export interface TestRegistryServerOptions {
 /** Starts the real registry server (startRegistryServer) on an ephemeral port of 127.0.0.1. */
 export async function startTestRegistryServer(options: TestRegistryServerOptions = {}): Promise<TestRegistryServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "mlpipe-registry-"));
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString("utf8").split("\n")) {
-        if (line.trim() !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      callback();
-    },
-  });
+  const { lines, destination } = captureLog();
   const config = loadConfig({ MLPIPE_DATA_DIR: dataDir, HOST: "127.0.0.1", REGISTRY_PORT: "0", ...options.env });
   const logger = createLogger({ level: options.logLevel ?? "info", name: "registry-test", destination });
   let server: RegistryServer;

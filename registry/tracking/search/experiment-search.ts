@@ -2,9 +2,7 @@ import type { SqlQueryable } from "../../store/sql-client.js";
 import type { SearchExperimentsQuery } from "../tracking-store.js";
 import { pageSizes, validatePageSize } from "../validation.js";
 import { experimentSearchSpec } from "./experiment-search-spec.js";
-import { parseFilter } from "./filter-parser.js";
 import { runKeysetSearch } from "./keyset-search.js";
-import { parseOrderBy } from "./order-by.js";
 import { lifecycleView } from "./view-type.js";
 
 /**
@@ -21,22 +19,12 @@ export async function searchExperimentIds(
 ): Promise<{ experimentIds: string[]; nextPageToken: string }> {
   const maxResults = validatePageSize(query.maxResults, pageSizes.searchExperiments);
   const view = lifecycleView(query.viewType, "view_type");
-  const filter = parseFilter(query.filter, experimentSearchSpec);
-  const order = parseOrderBy(query.orderBy, experimentSearchSpec);
   const page = await runKeysetSearch(db, {
     spec: experimentSearchSpec,
     view,
-    filterText: query.filter,
-    filter,
-    order:
-      order.length > 0
-        ? order
-        : [
-            {
-              field: { kind: "attribute", name: "creation_time", type: "integer", display: "creation_time" },
-              descending: true,
-            },
-          ],
+    filter: query.filter,
+    orderBy: query.orderBy,
+    defaultOrderBy: "creation_time DESC",
     pageToken: query.pageToken,
     maxResults,
   });

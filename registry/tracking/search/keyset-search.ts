@@ -1,7 +1,8 @@
+import { decodePageToken, encodePageToken } from "../../store/page-token.js";
 import type { SqlQueryable } from "../../store/sql-client.js";
 import type { FilterExpr } from "./filter-ast.js";
-import { formatOrderKey, type OrderKey } from "./order-by.js";
-import { decodePageToken, encodePageToken } from "./page-token.js";
+import { parseFilter } from "./filter-parser.js";
+import { formatOrderKey, type OrderKey, parseOrderBy } from "./order-by.js";
 import type { SearchSpec } from "./search-spec.js";
 import {
   buildSearchSql,
@@ -13,19 +14,30 @@ import {
   tierCount,
 } from "./search-sql.js";
 
-/** A validated search, ready to run: what run and experiment search share. */
+/**
+ * A search as run and experiment search share it: page size and view already validated, filter
+ * and order_by still text (parsed here, against the spec).
+ */
 export interface KeysetSearch {
   readonly spec: SearchSpec;
   readonly scope?: SearchSqlInput["scope"];
   readonly view: LifecycleView;
-  /** The filter text as given (part of the page-token hash) and its parsed tree. */
-  readonly filterText: string;
-  readonly filter: FilterExpr | undefined;
-  /** The order, with the default already applied. */
-  readonly order: readonly OrderKey[];
+  /** The filter text as given (part of the page-token hash). */
+  readonly filter: string;
+  /** The order_by clauses as given. */
+  readonly orderBy: readonly string[];
+  /** The order when order_by is empty, one clause such as `start_time DESC`. */
+  readonly defaultOrderBy: string;
   readonly pageToken: string;
   /** Page size, already validated. */
   readonly maxResults: number;
+}
+
+/** A search with its filter and order parsed, the default order applied. */
+interface ParsedSearch extends Omit<KeysetSearch, "filter" | "orderBy" | "defaultOrderBy"> {
+  readonly filterText: string;
+  readonly filter: FilterExpr | undefined;
+  readonly order: readonly OrderKey[];
 }
 
 /** One page of ids, in order, and the token of the next page ("" on the last page). */
@@ -35,7 +47,8 @@ export interface IdPage {
 }
 
 /**
- * Runs one page of a search: decodes the page token (rejecting one issued for another query),
+ * Runs one page of a search: parses the filter (TRACKING_INVALID_FILTER) and order_by
+ * (TRACKING_INVALID_ORDER_BY), decodes the page token (rejecting one issued for another query),
  * fetches maxResults + 1 rows to learn whether a next page exists, and encodes the last row's sort
  * values as the next token. Because the order is total (the id breaks ties) and pages resume
  * strictly after the last row, rows inserted between page reads never make a pre-existing row
@@ -43,7 +56,16 @@ export interface IdPage {
  * the filter does not constrain, one per tier of it (values, NaN, missing) until the page is full
  * (see SearchSqlInput.tier).
  */
-export async function runKeysetSearch(db: SqlQueryable, search: KeysetSearch): Promise<IdPage> {
+export async function runKeysetSearch(db: SqlQueryable, request: KeysetSearch): Promise<IdPage> {
+  const { filter: filterText, orderBy, defaultOrderBy, ...rest } = request;
+  const filter = parseFilter(filterText, request.spec);
+  const order = parseOrderBy(orderBy, request.spec);
+  const search: ParsedSearch = {
+    ...rest,
+    filterText,
+    filter,
+    order: order.length > 0 ? order : parseOrderBy([defaultOrderBy], request.spec),
+  };
   const queryKey = JSON.stringify({
     what: search.spec.what,
     scope: search.scope === undefined ? null : [...new Set(search.scope.values)].sort(),
@@ -85,7 +107,7 @@ export async function runKeysetSearch(db: SqlQueryable, search: KeysetSearch): P
   return { ids, nextPageToken: encodePageToken(queryKey, values) };
 }
 
-function base(search: KeysetSearch): Omit<SearchSqlInput, "after" | "limit"> {
+function base(search: ParsedSearch): Omit<SearchSqlInput, "after" | "limit"> {
   return {
     spec: search.spec,
     ...(search.scope === undefined ? {} : { scope: search.scope }),

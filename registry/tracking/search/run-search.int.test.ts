@@ -3,10 +3,8 @@ import { commonErrors } from "../../../core/errors/common-errors.js";
 import type { MlpipeError } from "../../../core/errors/mlpipe-error.js";
 import { trackingErrors } from "../../../core/errors/tracking-errors.js";
 import { ViewType } from "../../../gen/mlpipe/tracking/v1/tracking_pb.js";
-import { startPostgres, type TestPostgres } from "../../../test/support/postgres.js";
+import { sqlDrivers } from "../../../test/support/sql-drivers.js";
 import { migrate } from "../../store/migrate.js";
-import { createPgClient } from "../../store/pg-client.js";
-import { createPgliteClient } from "../../store/pglite-client.js";
 import type { SqlClient } from "../../store/sql-client.js";
 import type { SearchRunsQuery } from "../tracking-store.js";
 import { searchRunIds } from "./run-search.js";
@@ -109,31 +107,13 @@ const runs: SeedRun[] = [
   },
 ];
 
-let server: TestPostgres | undefined;
-const cleanups: (() => Promise<void>)[] = [];
-
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  await server?.cleanup();
-});
-
 /** A fresh database of each driver; the suites run one after the other, each setting `db`. */
-const drivers: { name: string; open: () => Promise<SqlClient> }[] = [
-  { name: "pglite", open: () => createPgliteClient(undefined) },
-  {
-    name: "postgres",
-    open: async () => {
-      server = await startPostgres();
-      return createPgClient({ url: await server.createDatabase(), poolSize: 2 });
-    },
-  },
-];
+const { drivers, closeAll } = sqlDrivers();
+afterAll(closeAll);
 
 /** Opens the driver's database and writes the fixtures. */
 async function setUp(open: () => Promise<SqlClient>): Promise<void> {
   db = await open();
-  const client = db;
-  cleanups.push(() => client.close());
   await migrate(db);
   for (const id of ["1", "2", "3", "4"]) await seedExperiment(db, { id, name: `exp-${id}`, creationTime: Number(id) });
   for (const run of runs) await seedRun(db, run);

@@ -2,9 +2,7 @@ import { commonErrors } from "../../../core/errors/common-errors.js";
 import type { SqlQueryable } from "../../store/sql-client.js";
 import type { SearchRunsQuery } from "../tracking-store.js";
 import { pageSizes, validateExperimentId, validatePageSize } from "../validation.js";
-import { parseFilter } from "./filter-parser.js";
 import { runKeysetSearch } from "./keyset-search.js";
-import { parseOrderBy } from "./order-by.js";
 import { runSearchSpec } from "./run-search-spec.js";
 import { lifecycleView } from "./view-type.js";
 
@@ -37,23 +35,13 @@ export async function searchRunIds(
   for (const [i, id] of query.experimentIds.entries()) validateExperimentId(id, `experiment_ids[${i}]`);
   const maxResults = validatePageSize(query.maxResults, pageSizes.searchRuns);
   const view = lifecycleView(query.viewType, "run_view_type");
-  const filter = parseFilter(query.filter, runSearchSpec);
-  const order = parseOrderBy(query.orderBy, runSearchSpec);
   const page = await runKeysetSearch(db, {
     spec: runSearchSpec,
     scope: { column: "experiment_id", type: "bigint", values: experimentIds },
     view,
-    filterText: query.filter,
-    filter,
-    order:
-      order.length > 0
-        ? order
-        : [
-            {
-              field: { kind: "attribute", name: "start_time", type: "integer", display: "start_time" },
-              descending: true,
-            },
-          ],
+    filter: query.filter,
+    orderBy: query.orderBy,
+    defaultOrderBy: "start_time DESC",
     pageToken: query.pageToken,
     maxResults,
   });

@@ -1,9 +1,8 @@
+import { keysetCondition } from "../../store/keyset-condition.js";
+import type { SortColumnType } from "../../store/page-token.js";
 import type { ComparisonOp, FilterComparison, FilterExpr, FilterIn, FilterValue } from "./filter-ast.js";
 import type { OrderKey } from "./order-by.js";
 import type { FieldType, ResolvedField, SearchSpec } from "./search-spec.js";
-
-/** SQL types of sort columns, used to cast page-token values (always sent as text) back. */
-export type SortColumnType = "text" | "bigint" | "float8" | "int";
 
 /**
  * One column of the total order of a search. Each order key becomes one or two columns: a rank
@@ -259,7 +258,7 @@ export function buildSearchSql(input: SearchSqlInput): SearchSql {
     `SELECT ${names.map((n, i) => `${textOf(n, columns[i]?.type)} AS ${i === columns.length - 1 ? "id" : `k${i}`}`).join(", ")}`,
     `FROM (\n  ${inner}\n) s`,
   ];
-  if (input.after !== undefined) outer.push(`WHERE ${keysetCondition(columns, names, input.after, params)}`);
+  if (input.after !== undefined) outer.push(`WHERE ${afterCondition(columns, names, input.after, params)}`);
   outer.push(`ORDER BY ${names.map((n, i) => `${n} ${columns[i]?.descending === true ? "DESC" : "ASC"}`).join(", ")}`);
   outer.push(`LIMIT ${params.add(String(input.limit), "bigint")}`);
   return { sql: outer.join("\n"), params: params.values, columns };
@@ -286,28 +285,18 @@ export function sortValueText(value: unknown, type: SortColumnType): string {
   return String(Buffer.from(text, "hex").readDoubleBE(0));
 }
 
-/**
- * Rows strictly after `after` in the order: (c0, c1, ..., id) compared lexicographically, each
- * column in its own direction, written out as OR of prefixes ("c0 after" or "c0 equal and c1
- * after" ...), plus a redundant bound on c0 so an index on it can narrow the scan. Every column is
- * NOT NULL (see {@link SortColumn}), so `=`, `<` and `>` mean what they say.
- */
-function keysetCondition(
+/** Rows strictly after `after` in the order (see {@link keysetCondition}), on the outer names. */
+function afterCondition(
   columns: readonly SortColumn[],
   names: readonly string[],
   after: readonly string[],
   params: Params,
 ): string {
   const placeholders = columns.map((c, i) => params.add(after[i] ?? "", c.type));
-  const disjuncts: string[] = [];
-  for (let i = 0; i < columns.length; i++) {
-    const terms: string[] = [];
-    for (let j = 0; j < i; j++) terms.push(`${names[j]} = ${placeholders[j]}`);
-    terms.push(`${names[i]} ${columns[i]?.descending === true ? "<" : ">"} ${placeholders[i]}`);
-    disjuncts.push(terms.length === 1 ? (terms[0] ?? "") : `(${terms.join(" AND ")})`);
-  }
-  const bound = `${names[0]} ${columns[0]?.descending === true ? "<=" : ">="} ${placeholders[0]}`;
-  return `${bound} AND (${disjuncts.join("\n    OR ")})`;
+  return keysetCondition(
+    columns.map((c, i) => ({ expr: names[i] ?? "", descending: c.descending })),
+    placeholders,
+  );
 }
 
 const sqlOperators: Record<ComparisonOp, string> = {

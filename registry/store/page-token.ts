@@ -1,19 +1,23 @@
-import { createHash } from "node:crypto";
-import { commonErrors } from "../../../core/errors/common-errors.js";
-import type { SortColumnType } from "./search-sql.js";
-
-/** Longest page token accepted, in characters (sort values can hold long param and tag values). */
-export const maxPageTokenLength = 100_000;
-
 /**
- * Keyset page tokens: base64url of JSON `{"k": [sort values of the page's last row, id last],
- * "h": check}`, where `check` hashes the canonical query together with the values. A token is
- * only valid for the query that issued it (same experiments, filter, order and view type; page
- * size may change), and an edited token fails the check: both give INVALID_PAGE_TOKEN.
+ * Keyset page tokens, shared by every paged read of the registry (tracking searches, metric
+ * history, model registry searches and audit log): base64url of JSON `{"k": [sort values of the
+ * page's last row], "h": check}`, where `check` hashes the canonical query together with the
+ * values. A token is only valid for the query that issued it (page size may change), and an edited
+ * token fails the check: both give INVALID_PAGE_TOKEN.
  *
  * The check is not a secret-keyed MAC: someone who knows the scheme can build a token, but that
  * only chooses where a page starts, which a filter can do as well.
  */
+import { createHash } from "node:crypto";
+import { commonErrors } from "../../core/errors/common-errors.js";
+
+/** SQL types of sort columns, used to check page-token values and to cast them (always sent as text) back. */
+export type SortColumnType = "text" | "bigint" | "float8" | "int";
+
+/** Longest page token accepted, in characters (sort values can hold long param and tag values). */
+export const maxPageTokenLength = 100_000;
+
+/** The token of the page after the row with these sort values (their text form), for `query`. */
 export function encodePageToken(query: string, values: readonly string[]): string {
   return Buffer.from(JSON.stringify({ k: values, h: check(query, values) }), "utf8").toString("base64url");
 }

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { commonErrors } from "../../../core/errors/common-errors.js";
-import { decodePageToken, encodePageToken } from "./page-token.js";
-import type { SortColumnType } from "./search-sql.js";
+import { commonErrors } from "../../core/errors/common-errors.js";
+import { decodePageToken, encodePageToken, type SortColumnType } from "./page-token.js";
 
 const types: SortColumnType[] = ["int", "float8", "bigint", "text"];
 const values = ["0", "-1.5e-07", "1700000000000", "run-1"];
