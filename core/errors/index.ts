@@ -1,6 +1,6 @@
 export { catalogue } from "./catalogue.js";
-export { Code, codeFromName, codeName } from "./code.js";
 export { cliErrors } from "./cli-errors.js";
+export { Code, codeFromName, codeName } from "./code.js";
 export { commonErrors } from "./common-errors.js";
 export type { ErrorDefinition, ErrorInfo } from "./define-error.js";
 export { defineError } from "./define-error.js";
