@@ -18,9 +18,9 @@ export interface BenchProfile {
   readonly durationSeconds: number;
   /** Closed-loop concurrencies swept for single-row requests. */
   readonly concurrencies: readonly number[];
-  /** Closed-loop concurrencies swept for PredictBatch. */
+  /** Closed-loop concurrencies swept for PredictBatch and PredictStream tensor messages (1024 rows each). */
   readonly batchConcurrencies: readonly number[];
-  /** Rows in flight swept for PredictStream. */
+  /** Rows in flight swept for PredictStream with one row per message (the older form, for comparison). */
   readonly streamWindows: readonly number[];
   /** Hot swaps made under load. */
   readonly swaps: number;

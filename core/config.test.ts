@@ -60,6 +60,8 @@ describe("loadConfig", () => {
       intraOpThreads: undefined,
       maxBatchSize: 64,
       maxQueueDelayUs: 1000,
+      maxInFlightRequests: undefined,
+      maxEventLoopDelayMs: 0,
     });
     expect(Object.isFrozen(c.inference)).toBe(true);
     const d = loadConfig(
@@ -69,6 +71,8 @@ describe("loadConfig", () => {
         INFERENCE_WORKERS: "3",
         INFERENCE_INTRA_OP_THREADS: "2",
         MAX_QUEUE_DELAY_US: "0",
+        MAX_IN_FLIGHT_REQUESTS: "32",
+        MAX_EVENT_LOOP_DELAY_MS: "50",
         REGISTRY_URL: "http://registry:5000",
       },
       "/srv",
@@ -79,6 +83,8 @@ describe("loadConfig", () => {
       workers: 3,
       intraOpThreads: 2,
       maxQueueDelayUs: 0,
+      maxInFlightRequests: 32,
+      maxEventLoopDelayMs: 50,
       registryUrl: "http://registry:5000",
     });
   });
@@ -87,6 +93,8 @@ describe("loadConfig", () => {
     [{ INFERENCE_WORKERS: "0" }, /INFERENCE_WORKERS must be between 1 and 256/],
     [{ MAX_BATCH_SIZE: "many" }, /MAX_BATCH_SIZE must be an integer/],
     [{ MAX_QUEUE_DELAY_US: "-1" }, /MAX_QUEUE_DELAY_US must be between 0/],
+    [{ MAX_IN_FLIGHT_REQUESTS: "0" }, /MAX_IN_FLIGHT_REQUESTS must be between 1 and 1048576/],
+    [{ MAX_EVENT_LOOP_DELAY_MS: "10ms" }, /MAX_EVENT_LOOP_DELAY_MS must be an integer/],
     [{ INFERENCE_GRPC_PORT: "65536" }, /INFERENCE_GRPC_PORT must be between 0 and 65535/],
     [{ REGISTRY_URL: "registry:5000" }, /REGISTRY_URL must be an http/],
     [{ MODEL_STAGE: "Prod uction" }, /MODEL_STAGE must be a stage .* or an alias/],

@@ -90,6 +90,19 @@ export interface InferenceConfig {
   readonly maxQueueRows: number;
   /** Largest accepted request body or message in bytes (MAX_REQUEST_BYTES, shared with the registry, default 16 MiB). */
   readonly maxRequestBytes: number;
+  /**
+   * Prediction requests (a stream counts as one) admitted at once before new ones are refused
+   * unread with 429 / RESOURCE_EXHAUSTED (MAX_IN_FLIGHT_REQUESTS, 1..1048576); undefined (the
+   * default) allows 2 full batches per worker: 2 x workers x MAX_BATCH_SIZE.
+   */
+  readonly maxInFlightRequests: number | undefined;
+  /**
+   * Mean event-loop delay in ms over 100 ms windows beyond which, two windows in a row, prediction
+   * requests are refused unread with 429 / RESOURCE_EXHAUSTED until a window is back under it
+   * (MAX_EVENT_LOOP_DELAY_MS, default 0 = off, 0..60000). Opt-in: on a machine whose cores are
+   * shared with other work, event-loop delay rises without this server being overloaded.
+   */
+  readonly maxEventLoopDelayMs: number;
   /** How long in-flight requests may take to finish after SIGTERM, in ms (SHUTDOWN_GRACE_MS, default 25000, 0..600000). */
   readonly shutdownGraceMs: number;
 }
@@ -128,6 +141,8 @@ export const knownVariables = [
   "MAX_BATCH_SIZE",
   "MAX_QUEUE_DELAY_US",
   "MAX_QUEUE_SIZE",
+  "MAX_IN_FLIGHT_REQUESTS",
+  "MAX_EVENT_LOOP_DELAY_MS",
   "SHUTDOWN_GRACE_MS",
 ] as const;
 
@@ -215,6 +230,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       maxQueueDelayUs: int(env, "MAX_QUEUE_DELAY_US", 1000, 0, 10_000_000),
       maxQueueRows: int(env, "MAX_QUEUE_SIZE", 2048, 1, 1024 * 1024),
       maxRequestBytes: int(env, "MAX_REQUEST_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      maxInFlightRequests: optionalInt(env, "MAX_IN_FLIGHT_REQUESTS", 1, 1024 * 1024),
+      maxEventLoopDelayMs: int(env, "MAX_EVENT_LOOP_DELAY_MS", 0, 0, 60_000),
       shutdownGraceMs: int(env, "SHUTDOWN_GRACE_MS", 25_000, 0, 600_000),
     },
   };

@@ -17,6 +17,13 @@ export interface ConnectHandlerOptions {
    */
   readonly maxRequestBytes: number;
   readonly logger: Logger;
+  /**
+   * Whether responses may be compressed (gzip / brotli, when the client accepts it, for messages
+   * of 1 KiB or more); default true. Compressed requests are accepted either way. The inference
+   * server turns it off: its large answers are raw float tensors, which gzip barely shrinks, and
+   * compressing them cost more CPU than the rest of a 1024-row PredictBatch call (client and server).
+   */
+  readonly compressResponses?: boolean;
 }
 
 /**
@@ -37,6 +44,8 @@ export function createConnectHandler(options: ConnectHandlerOptions): DualProtoc
       });
     },
     readMaxBytes: options.maxRequestBytes,
+    // connect-es compresses messages of at least compressMinBytes; none is that large.
+    ...(options.compressResponses === false ? { compressMinBytes: Number.MAX_SAFE_INTEGER } : {}),
     jsonOptions: { ignoreUnknownFields: false },
     interceptors: [createErrorInterceptor(options.logger)],
     fallback: routeNotFound,

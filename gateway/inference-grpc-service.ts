@@ -6,7 +6,7 @@
  */
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { toErrorData } from "../core/errors/index.js";
+import { inferenceErrors, toErrorData } from "../core/errors/index.js";
 import {
   DataType,
   type InferenceService,
@@ -14,8 +14,10 @@ import {
   ModelTask,
   type Prediction,
   PredictionSchema,
+  type PredictStreamRequest,
   type PredictStreamResponse,
   PredictStreamResponseSchema,
+  ResponseForm,
   type Tensor,
   TensorSchema,
   type TensorSpec as TensorSpecMessage,
@@ -23,7 +25,14 @@ import {
 } from "../gen/mlpipe/inference/v1/inference_pb.js";
 import type { TensorSpec } from "../server/onnx/onnx-signature.js";
 import type { Prediction as ServerPrediction } from "../server/prediction-reader.js";
-import type { CallContext, PredictionService, Protocol } from "../server/prediction-service.js";
+import type {
+  CallContext,
+  PredictionService,
+  PredictResult,
+  Protocol,
+  ResultForm,
+  TensorInput,
+} from "../server/prediction-service.js";
 import type { NumericType, RawTensor } from "../server/tensor-types.js";
 
 const toDataType: Record<NumericType, DataType> = {
@@ -64,10 +73,12 @@ function prediction(p: ServerPrediction): Prediction {
   return create(PredictionSchema, {
     prediction: p.prediction,
     ...(p.probability === undefined ? {} : { probability: p.probability }),
-    probabilities: [...(p.probabilities ?? [])],
+    // The array is this row's own (built by readPredictions): no copy.
+    ...(p.probabilities === undefined ? {} : { probabilities: p.probabilities as number[] }),
   });
 }
 
+/** An output tensor as a message: its bytes are a view of the worker's transferred buffer, not a copy. */
 function tensor(name: string, t: RawTensor): Tensor {
   return create(TensorSchema, {
     name,
@@ -77,8 +88,61 @@ function tensor(name: string, t: RawTensor): Tensor {
   });
 }
 
+/** The server's form of a request's ResponseForm. */
+function resultForm(form: ResponseForm): ResultForm {
+  return form === ResponseForm.TENSORS ? "tensors" : "predictions-and-tensors";
+}
+
+/** A request's tensor as the prediction service takes it; a shape dimension beyond 2^53 becomes -1 (rejected there). */
+function tensorInput(t: Tensor | undefined): TensorInput {
+  const inputs = t ?? create(TensorSchema);
+  const shape = inputs.shape.map((d) => (d >= 0n && d <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(d) : -1));
+  return { dtype: fromDataType(inputs.dtype), shape, data: inputs.data, name: inputs.name };
+}
+
+/** The answer of a tensor call: per-row predictions (empty for the tensors form) and the raw outputs. */
+function tensorAnswer(r: PredictResult): { predictions: Prediction[]; outputs: Tensor[] } {
+  const outputs: Tensor[] = [];
+  for (const [name, t] of r.outputs) outputs.push(tensor(name, t));
+  return { predictions: r.predictions.map(prediction), outputs };
+}
+
 function spec(s: TensorSpec): TensorSpecMessage {
   return create(TensorSpecSchema, { name: s.name, dtype: s.dtype, shape: s.shape.map((d) => BigInt(d)) });
+}
+
+/**
+ * Answers one PredictStream message: one row (`features`) in `result.prediction`, or a tensor of
+ * rows (`inputs`) in `predictions` and `outputs`, as PredictBatch would. Setting both is INVALID_ARGUMENT.
+ */
+async function streamAnswer(
+  service: PredictionService,
+  req: PredictStreamRequest,
+  context: CallContext,
+): Promise<PredictStreamResponse> {
+  if (req.inputs === undefined) {
+    const r = await service.predictRows([req.features], req.modelVersion, context, () => "features");
+    const first = r.predictions[0];
+    return create(PredictStreamResponseSchema, {
+      requestId: req.requestId,
+      result: first === undefined ? { case: undefined } : { case: "prediction", value: prediction(first) },
+      modelVersion: r.modelVersion,
+      latencyMs: r.latencyMs,
+    });
+  }
+  if (req.features.length > 0) throw inferenceErrors.invalidInput("features", "set features or inputs, not both");
+  const r = await service.predictTensor(
+    tensorInput(req.inputs),
+    req.modelVersion,
+    context,
+    resultForm(req.responseForm),
+  );
+  return create(PredictStreamResponseSchema, {
+    requestId: req.requestId,
+    ...tensorAnswer(r),
+    modelVersion: r.modelVersion,
+    latencyMs: r.latencyMs,
+  });
 }
 
 /** Implements InferenceService over the prediction service; counts every call in prediction_requests_total. */
@@ -115,19 +179,13 @@ export function createInferenceGrpcService(service: PredictionService): ServiceI
     predictBatch(req, ctx) {
       const receivedAt = performance.now();
       return counted(ctx, async () => {
-        const inputs = req.inputs ?? create(TensorSchema);
-        const shape = inputs.shape.map((d) => (d >= 0n && d <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(d) : -1));
         const r = await service.predictTensor(
-          { dtype: fromDataType(inputs.dtype), shape, data: inputs.data, name: inputs.name },
+          tensorInput(req.inputs),
           req.modelVersion,
           callContext(ctx, receivedAt),
+          resultForm(req.responseForm),
         );
-        return {
-          predictions: r.predictions.map(prediction),
-          outputs: [...r.outputs].map(([name, t]) => tensor(name, t)),
-          modelVersion: r.modelVersion,
-          latencyMs: r.latencyMs,
-        };
+        return { ...tensorAnswer(r), modelVersion: r.modelVersion, latencyMs: r.latencyMs };
       });
     },
     async *predictStream(requests, ctx) {
@@ -146,19 +204,11 @@ export function createInferenceGrpcService(service: PredictionService): ServiceI
           for await (const req of requests) {
             const receivedAt = performance.now();
             pending++;
-            service
-              .predictRows([req.features], req.modelVersion, callContext(ctx, receivedAt), () => "features")
+            streamAnswer(service, req, callContext(ctx, receivedAt))
               .then(
                 (r) => {
                   service.countRequest(protocol, undefined);
-                  const first = r.predictions[0];
-                  return create(PredictStreamResponseSchema, {
-                    requestId: req.requestId,
-                    result:
-                      first === undefined ? { case: undefined } : { case: "prediction", value: prediction(first) },
-                    modelVersion: r.modelVersion,
-                    latencyMs: r.latencyMs,
-                  });
+                  return r;
                 },
                 (err: unknown) => {
                   service.countRequest(protocol, err);

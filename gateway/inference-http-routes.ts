@@ -33,8 +33,8 @@ export interface InferenceHttpRoutesOptions {
 /** Headers that carry a request's timeout in milliseconds, first match wins. */
 export const timeoutHeaders = ["x-request-timeout-ms", "connect-timeout-ms"] as const;
 
-/** Seconds a client is told to wait (Retry-After) after a full queue or while the server is unavailable. */
-const retryAfterSeconds = 1;
+/** Seconds a client is told to wait (Retry-After) after a full queue, an overload or while the server is unavailable. */
+export const retryAfterSeconds = 1;
 
 function send(res: Response, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) {

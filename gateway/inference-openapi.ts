@@ -101,7 +101,9 @@ export function openApiDocument(): Record<string, unknown> {
             },
             "400": errorResponse("Bad input: wrong feature count, non-numbers, non-finite values, malformed JSON"),
             "404": errorResponse("model_version names no loaded version"),
-            "429": errorResponse("The queue is full (Retry-After) or the body is too large"),
+            "429": errorResponse(
+              "The server is overloaded (INFERENCE_OVERLOADED, refused unread) or the queue is full (INFERENCE_QUEUE_FULL); retry after Retry-After",
+            ),
             "503": errorResponse("No model is ready, or the server is shutting down (Retry-After)"),
             "504": errorResponse("The deadline passed before the row was computed"),
           },

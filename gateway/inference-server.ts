@@ -23,12 +23,14 @@ import { type RegistryServing, startRegistryServing } from "../server/registry-s
 import type { BackoffOptions } from "../server/retry-backoff.js";
 import { sizeThreads } from "../server/thread-sizing.js";
 import { createWorkerPool } from "../server/worker-pool.js";
+import { createAdmissionControl } from "./admission-control.js";
 import { createConnectHandler } from "./connect-handler.js";
 import { type DualProtocolServer, listenDualProtocol } from "./dual-protocol-server.js";
 import { createInferenceGrpcService } from "./inference-grpc-service.js";
 import { createHealthService } from "./inference-health-service.js";
-import { createInferenceHttpRoutes } from "./inference-http-routes.js";
+import { createInferenceHttpRoutes, retryAfterSeconds } from "./inference-http-routes.js";
 import { createReadiness, type Readiness } from "./inference-readiness.js";
+import { withLoadShedding } from "./load-shedding.js";
 
 /** A running inference server. */
 export interface InferenceServer {
@@ -105,15 +107,35 @@ export async function startInferenceServer(
   const json = createInferenceHttpRoutes({ service, readiness, metrics, maxRequestBytes: c.maxRequestBytes, logger });
   const rpc = createConnectHandler({
     maxRequestBytes: c.maxRequestBytes,
+    compressResponses: false,
     logger,
     routes: (router) => {
       router.service(InferenceService, createInferenceGrpcService(service));
       router.service(Health, createHealthService(readiness));
     },
   });
-  const handler: Parameters<typeof listenDualProtocol>[0]["handler"] = (req, res) => {
-    if (!json(req, res)) rpc(req, res);
-  };
+  // Prediction requests beyond what the server can take are refused before their body is read.
+  const admission = createAdmissionControl({
+    maxInFlight: c.maxInFlightRequests ?? 2 * sizing.workers * c.maxBatchSize,
+    maxEventLoopDelayMs: c.maxEventLoopDelayMs,
+    onPressureChange: (underPressure, delayMs) =>
+      logger.debug({ delayMs, limitMs: c.maxEventLoopDelayMs }, underPressure ? "shedding load" : "load shedding over"),
+  });
+  const predict = InferenceService.method;
+  const handler = withLoadShedding(
+    (req, res) => {
+      if (!json(req, res)) rpc(req, res);
+    },
+    {
+      admission,
+      jsonPaths: ["/predict", "/predict/batch"],
+      rpcPaths: [predict.predict, predict.predictBatch, predict.predictStream].map(
+        (m) => `/${InferenceService.typeName}/${m.name}`,
+      ),
+      metrics,
+      retryAfterSeconds,
+    },
+  );
 
   const listeners: DualProtocolServer[] = [];
   try {
@@ -123,6 +145,7 @@ export async function startInferenceServer(
     }
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close(0)));
+    admission.close();
     await pool.close();
     throw err;
   }
@@ -153,6 +176,7 @@ export async function startInferenceServer(
       const left = Math.max(0, c.shutdownGraceMs - (performance.now() - started));
       await Promise.all(listeners.map((l) => l.close(Math.min(left, 1000))));
       clearTimeout(timer);
+      admission.close();
       await pool.close(drained === "timeout");
       logger.info("inference server stopped");
     })();

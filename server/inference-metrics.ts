@@ -25,6 +25,7 @@ export interface InferenceMetrics {
   readonly inFlight: Gauge;
   readonly queueDepth: Gauge<"model" | "version">;
   readonly dropped: Counter<"model" | "version" | "reason">;
+  readonly shed: Counter<"protocol" | "reason">;
   readonly computedRows: Counter<"model" | "version">;
   readonly workerFailures: Counter;
 }
@@ -90,6 +91,12 @@ export function createInferenceMetrics(options: { readonly processMetrics?: bool
       name: "inference_dropped_requests_total",
       help: "Queued requests dropped without being computed: their deadline passed or their caller went away.",
       labelNames: ["model", "version", "reason"] as const,
+      registers: [registry],
+    }),
+    shed: new Counter({
+      name: "inference_shed_requests_total",
+      help: "Prediction requests refused unread by admission control (429 / RESOURCE_EXHAUSTED), by protocol and reason (in_flight, event_loop_delay).",
+      labelNames: ["protocol", "reason"] as const,
       registers: [registry],
     }),
     computedRows: new Counter({

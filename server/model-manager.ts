@@ -17,6 +17,12 @@ import type { WorkerPool } from "./worker-pool.js";
 export interface RowsInput {
   readonly data: NumericArray;
   readonly rows: number;
+  /**
+   * True when `data` spans the whole of a buffer that nothing else holds (the caller allocated it
+   * for this request): a batch of this request alone then hands that buffer to the worker as is
+   * (transferred) instead of copying it into a new one.
+   */
+  readonly ownsBuffer?: boolean;
 }
 
 /** The outputs for one request's rows, by output name, each [rows, ...]. */
@@ -103,33 +109,49 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     const features = signature.input.features;
     const dtype = signature.input.dtype;
     const outputNames = signature.outputs.map((o) => o.name);
+    // Labelled children resolved once: prom-client hashes the label object on every unlabelled call.
+    const batchSize = metrics.batchSize.labels(l);
+    const queueTime = metrics.queueTime.labels(l);
+    const computedRows = metrics.computedRows.labels(l);
     return createDynamicBatcher<RowsInput, RowsOutput>({
       ...options.batching,
       concurrency: pool.size,
       events: {
-        onBatch: (rows) => metrics.batchSize.observe(l, rows),
-        onQueueTime: (s) => metrics.queueTime.observe(l, s),
+        onBatch: (rows) => batchSize.observe(rows),
+        onQueueTime: (s) => queueTime.observe(s),
+        // Not a cached child: retire() removes this series, and a reloaded version must recreate it.
         onQueueDepth: (rows) => metrics.queueDepth.set(l, rows),
         onDrop: (reason) => metrics.dropped.inc({ ...l, reason }),
       },
       async execute(inputs) {
         const total = inputs.reduce((n, i) => n + i.rows, 0);
-        const batch = allocate(dtype, total * features);
-        const bytes = new Uint8Array(batch.buffer);
-        let at = 0;
-        for (const i of inputs) {
-          bytes.set(new Uint8Array(i.data.buffer, i.data.byteOffset, i.data.byteLength), at);
-          at += i.data.byteLength;
+        const only = inputs.length === 1 ? inputs[0] : undefined;
+        let data: ArrayBuffer;
+        if (only?.ownsBuffer === true && only.data.buffer instanceof ArrayBuffer) data = only.data.buffer;
+        else {
+          const batch = allocate(dtype, total * features);
+          const bytes = new Uint8Array(batch.buffer);
+          let at = 0;
+          for (const i of inputs) {
+            bytes.set(new Uint8Array(i.data.buffer, i.data.byteOffset, i.data.byteLength), at);
+            at += i.data.byteLength;
+          }
+          data = batch.buffer as ArrayBuffer;
         }
         const result = await pool.run({
           kind: "run",
           model: { key, path: artifact.path },
           inputName: signature.input.name,
-          input: { dtype, shape: [total, features], data: batch.buffer as ArrayBuffer },
+          input: { dtype, shape: [total, features], data },
           outputNames,
         });
-        metrics.computedRows.inc(l, total);
+        computedRows.inc(total);
         const split: Map<string, RawTensor>[] = inputs.map(() => new Map());
+        if (inputs.length === 1) {
+          // The whole batch is one request's (e.g. a large PredictBatch): its outputs as they came.
+          for (const o of result.outputs) split[0]?.set(o.name, o);
+          return split;
+        }
         for (const o of result.outputs) {
           const rowBytes = o.data.byteLength / total;
           let row = 0;

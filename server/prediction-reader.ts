@@ -19,28 +19,51 @@ function columns(t: RawTensor): number {
   return t.shape.slice(1).reduce((a, b) => a * b, 1);
 }
 
-function softmax(xs: number[]): number[] {
-  const max = Math.max(...xs);
-  const exps = xs.map((x) => Math.exp(x - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  return exps.map((e) => e / sum);
+/** Softmax of `xs` in place (max-subtracted, so large logits do not overflow). */
+function softmaxInPlace(xs: number[]): void {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const x of xs) if (x > max) max = x;
+  let sum = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const e = Math.exp((xs[i] as number) - max);
+    xs[i] = e;
+    sum += e;
+  }
+  for (let i = 0; i < xs.length; i++) xs[i] = (xs[i] as number) / sum;
 }
 
-/** Reads `rows` predictions from output tensors (by name) of shape [rows, ...]. */
+/** Index of the largest value (the first one on ties), -1 for none. */
+function argmax(xs: readonly number[]): number {
+  let best = -1;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i] as number;
+    if (best < 0 || x > max) {
+      max = x;
+      best = i;
+    }
+  }
+  return best;
+}
+
+/**
+ * Reads `rows` predictions from output tensors (by name) of shape [rows, ...]. Plain loops over
+ * the typed arrays: this runs once per row of every answer that carries predictions.
+ */
 export function readPredictions(
   interpretation: OutputInterpretation,
   outputs: ReadonlyMap<string, RawTensor>,
   rows: number,
 ): Prediction[] {
-  const get = (name: string | undefined): { t: RawTensor; v: ReturnType<typeof view> } | undefined => {
+  const get = (name: string | undefined): { v: ReturnType<typeof view>; c: number } | undefined => {
     const t = name === undefined ? undefined : outputs.get(name);
-    return t === undefined ? undefined : { t, v: view(t.dtype as NumericType, t.data) };
+    return t === undefined ? undefined : { v: view(t.dtype as NumericType, t.data), c: columns(t) };
   };
-  const out: Prediction[] = [];
+  const out: Prediction[] = new Array(rows);
   if (interpretation.task === "regression") {
     const value = get(interpretation.value);
     for (let r = 0; r < rows; r++) {
-      out.push({ prediction: value === undefined ? Number.NaN : numberAt(value.v, r * columns(value.t)) });
+      out[r] = { prediction: value === undefined ? Number.NaN : numberAt(value.v, r * value.c) };
     }
     return out;
   }
@@ -49,20 +72,16 @@ export function readPredictions(
   for (let r = 0; r < rows; r++) {
     let probabilities: number[] | undefined;
     if (scores !== undefined) {
-      const c = columns(scores.t);
-      const row = Array.from({ length: c }, (_, i) => numberAt(scores.v, r * c + i));
-      probabilities = interpretation.scoresAreLogits ? softmax(row) : row;
+      const c = scores.c;
+      probabilities = new Array<number>(c);
+      for (let i = 0; i < c; i++) probabilities[i] = numberAt(scores.v, r * c + i);
+      if (interpretation.scoresAreLogits) softmaxInPlace(probabilities);
     }
-    let prediction: number;
-    if (label !== undefined) prediction = numberAt(label.v, r * columns(label.t));
+    const prediction = label !== undefined ? numberAt(label.v, r * label.c) : argmax(probabilities ?? []);
+    if (probabilities === undefined) out[r] = { prediction };
     else {
-      const p = probabilities ?? [];
-      prediction = p.indexOf(Math.max(...p));
-    }
-    if (probabilities === undefined) out.push({ prediction });
-    else {
-      const probability = probabilities[prediction] ?? Math.max(...probabilities);
-      out.push({ prediction, probability, probabilities });
+      const probability = probabilities[prediction] ?? probabilities[argmax(probabilities)] ?? Number.NaN;
+      out[r] = { prediction, probability, probabilities };
     }
   }
   return out;

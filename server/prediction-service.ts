@@ -42,9 +42,15 @@ export interface TensorInput {
   readonly name: string;
 }
 
+/**
+ * What a tensor call answers: per-row predictions and the raw outputs, or the raw outputs only
+ * (the fast form: no per-row objects are built).
+ */
+export type ResultForm = "predictions-and-tensors" | "tensors";
+
 /** The answer to a prediction call. */
 export interface PredictResult {
-  /** One per row, in order. */
+  /** One per row, in order; empty for the "tensors" form. */
   readonly predictions: readonly Prediction[];
   /** The raw outputs for these rows, by output name. */
   readonly outputs: RowsOutput;
@@ -78,8 +84,18 @@ export interface PredictionService {
     context: CallContext,
     field: (row: number) => string,
   ): Promise<PredictResult>;
-  /** Predicts the rows of a raw tensor [rows, features] (or [features]). */
-  predictTensor(tensor: TensorInput, modelVersion: unknown, context: CallContext): Promise<PredictResult>;
+  /**
+   * Predicts the rows of a raw tensor [rows, features] (or [features]); `form` "tensors" skips the
+   * per-row predictions (default "predictions-and-tensors"). Errors name the tensor's fields under
+   * `field` (default "inputs", e.g. "inputs.shape").
+   */
+  predictTensor(
+    tensor: TensorInput,
+    modelVersion: unknown,
+    context: CallContext,
+    form?: ResultForm,
+    field?: string,
+  ): Promise<PredictResult>;
   /** Describes a loaded version (NOT_FOUND / UNAVAILABLE as predictions). */
   modelInfo(modelVersion: unknown): ModelInfo;
   /** True when a model is served and the server is not draining. */
@@ -122,46 +138,67 @@ function rowsFrom(rows: readonly unknown[], model: LoadedModel, field: (row: num
       setNumber(data, i * features + j, v);
     });
   });
-  return { data, rows: rows.length };
+  return { data, rows: rows.length, ownsBuffer: true };
 }
 
-function rowsFromTensor(tensor: TensorInput, model: LoadedModel): RowsInput {
+/**
+ * The request's elements as a typed array of `dtype`: a view over the request's bytes when they
+ * are aligned for it (no copy; `owned` false, as the buffer is the transport's), else one copy
+ * into an aligned buffer of its own (`owned` true).
+ */
+function viewOf(dtype: NumericType, bytes: Uint8Array): { values: NumericArray; owned: boolean } {
+  const size = elementSize(dtype);
+  if (bytes.byteOffset % size === 0 && bytes.buffer instanceof ArrayBuffer) {
+    return { values: view(dtype, bytes.buffer, bytes.byteOffset, bytes.byteLength / size), owned: false };
+  }
+  return { values: view(dtype, bytes.slice().buffer), owned: true };
+}
+
+/** Index of the first NaN or infinite element, or -1. */
+function firstNonFinite(values: Float32Array | Float64Array): number {
+  for (let i = 0; i < values.length; i++) {
+    // x - x is 0 for finite x and NaN for NaN and ±Infinity: one subtraction per element.
+    const v = values[i] as number;
+    if (v - v !== 0) return i;
+  }
+  return -1;
+}
+
+function rowsFromTensor(tensor: TensorInput, model: LoadedModel, field: string): RowsInput {
   const { dtype, features, name } = model.signature.input;
   if (tensor.dtype === undefined) {
-    throw inferenceErrors.invalidInput("inputs.dtype", "must be one of float32, float64, int32, int64");
+    throw inferenceErrors.invalidInput(`${field}.dtype`, "must be one of float32, float64, int32, int64");
   }
   if (tensor.name !== "" && tensor.name !== name) {
-    throw inferenceErrors.invalidInput("inputs.name", `the model's input is "${name}"`);
+    throw inferenceErrors.invalidInput(`${field}.name`, `the model's input is "${name}"`);
   }
   const shape = tensor.shape;
   if ((shape.length !== 1 && shape.length !== 2) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
-    throw inferenceErrors.invalidInput("inputs.shape", `must be [rows, ${features}] or [${features}]`);
+    throw inferenceErrors.invalidInput(`${field}.shape`, `must be [rows, ${features}] or [${features}]`);
   }
   const rows = shape.length === 2 ? (shape[0] ?? 0) : 1;
   const cols = shape[shape.length - 1] ?? 0;
-  if (rows === 0) throw inferenceErrors.invalidInput("inputs.shape", "has no rows");
+  if (rows === 0) throw inferenceErrors.invalidInput(`${field}.shape`, "has no rows");
   if (cols !== features)
-    throw inferenceErrors.invalidInput("inputs.shape", `expected ${features} features, got ${cols}`);
+    throw inferenceErrors.invalidInput(`${field}.shape`, `expected ${features} features, got ${cols}`);
   const size = elementSize(tensor.dtype);
   if (tensor.data.byteLength !== rows * cols * size) {
     throw inferenceErrors.invalidInput(
-      "inputs.data",
+      `${field}.data`,
       `expected ${rows * cols * size} bytes for shape [${shape}] of ${tensor.dtype}, got ${tensor.data.byteLength}`,
     );
   }
-  // A copy into an aligned buffer of our own (the request's bytes may sit at any offset).
-  const source = view(tensor.dtype, new Uint8Array(tensor.data).buffer);
-  const float = tensor.dtype === "float32" || tensor.dtype === "float64";
-  let data: NumericArray = source;
-  if (tensor.dtype !== dtype) data = allocate(dtype, rows * cols);
-  for (let i = 0; i < rows * cols; i++) {
-    const v = numberAt(source, i);
-    if (float && !Number.isFinite(v)) {
-      throw inferenceErrors.invalidInput(`inputs.data[${Math.floor(i / cols)}][${i % cols}]`, "must be finite");
+  const { values: source, owned } = viewOf(tensor.dtype, tensor.data);
+  if (source instanceof Float32Array || source instanceof Float64Array) {
+    const bad = firstNonFinite(source);
+    if (bad >= 0) {
+      throw inferenceErrors.invalidInput(`${field}.data[${Math.floor(bad / cols)}][${bad % cols}]`, "must be finite");
     }
-    if (data !== source) setNumber(data, i, v);
   }
-  return { data, rows };
+  if (tensor.dtype === dtype) return { data: source, rows, ownsBuffer: owned };
+  const data = allocate(dtype, rows * cols);
+  for (let i = 0; i < rows * cols; i++) setNumber(data, i, numberAt(source, i));
+  return { data, rows, ownsBuffer: true };
 }
 
 /** Creates the service over a model manager. */
@@ -170,11 +207,16 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
   let draining = false;
   let inFlight = 0;
   let idle: (() => void)[] = [];
+  // Labelled metric children, resolved once per model version / protocol and code: prom-client
+  // hashes the label object on every unlabelled call, a cost paid per request otherwise.
+  const latencyOf = new WeakMap<LoadedModel, { observe(seconds: number): void }>();
+  const requestsOf = new Map<string, { inc(): void }>();
 
   async function run(
     context: CallContext,
     modelVersion: unknown,
     toRows: (model: LoadedModel) => RowsInput,
+    form: ResultForm,
   ): Promise<PredictResult> {
     const started = context.receivedAt ?? performance.now();
     if (draining) throw inferenceErrors.shuttingDown();
@@ -193,9 +235,15 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
       const outputs = await pending;
       // Computed, but too late: the caller has given up, so say so rather than answer stale.
       if (context.deadline !== undefined && performance.now() > context.deadline) throw commonErrors.deadlineExceeded();
-      const predictions = readPredictions(model.signature.interpretation, outputs, input.rows);
+      const predictions =
+        form === "tensors" ? [] : readPredictions(model.signature.interpretation, outputs, input.rows);
       const latencyMs = performance.now() - started;
-      metrics.latency.observe({ model: model.artifact.name, version: model.artifact.version }, latencyMs / 1000);
+      let latency = latencyOf.get(model);
+      if (latency === undefined) {
+        latency = metrics.latency.labels({ model: model.artifact.name, version: model.artifact.version });
+        latencyOf.set(model, latency);
+      }
+      latency.observe(latencyMs / 1000);
       return { predictions, outputs, modelVersion: model.artifact.version, latencyMs };
     } finally {
       inFlight--;
@@ -210,10 +258,12 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
 
   return {
     predictRows(rows, modelVersion, context, field) {
-      return Promise.resolve().then(() => run(context, modelVersion, (m) => rowsFrom(rows, m, field)));
+      return Promise.resolve().then(() =>
+        run(context, modelVersion, (m) => rowsFrom(rows, m, field), "predictions-and-tensors"),
+      );
     },
-    predictTensor(tensor, modelVersion, context) {
-      return Promise.resolve().then(() => run(context, modelVersion, (m) => rowsFromTensor(tensor, m)));
+    predictTensor(tensor, modelVersion, context, form = "predictions-and-tensors", field = "inputs") {
+      return Promise.resolve().then(() => run(context, modelVersion, (m) => rowsFromTensor(tensor, m, field), form));
     },
     modelInfo(modelVersion) {
       if (draining) throw inferenceErrors.shuttingDown();
@@ -247,7 +297,13 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
     },
     countRequest(protocol, error) {
       const code = error === undefined ? "ok" : error instanceof MlpipeError ? codeName(error.code) : "internal";
-      metrics.requests.inc({ protocol, code });
+      const key = `${protocol} ${code}`;
+      let counter = requestsOf.get(key);
+      if (counter === undefined) {
+        counter = metrics.requests.labels({ protocol, code });
+        requestsOf.set(key, counter);
+      }
+      counter.inc();
     },
   };
 }

@@ -9,7 +9,8 @@
  * are checked by status only (their bodies are not decoded) for the same reason.
  */
 import http from "node:http";
-import { create, fromBinary, toBinary, toJsonString } from "@bufbuild/protobuf";
+import { create, fromBinary, type MessageInitShape, toBinary, toJsonString } from "@bufbuild/protobuf";
+import { BinaryReader } from "@bufbuild/protobuf/wire";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
@@ -20,7 +21,9 @@ import {
   type PredictRequest,
   PredictRequestSchema,
   PredictStreamRequestSchema,
-  PredictStreamResponseSchema,
+  ResponseForm,
+  StreamErrorSchema,
+  type TensorSchema,
 } from "../../gen/mlpipe/inference/v1/inference_pb.js";
 import { float32Batch } from "./iris-corpus.js";
 import { type Call, HttpStatusError } from "./load-generator.js";
@@ -134,44 +137,82 @@ export function createInferenceClient(
   }
 }
 
-/** PredictBatch over gRPC with `rowsPerRequest` corpus rows as one float32 tensor per call. */
+/**
+ * PredictBatch over gRPC with `rowsPerRequest` corpus rows as one float32 tensor per call, asking
+ * for `form` (RESPONSE_FORM_TENSORS: raw output tensors only; PREDICTIONS_AND_TENSORS: also one
+ * Prediction message per row, the form older clients get).
+ */
 export function createBatchClient(
   url: string,
   rows: readonly (readonly number[])[],
   rowsPerRequest: number,
+  form: ResponseForm = ResponseForm.TENSORS,
 ): InferenceClient {
   const client = grpcClient(url);
-  const data = float32Batch(rows, rowsPerRequest);
   const body = Buffer.from(
     toBinary(
       PredictBatchRequestSchema,
-      create(PredictBatchRequestSchema, {
-        inputs: {
-          dtype: DataType.FLOAT32,
-          shape: [BigInt(rowsPerRequest), 4n],
-          data: new Uint8Array(data.buffer),
-        },
-      }),
+      create(PredictBatchRequestSchema, { ...tensorRequest(rows, rowsPerRequest), responseForm: form }),
     ),
   );
   return { predict: grpcUnary(client, "PredictBatch", () => body), close: () => client.close() };
 }
 
+/** `count` corpus rows as one float32 tensor [count, 4]. */
+function tensorRequest(
+  rows: readonly (readonly number[])[],
+  count: number,
+): { inputs: MessageInitShape<typeof TensorSchema> } {
+  const data = float32Batch(rows, count);
+  return {
+    inputs: { dtype: DataType.FLOAT32, shape: [BigInt(count), 4n], data: new Uint8Array(data.buffer) },
+  };
+}
+
 /**
- * Rows over `streams` long-lived gRPC PredictStream calls: each {@link Call} writes one row on the
- * next stream (round robin) and resolves when the response with its request_id arrives (rejects
- * with the row's error code). Run it in a closed loop: the concurrency is the rows in flight.
+ * Messages over `streams` long-lived gRPC PredictStream calls: each {@link Call} writes one message
+ * on the next stream (round robin) and resolves when the response with its request_id arrives
+ * (rejects with the message's error code). With `rowsPerMessage` 1 a message is one row
+ * (`features`); above 1 it is a float32 tensor of that many rows (`inputs`) answered in
+ * RESPONSE_FORM_TENSORS. Run it in a closed loop: the concurrency is the messages in flight.
  */
 export function createStreamClient(
   url: string,
   rows: readonly (readonly number[])[],
   streams: number,
+  rowsPerMessage = 1,
 ): InferenceClient {
   const client = grpcClient(url);
   const waiting = new Map<string, { resolve: () => void; reject: (err: unknown) => void }>();
   /** Set once a stream failed or ended: later rows fail at once instead of waiting forever. */
   let broken: unknown;
   const nextRow = cycle(rows);
+  // Fields may come in any order and concatenated encodings merge: the tensor part is encoded once,
+  // and each message is its request_id's bytes followed by it.
+  const tensorPart =
+    rowsPerMessage > 1
+      ? Buffer.from(
+          toBinary(
+            PredictStreamRequestSchema,
+            create(PredictStreamRequestSchema, {
+              ...tensorRequest(rows, rowsPerMessage),
+              responseForm: ResponseForm.TENSORS,
+            }),
+          ),
+        )
+      : undefined;
+  const encode = (requestId: string): Buffer =>
+    tensorPart === undefined
+      ? Buffer.from(
+          toBinary(
+            PredictStreamRequestSchema,
+            create(PredictStreamRequestSchema, { requestId, features: [...nextRow()] }),
+          ),
+        )
+      : Buffer.concat([
+          Buffer.from(toBinary(PredictStreamRequestSchema, create(PredictStreamRequestSchema, { requestId }))),
+          tensorPart,
+        ]);
   let id = 0;
   const calls = Array.from({ length: streams }, () => {
     const call = client.makeBidiStreamRequest(
@@ -207,14 +248,7 @@ export function createStreamClient(
       waiting.set(requestId, { resolve, reject });
       const call = calls[turn++ % calls.length];
       if (call === undefined) throw new Error("no stream");
-      call.write(
-        Buffer.from(
-          toBinary(
-            PredictStreamRequestSchema,
-            create(PredictStreamRequestSchema, { requestId, features: [...nextRow()] }),
-          ),
-        ),
-      );
+      call.write(encode(requestId));
     });
   return {
     predict,
@@ -225,7 +259,19 @@ export function createStreamClient(
   };
 }
 
+/**
+ * The request_id and error code of a PredictStreamResponse, read without decoding the rest (the
+ * output tensors of a many-row message are skipped, not copied).
+ */
 function fromStreamResponse(b: Buffer): { requestId: string; errorCode: number | undefined } {
-  const r = fromBinary(PredictStreamResponseSchema, b);
-  return { requestId: r.requestId, errorCode: r.result.case === "error" ? r.result.value.code : undefined };
+  const reader = new BinaryReader(b);
+  let requestId = "";
+  let errorCode: number | undefined;
+  while (reader.pos < reader.len) {
+    const [field, wireType] = reader.tag();
+    if (field === 1) requestId = reader.string();
+    else if (field === 3) errorCode = fromBinary(StreamErrorSchema, reader.bytes()).code;
+    else reader.skip(wireType);
+  }
+  return { requestId, errorCode };
 }

@@ -23,6 +23,12 @@ export const inferenceErrors = {
     "The batching queue is full; nothing was computed. Retry after the Retry-After delay.",
     (capacityRows: number) => `the inference queue is full (${capacityRows} rows); retry later`,
   ),
+  overloaded: defineError(
+    "INFERENCE_OVERLOADED",
+    Code.ResourceExhausted,
+    "The server is at capacity (requests in flight or event-loop delay over its limit); the request was refused unread. Retry after the Retry-After delay.",
+    (why: string) => `the inference server is overloaded (${why}); nothing was computed, retry later`,
+  ),
   modelNotReady: defineError(
     "INFERENCE_MODEL_NOT_READY",
     Code.Unavailable,

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mlpipe/inference/v1/inference.proto.
  */
 export const file_mlpipe_inference_v1_inference: GenFile = /*@__PURE__*/
-  fileDesc("CiNtbHBpcGUvaW5mZXJlbmNlL3YxL2luZmVyZW5jZS5wcm90bxITbWxwaXBlLmluZmVyZW5jZS52MSJhCgZUZW5zb3ISLAoFZHR5cGUYASABKA4yHS5tbHBpcGUuaW5mZXJlbmNlLnYxLkRhdGFUeXBlEg0KBXNoYXBlGAIgAygDEgwKBGRhdGEYAyABKAwSDAoEbmFtZRgEIAEoCSJ1CgpQcmVkaWN0aW9uEhcKCnByZWRpY3Rpb24YASABKAFIAIgBARIYCgtwcm9iYWJpbGl0eRgCIAEoAUgBiAEBEhUKDXByb2JhYmlsaXRpZXMYAyADKAFCDQoLX3ByZWRpY3Rpb25CDgoMX3Byb2JhYmlsaXR5IjkKDlByZWRpY3RSZXF1ZXN0EhAKCGZlYXR1cmVzGAEgAygBEhUKDW1vZGVsX3ZlcnNpb24YAiABKAkicQoPUHJlZGljdFJlc3BvbnNlEjMKCnByZWRpY3Rpb24YASABKAsyHy5tbHBpcGUuaW5mZXJlbmNlLnYxLlByZWRpY3Rpb24SFQoNbW9kZWxfdmVyc2lvbhgCIAEoCRISCgpsYXRlbmN5X21zGAMgASgBIlkKE1ByZWRpY3RCYXRjaFJlcXVlc3QSKwoGaW5wdXRzGAEgASgLMhsubWxwaXBlLmluZmVyZW5jZS52MS5UZW5zb3ISFQoNbW9kZWxfdmVyc2lvbhgCIAEoCSKlAQoUUHJlZGljdEJhdGNoUmVzcG9uc2USNAoLcHJlZGljdGlvbnMYASADKAsyHy5tbHBpcGUuaW5mZXJlbmNlLnYxLlByZWRpY3Rpb24SLAoHb3V0cHV0cxgCIAMoCzIbLm1scGlwZS5pbmZlcmVuY2UudjEuVGVuc29yEhUKDW1vZGVsX3ZlcnNpb24YAyABKAkSEgoKbGF0ZW5jeV9tcxgEIAEoASJTChRQcmVkaWN0U3RyZWFtUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhAKCGZlYXR1cmVzGAIgAygBEhUKDW1vZGVsX3ZlcnNpb24YAyABKAkiRwoLU3RyZWFtRXJyb3ISDAoEY29kZRgBIAEoBRIKCgJpZBgCIAEoCRIPCgdtZXNzYWdlGAMgASgJEg0KBWZpZWxkGAQgASgJIsoBChVQcmVkaWN0U3RyZWFtUmVzcG9uc2USEgoKcmVxdWVzdF9pZBgBIAEoCRI1CgpwcmVkaWN0aW9uGAIgASgLMh8ubWxwaXBlLmluZmVyZW5jZS52MS5QcmVkaWN0aW9uSAASMQoFZXJyb3IYAyABKAsyIC5tbHBpcGUuaW5mZXJlbmNlLnYxLlN0cmVhbUVycm9ySAASFQoNbW9kZWxfdmVyc2lvbhgEIAEoCRISCgpsYXRlbmN5X21zGAUgASgBQggKBnJlc3VsdCIpChBNb2RlbEluZm9SZXF1ZXN0EhUKDW1vZGVsX3ZlcnNpb24YASABKAkiOAoKVGVuc29yU3BlYxIMCgRuYW1lGAEgASgJEg0KBWR0eXBlGAIgASgJEg0KBXNoYXBlGAMgAygDIpoCChFNb2RlbEluZm9SZXNwb25zZRIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSDQoFc3RhZ2UYAyABKAkSDwoHYWxpYXNlcxgEIAMoCRIOCgZzb3VyY2UYBSABKAkSFAoMbG9hZGVkX2F0X21zGAYgASgDEi8KBmlucHV0cxgHIAMoCzIfLm1scGlwZS5pbmZlcmVuY2UudjEuVGVuc29yU3BlYxIwCgdvdXRwdXRzGAggAygLMh8ubWxwaXBlLmluZmVyZW5jZS52MS5UZW5zb3JTcGVjEiwKBHRhc2sYCSABKA4yHi5tbHBpcGUuaW5mZXJlbmNlLnYxLk1vZGVsVGFzaxIPCgdzZXJ2aW5nGAogASgIKn0KCERhdGFUeXBlEhkKFURBVEFfVFlQRV9VTlNQRUNJRklFRBAAEhUKEURBVEFfVFlQRV9GTE9BVDMyEAESFQoRREFUQV9UWVBFX0ZMT0FUNjQQAhITCg9EQVRBX1RZUEVfSU5UMzIQAxITCg9EQVRBX1RZUEVfSU5UNjQQBCphCglNb2RlbFRhc2sSGgoWTU9ERUxfVEFTS19VTlNQRUNJRklFRBAAEh0KGU1PREVMX1RBU0tfQ0xBU1NJRklDQVRJT04QARIZChVNT0RFTF9UQVNLX1JFR1JFU1NJT04QAjKVAwoQSW5mZXJlbmNlU2VydmljZRJUCgdQcmVkaWN0EiMubWxwaXBlLmluZmVyZW5jZS52MS5QcmVkaWN0UmVxdWVzdBokLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdFJlc3BvbnNlEmMKDFByZWRpY3RCYXRjaBIoLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdEJhdGNoUmVxdWVzdBopLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdEJhdGNoUmVzcG9uc2USagoNUHJlZGljdFN0cmVhbRIpLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdFN0cmVhbVJlcXVlc3QaKi5tbHBpcGUuaW5mZXJlbmNlLnYxLlByZWRpY3RTdHJlYW1SZXNwb25zZSgBMAESWgoJTW9kZWxJbmZvEiUubWxwaXBlLmluZmVyZW5jZS52MS5Nb2RlbEluZm9SZXF1ZXN0GiYubWxwaXBlLmluZmVyZW5jZS52MS5Nb2RlbEluZm9SZXNwb25zZWIGcHJvdG8z");
+  fileDesc("CiNtbHBpcGUvaW5mZXJlbmNlL3YxL2luZmVyZW5jZS5wcm90bxITbWxwaXBlLmluZmVyZW5jZS52MSJhCgZUZW5zb3ISLAoFZHR5cGUYASABKA4yHS5tbHBpcGUuaW5mZXJlbmNlLnYxLkRhdGFUeXBlEg0KBXNoYXBlGAIgAygDEgwKBGRhdGEYAyABKAwSDAoEbmFtZRgEIAEoCSJ1CgpQcmVkaWN0aW9uEhcKCnByZWRpY3Rpb24YASABKAFIAIgBARIYCgtwcm9iYWJpbGl0eRgCIAEoAUgBiAEBEhUKDXByb2JhYmlsaXRpZXMYAyADKAFCDQoLX3ByZWRpY3Rpb25CDgoMX3Byb2JhYmlsaXR5IjkKDlByZWRpY3RSZXF1ZXN0EhAKCGZlYXR1cmVzGAEgAygBEhUKDW1vZGVsX3ZlcnNpb24YAiABKAkicQoPUHJlZGljdFJlc3BvbnNlEjMKCnByZWRpY3Rpb24YASABKAsyHy5tbHBpcGUuaW5mZXJlbmNlLnYxLlByZWRpY3Rpb24SFQoNbW9kZWxfdmVyc2lvbhgCIAEoCRISCgpsYXRlbmN5X21zGAMgASgBIpMBChNQcmVkaWN0QmF0Y2hSZXF1ZXN0EisKBmlucHV0cxgBIAEoCzIbLm1scGlwZS5pbmZlcmVuY2UudjEuVGVuc29yEhUKDW1vZGVsX3ZlcnNpb24YAiABKAkSOAoNcmVzcG9uc2VfZm9ybRgDIAEoDjIhLm1scGlwZS5pbmZlcmVuY2UudjEuUmVzcG9uc2VGb3JtIqUBChRQcmVkaWN0QmF0Y2hSZXNwb25zZRI0CgtwcmVkaWN0aW9ucxgBIAMoCzIfLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdGlvbhIsCgdvdXRwdXRzGAIgAygLMhsubWxwaXBlLmluZmVyZW5jZS52MS5UZW5zb3ISFQoNbW9kZWxfdmVyc2lvbhgDIAEoCRISCgpsYXRlbmN5X21zGAQgASgBIroBChRQcmVkaWN0U3RyZWFtUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhAKCGZlYXR1cmVzGAIgAygBEhUKDW1vZGVsX3ZlcnNpb24YAyABKAkSKwoGaW5wdXRzGAQgASgLMhsubWxwaXBlLmluZmVyZW5jZS52MS5UZW5zb3ISOAoNcmVzcG9uc2VfZm9ybRgFIAEoDjIhLm1scGlwZS5pbmZlcmVuY2UudjEuUmVzcG9uc2VGb3JtIkcKC1N0cmVhbUVycm9yEgwKBGNvZGUYASABKAUSCgoCaWQYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRINCgVmaWVsZBgEIAEoCSKuAgoVUHJlZGljdFN0cmVhbVJlc3BvbnNlEhIKCnJlcXVlc3RfaWQYASABKAkSNQoKcHJlZGljdGlvbhgCIAEoCzIfLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdGlvbkgAEjEKBWVycm9yGAMgASgLMiAubWxwaXBlLmluZmVyZW5jZS52MS5TdHJlYW1FcnJvckgAEhUKDW1vZGVsX3ZlcnNpb24YBCABKAkSEgoKbGF0ZW5jeV9tcxgFIAEoARI0CgtwcmVkaWN0aW9ucxgGIAMoCzIfLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdGlvbhIsCgdvdXRwdXRzGAcgAygLMhsubWxwaXBlLmluZmVyZW5jZS52MS5UZW5zb3JCCAoGcmVzdWx0IikKEE1vZGVsSW5mb1JlcXVlc3QSFQoNbW9kZWxfdmVyc2lvbhgBIAEoCSI4CgpUZW5zb3JTcGVjEgwKBG5hbWUYASABKAkSDQoFZHR5cGUYAiABKAkSDQoFc2hhcGUYAyADKAMimgIKEU1vZGVsSW5mb1Jlc3BvbnNlEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRINCgVzdGFnZRgDIAEoCRIPCgdhbGlhc2VzGAQgAygJEg4KBnNvdXJjZRgFIAEoCRIUCgxsb2FkZWRfYXRfbXMYBiABKAMSLwoGaW5wdXRzGAcgAygLMh8ubWxwaXBlLmluZmVyZW5jZS52MS5UZW5zb3JTcGVjEjAKB291dHB1dHMYCCADKAsyHy5tbHBpcGUuaW5mZXJlbmNlLnYxLlRlbnNvclNwZWMSLAoEdGFzaxgJIAEoDjIeLm1scGlwZS5pbmZlcmVuY2UudjEuTW9kZWxUYXNrEg8KB3NlcnZpbmcYCiABKAgqfQoIRGF0YVR5cGUSGQoVREFUQV9UWVBFX1VOU1BFQ0lGSUVEEAASFQoRREFUQV9UWVBFX0ZMT0FUMzIQARIVChFEQVRBX1RZUEVfRkxPQVQ2NBACEhMKD0RBVEFfVFlQRV9JTlQzMhADEhMKD0RBVEFfVFlQRV9JTlQ2NBAEKnMKDFJlc3BvbnNlRm9ybRIdChlSRVNQT05TRV9GT1JNX1VOU1BFQ0lGSUVEEAASKQolUkVTUE9OU0VfRk9STV9QUkVESUNUSU9OU19BTkRfVEVOU09SUxABEhkKFVJFU1BPTlNFX0ZPUk1fVEVOU09SUxACKmEKCU1vZGVsVGFzaxIaChZNT0RFTF9UQVNLX1VOU1BFQ0lGSUVEEAASHQoZTU9ERUxfVEFTS19DTEFTU0lGSUNBVElPThABEhkKFU1PREVMX1RBU0tfUkVHUkVTU0lPThACMpUDChBJbmZlcmVuY2VTZXJ2aWNlElQKB1ByZWRpY3QSIy5tbHBpcGUuaW5mZXJlbmNlLnYxLlByZWRpY3RSZXF1ZXN0GiQubWxwaXBlLmluZmVyZW5jZS52MS5QcmVkaWN0UmVzcG9uc2USYwoMUHJlZGljdEJhdGNoEigubWxwaXBlLmluZmVyZW5jZS52MS5QcmVkaWN0QmF0Y2hSZXF1ZXN0GikubWxwaXBlLmluZmVyZW5jZS52MS5QcmVkaWN0QmF0Y2hSZXNwb25zZRJqCg1QcmVkaWN0U3RyZWFtEikubWxwaXBlLmluZmVyZW5jZS52MS5QcmVkaWN0U3RyZWFtUmVxdWVzdBoqLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdFN0cmVhbVJlc3BvbnNlKAEwARJaCglNb2RlbEluZm8SJS5tbHBpcGUuaW5mZXJlbmNlLnYxLk1vZGVsSW5mb1JlcXVlc3QaJi5tbHBpcGUuaW5mZXJlbmNlLnYxLk1vZGVsSW5mb1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * A dense tensor as raw little-endian bytes, row-major.
@@ -170,6 +170,13 @@ export type PredictBatchRequest = Message<"mlpipe.inference.v1.PredictBatchReque
    * @generated from field: string model_version = 2;
    */
   modelVersion: string;
+
+  /**
+   * What the response carries; unspecified means predictions and tensors, as before this field.
+   *
+   * @generated from field: mlpipe.inference.v1.ResponseForm response_form = 3;
+   */
+  responseForm: ResponseForm;
 };
 
 /**
@@ -186,7 +193,7 @@ export const PredictBatchRequestSchema: GenMessage<PredictBatchRequest> = /*@__P
  */
 export type PredictBatchResponse = Message<"mlpipe.inference.v1.PredictBatchResponse"> & {
   /**
-   * One prediction per row, in the order of the rows.
+   * One prediction per row, in the order of the rows; empty with RESPONSE_FORM_TENSORS.
    *
    * @generated from field: repeated mlpipe.inference.v1.Prediction predictions = 1;
    */
@@ -222,7 +229,7 @@ export const PredictBatchResponseSchema: GenMessage<PredictBatchResponse> = /*@_
   messageDesc(file_mlpipe_inference_v1_inference, 5);
 
 /**
- * One row of a PredictStream.
+ * One message of a PredictStream: one row (`features`) or many (`inputs`), not both.
  *
  * @generated from message mlpipe.inference.v1.PredictStreamRequest
  */
@@ -235,6 +242,8 @@ export type PredictStreamRequest = Message<"mlpipe.inference.v1.PredictStreamReq
   requestId: string;
 
   /**
+   * One row; answered in the response's `prediction`.
+   *
    * @generated from field: repeated double features = 2;
    */
   features: number[];
@@ -243,6 +252,21 @@ export type PredictStreamRequest = Message<"mlpipe.inference.v1.PredictStreamReq
    * @generated from field: string model_version = 3;
    */
   modelVersion: string;
+
+  /**
+   * Many rows as one tensor [rows, features] (as PredictBatch's `inputs`), computed together in one
+   * batch entry; answered in the response's `predictions` and `outputs`.
+   *
+   * @generated from field: mlpipe.inference.v1.Tensor inputs = 4;
+   */
+  inputs?: Tensor | undefined;
+
+  /**
+   * With `inputs`: what the response carries (unspecified: predictions and tensors). Ignored for one row.
+   *
+   * @generated from field: mlpipe.inference.v1.ResponseForm response_form = 5;
+   */
+  responseForm: ResponseForm;
 };
 
 /**
@@ -304,6 +328,9 @@ export type PredictStreamResponse = Message<"mlpipe.inference.v1.PredictStreamRe
   requestId: string;
 
   /**
+   * `prediction` answers a one-row message; a message with `inputs` leaves it unset on success and
+   * is answered in `predictions` and `outputs`. `error` fails the message, whichever its form.
+   *
    * @generated from oneof mlpipe.inference.v1.PredictStreamResponse.result
    */
   result: {
@@ -333,6 +360,20 @@ export type PredictStreamResponse = Message<"mlpipe.inference.v1.PredictStreamRe
    * @generated from field: double latency_ms = 5;
    */
   latencyMs: number;
+
+  /**
+   * For a message with `inputs`: one prediction per row, in order (empty with RESPONSE_FORM_TENSORS).
+   *
+   * @generated from field: repeated mlpipe.inference.v1.Prediction predictions = 6;
+   */
+  predictions: Prediction[];
+
+  /**
+   * For a message with `inputs`: the model's raw outputs, [rows, ...] each.
+   *
+   * @generated from field: repeated mlpipe.inference.v1.Tensor outputs = 7;
+   */
+  outputs: Tensor[];
 };
 
 /**
@@ -513,6 +554,42 @@ export const DataTypeSchema: GenEnum<DataType> = /*@__PURE__*/
   enumDesc(file_mlpipe_inference_v1_inference, 0);
 
 /**
+ * What a response carries for a tensor of rows (PredictBatch, PredictStream with `inputs`).
+ *
+ * @generated from enum mlpipe.inference.v1.ResponseForm
+ */
+export enum ResponseForm {
+  /**
+   * The default: RESPONSE_FORM_PREDICTIONS_AND_TENSORS.
+   *
+   * @generated from enum value: RESPONSE_FORM_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * One Prediction per row and the model's raw output tensors.
+   *
+   * @generated from enum value: RESPONSE_FORM_PREDICTIONS_AND_TENSORS = 1;
+   */
+  PREDICTIONS_AND_TENSORS = 1,
+
+  /**
+   * The model's raw output tensors only (no per-row Prediction messages): the fast form. The
+   * outputs are the model's own (e.g. "label" and "probabilities", or logits as the model emits
+   * them); ModelInfo names them.
+   *
+   * @generated from enum value: RESPONSE_FORM_TENSORS = 2;
+   */
+  TENSORS = 2,
+}
+
+/**
+ * Describes the enum mlpipe.inference.v1.ResponseForm.
+ */
+export const ResponseFormSchema: GenEnum<ResponseForm> = /*@__PURE__*/
+  enumDesc(file_mlpipe_inference_v1_inference, 1);
+
+/**
  * What a model computes.
  *
  * @generated from enum mlpipe.inference.v1.ModelTask
@@ -542,7 +619,7 @@ export enum ModelTask {
  * Describes the enum mlpipe.inference.v1.ModelTask.
  */
 export const ModelTaskSchema: GenEnum<ModelTask> = /*@__PURE__*/
-  enumDesc(file_mlpipe_inference_v1_inference, 1);
+  enumDesc(file_mlpipe_inference_v1_inference, 2);
 
 /**
  * InferenceService serves predictions of the loaded ONNX model. Requests that arrive together are
@@ -568,7 +645,10 @@ export const InferenceService: GenService<{
     output: typeof PredictResponseSchema;
   },
   /**
-   * Predicts many rows sent as one raw tensor [rows, features].
+   * Predicts many rows sent as one raw tensor [rows, features]. For throughput, ask for
+   * `response_form = RESPONSE_FORM_TENSORS`: the answer is then the model's raw output tensors only,
+   * without one Prediction message per row (building and encoding those dominates the cost of a
+   * small model).
    *
    * @generated from rpc mlpipe.inference.v1.InferenceService.PredictBatch
    */
@@ -578,8 +658,10 @@ export const InferenceService: GenService<{
     output: typeof PredictBatchResponseSchema;
   },
   /**
-   * Predicts a stream of rows; each response carries the request_id of its request and either a
-   * prediction or an error, so one bad row does not end the stream. Responses may arrive out of order.
+   * Predicts a stream of rows; each response carries the request_id of its request and either its
+   * answer or an error, so one bad message does not end the stream. Responses may arrive out of
+   * order. A message carries one row (`features`) or many rows as one tensor (`inputs`, answered
+   * like PredictBatch): high-rate clients should send hundreds of rows per message.
    *
    * @generated from rpc mlpipe.inference.v1.InferenceService.PredictStream
    */
