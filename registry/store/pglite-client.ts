@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { PGlite, type Transaction, types } from "@electric-sql/pglite";
+import { type DataDirLock, lockDataDir } from "./data-dir-lock.js";
 import type { SqlClient, SqlQueryable, SqlResult } from "./sql-client.js";
 import { translateSqlError } from "./sql-errors.js";
 
@@ -13,14 +14,26 @@ import { translateSqlError } from "./sql-errors.js";
  *
  * A statement without parameters may hold several statements separated by `;` (migrations); its
  * result is the last statement's.
+ *
+ * A directory is opened by one client at a time (`<dataDir>.lock`, see lockDataDir): a second
+ * process on the same directory fails to start with DataDirInUseError instead of corrupting it.
  */
 export async function createPgliteClient(dataDir: string | undefined): Promise<SqlClient> {
-  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
-  const db = await PGlite.create({
-    ...(dataDir === undefined ? {} : { dataDir }),
-    parsers: { [types.INT8]: (value: string) => value },
-  });
-  return new PgliteClient(db);
+  let lock: DataDirLock | undefined;
+  if (dataDir !== undefined) {
+    await mkdir(dataDir, { recursive: true });
+    lock = await lockDataDir(dataDir);
+  }
+  try {
+    const db = await PGlite.create({
+      ...(dataDir === undefined ? {} : { dataDir }),
+      parsers: { [types.INT8]: (value: string) => value },
+    });
+    return new PgliteClient(db, lock);
+  } catch (err) {
+    await lock?.release();
+    throw err;
+  }
 }
 
 type PgliteRunner = Pick<Transaction, "query" | "exec">;
@@ -47,10 +60,12 @@ async function runQuery<R extends object>(
 class PgliteClient implements SqlClient {
   readonly driver = "pglite";
   readonly #db: PGlite;
+  readonly #lock: DataDirLock | undefined;
   #closing: Promise<void> | undefined;
 
-  constructor(db: PGlite) {
+  constructor(db: PGlite, lock: DataDirLock | undefined) {
     this.#db = db;
+    this.#lock = lock;
   }
 
   query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
@@ -88,7 +103,10 @@ class PgliteClient implements SqlClient {
   }
 
   close(): Promise<void> {
-    this.#closing ??= this.#db.closed ? Promise.resolve() : this.#db.close();
+    this.#closing ??= (async () => {
+      if (!this.#db.closed) await this.#db.close();
+      await this.#lock?.release();
+    })();
     return this.#closing;
   }
 }
