@@ -113,6 +113,9 @@ async function startRegistry(env: Record<string, string>): Promise<{ server: Chi
   return { server, url };
 }
 
+/** Distinct batches built up front and cycled by the ingest loops. */
+const corpusSize = 32;
+
 function makeBatch(
   pointsPerBatch: number,
   step: number,
@@ -147,9 +150,14 @@ export async function runIngest(driver: Driver, options: TrackingBenchOptions): 
       let points = 0;
       let measuring = false;
       let stop = false;
+      // Requests are built once up front (a corpus of distinct batches, cycled), as the inference
+      // scenarios do: the generator's own CPU must not decide the server's number.
+      const corpus = Array.from({ length: corpusSize }, (_, i) =>
+        makeBatch(options.pointsPerBatch, i).map((m) => create(MetricSchema, m)),
+      );
       const loops = runIds.map(async (runId) => {
         for (let step = 0; !stop; step++) {
-          const metrics = makeBatch(options.pointsPerBatch, step).map((m) => create(MetricSchema, m));
+          const metrics = corpus[step % corpusSize] ?? [];
           const t0 = performance.now();
           try {
             await client.logBatch({ runId, metrics, batchId: randomUUID() });
@@ -212,11 +220,12 @@ async function directSqlIngest(db: Database, options: TrackingBenchOptions): Pro
         [runId, now],
       );
     }
+    const corpus = Array.from({ length: corpusSize }, (_, i) => makeBatch(options.pointsPerBatch, i));
     let points = 0;
     let stop = false;
     const loops = runIds.map(async (runId) => {
       for (let step = 0; !stop; step++) {
-        const batch = makeBatch(options.pointsPerBatch, step);
+        const batch = corpus[step % corpusSize] ?? [];
         await sql.transaction(async (tx) => {
           await tx.query(
             `INSERT INTO metrics (run_id, key, step, timestamp, value)
