@@ -1,5 +1,11 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import http2, { type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from "node:http2";
+import http2, {
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type IncomingHttpHeaders,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from "node:http2";
 import net, { type AddressInfo, type Socket } from "node:net";
 import type { Logger } from "../core/logger.js";
 
@@ -16,6 +22,11 @@ export type DualProtocolHandler = (
 export interface DualProtocolServerOptions {
   /** Serves every request of either HTTP version. */
   readonly handler: DualProtocolHandler;
+  /**
+   * Sees every HTTP/2 stream before `handler`: returning true means it serves the stream itself on
+   * Node's stream API (grpc-fast-path.ts), false passes it on to `handler`.
+   */
+  readonly streamRoute?: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => boolean;
   /** Interface to bind, e.g. "0.0.0.0" or "127.0.0.1". */
   readonly host: string;
   /** TCP port; 0 picks a free ephemeral port. */
@@ -51,6 +62,11 @@ export interface DualProtocolServer {
    */
   close(graceMs?: number): Promise<void>;
 }
+
+/** HTTP/2 receive window of each stream (the client may send this much before a WINDOW_UPDATE). */
+const streamWindowBytes = 1024 * 1024;
+/** HTTP/2 receive window of a whole connection, across its streams. */
+const sessionWindowBytes = 16 * 1024 * 1024;
 
 /**
  * The connection preface every HTTP/2 client sends first (RFC 9113 section 3.4). gRPC clients
@@ -88,6 +104,9 @@ export async function listenDualProtocol(options: DualProtocolServerOptions): Pr
     // Large artifact chunks in flight on several streams must not trip the default 10 MB cap
     // (which answers ENHANCE_YOUR_CALM).
     maxSessionMemory: 64,
+    // Receive windows: HTTP/2's 64 KiB defaults let a client have only four 16 KiB PredictBatch
+    // requests on the wire before it waits a round trip for a WINDOW_UPDATE.
+    settings: { initialWindowSize: streamWindowBytes },
   });
   h2.setTimeout(idleTimeoutMs);
 
@@ -127,7 +146,20 @@ export async function listenDualProtocol(options: DualProtocolServerOptions): Pr
   });
 
   h2.on("request", (req: Http2ServerRequest, res: Http2ServerResponse) => handler(req, res));
+  const streamRoute = options.streamRoute;
+  if (streamRoute !== undefined) {
+    // Adding the "request" listener made Node install its compatibility layer as a "stream"
+    // listener; it is moved behind the route so that a stream served there never gets a
+    // request/response pair.
+    const compat = h2.listeners("stream") as ((...args: unknown[]) => void)[];
+    h2.removeAllListeners("stream");
+    h2.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest: unknown[]) => {
+      if (streamRoute(stream, headers)) return;
+      for (const listener of compat) listener.call(h2, stream, headers, ...rest);
+    });
+  }
   h2.on("session", (session: ServerHttp2Session) => {
+    session.setLocalWindowSize(sessionWindowBytes);
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
     if (closing !== undefined) session.close();

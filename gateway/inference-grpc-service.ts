@@ -12,8 +12,14 @@ import {
   type InferenceService,
   ModelInfoResponseSchema,
   ModelTask,
+  type PredictBatchRequest,
+  type PredictBatchResponse,
+  PredictBatchResponseSchema,
   type Prediction,
   PredictionSchema,
+  type PredictRequest,
+  type PredictResponse,
+  PredictResponseSchema,
   type PredictStreamRequest,
   type PredictStreamResponse,
   PredictStreamResponseSchema,
@@ -23,6 +29,7 @@ import {
   type TensorSpec as TensorSpecMessage,
   TensorSpecSchema,
 } from "../gen/mlpipe/inference/v1/inference_pb.js";
+import { cancelSignalOf } from "../server/cancellation.js";
 import type { TensorSpec } from "../server/onnx/onnx-signature.js";
 import type { Prediction as ServerPrediction } from "../server/prediction-reader.js";
 import type {
@@ -66,7 +73,11 @@ function protocolOf(ctx: HandlerContext): Protocol {
 /** The call context of an RPC: its remaining time as a deadline and its signal. */
 export function callContext(ctx: HandlerContext, receivedAt: number): CallContext {
   const remaining = ctx.timeoutMs();
-  return { receivedAt, signal: ctx.signal, deadline: remaining === undefined ? undefined : receivedAt + remaining };
+  return {
+    receivedAt,
+    signal: cancelSignalOf(ctx.signal),
+    deadline: remaining === undefined ? undefined : receivedAt + remaining,
+  };
 }
 
 function prediction(p: ServerPrediction): Prediction {
@@ -111,11 +122,54 @@ function spec(s: TensorSpec): TensorSpecMessage {
   return create(TensorSpecSchema, { name: s.name, dtype: s.dtype, shape: s.shape.map((d) => BigInt(d)) });
 }
 
+/** Answers a Predict call: the row's prediction, the version that answered and the latency. */
+export async function predictAnswer(
+  service: PredictionService,
+  req: PredictRequest,
+  context: CallContext,
+): Promise<PredictResponse> {
+  const r = await service.predictRows([req.features], req.modelVersion, context, () => "features");
+  const first = r.predictions[0];
+  return create(PredictResponseSchema, {
+    ...(first === undefined ? {} : { prediction: prediction(first) }),
+    modelVersion: r.modelVersion,
+    latencyMs: r.latencyMs,
+  });
+}
+
+/** Answers a PredictBatch call: per-row predictions (unless only tensors were asked for) and the raw outputs. */
+export async function predictBatchAnswer(
+  service: PredictionService,
+  req: PredictBatchRequest,
+  context: CallContext,
+): Promise<PredictBatchResponse> {
+  const r = await service.predictTensor(
+    tensorInput(req.inputs),
+    req.modelVersion,
+    context,
+    resultForm(req.responseForm),
+  );
+  return create(PredictBatchResponseSchema, {
+    ...tensorAnswer(r),
+    modelVersion: r.modelVersion,
+    latencyMs: r.latencyMs,
+  });
+}
+
+/** The PredictStream answer to a message that failed: its error, in the message, for its request_id. */
+export function streamErrorAnswer(req: PredictStreamRequest, err: unknown): PredictStreamResponse {
+  const data = toErrorData(err);
+  return create(PredictStreamResponseSchema, {
+    requestId: req.requestId,
+    result: { case: "error", value: { code: data.code, id: data.id, message: data.message, field: data.field ?? "" } },
+  });
+}
+
 /**
  * Answers one PredictStream message: one row (`features`) in `result.prediction`, or a tensor of
  * rows (`inputs`) in `predictions` and `outputs`, as PredictBatch would. Setting both is INVALID_ARGUMENT.
  */
-async function streamAnswer(
+export async function streamAnswer(
   service: PredictionService,
   req: PredictStreamRequest,
   context: CallContext,
@@ -161,32 +215,11 @@ export function createInferenceGrpcService(service: PredictionService): ServiceI
   return {
     predict(req, ctx) {
       const receivedAt = performance.now();
-      return counted(ctx, async () => {
-        const r = await service.predictRows(
-          [req.features],
-          req.modelVersion,
-          callContext(ctx, receivedAt),
-          () => "features",
-        );
-        const first = r.predictions[0];
-        return {
-          ...(first === undefined ? {} : { prediction: prediction(first) }),
-          modelVersion: r.modelVersion,
-          latencyMs: r.latencyMs,
-        };
-      });
+      return counted(ctx, () => predictAnswer(service, req, callContext(ctx, receivedAt)));
     },
     predictBatch(req, ctx) {
       const receivedAt = performance.now();
-      return counted(ctx, async () => {
-        const r = await service.predictTensor(
-          tensorInput(req.inputs),
-          req.modelVersion,
-          callContext(ctx, receivedAt),
-          resultForm(req.responseForm),
-        );
-        return { ...tensorAnswer(r), modelVersion: r.modelVersion, latencyMs: r.latencyMs };
-      });
+      return counted(ctx, () => predictBatchAnswer(service, req, callContext(ctx, receivedAt)));
     },
     async *predictStream(requests, ctx) {
       const protocol = protocolOf(ctx);
@@ -212,14 +245,7 @@ export function createInferenceGrpcService(service: PredictionService): ServiceI
                 },
                 (err: unknown) => {
                   service.countRequest(protocol, err);
-                  const data = toErrorData(err);
-                  return create(PredictStreamResponseSchema, {
-                    requestId: req.requestId,
-                    result: {
-                      case: "error",
-                      value: { code: data.code, id: data.id, message: data.message, field: data.field ?? "" },
-                    },
-                  });
+                  return streamErrorAnswer(req, err);
                 },
               )
               .then((r) => {

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { Code, commonErrors, errorJsonBody, httpStatusOf, inferenceErrors, MlpipeError } from "../core/errors/index.js";
 import type { Logger } from "../core/logger.js";
+import { Cancellation } from "../server/cancellation.js";
 import type { InferenceMetrics } from "../server/inference-metrics.js";
 import type { Prediction } from "../server/prediction-reader.js";
 import type { CallContext, PredictionService } from "../server/prediction-service.js";
@@ -121,13 +122,13 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
 
   async function predict(req: Request, res: Response): Promise<void> {
     const receivedAt = performance.now();
-    const abort = new AbortController();
+    const cancellation = new Cancellation();
     const onClose = (): void => {
-      if (!res.writableFinished) abort.abort();
+      if (!res.writableFinished) cancellation.cancel(commonErrors.canceled());
     };
     res.once("close", onClose);
     try {
-      const context: CallContext = { receivedAt, signal: abort.signal, deadline: deadlineFrom(req, receivedAt) };
+      const context: CallContext = { receivedAt, signal: cancellation, deadline: deadlineFrom(req, receivedAt) };
       const raw = await readBody(req, options.maxRequestBytes);
       let body: unknown;
       try {

@@ -26,11 +26,12 @@ import { createWorkerPool } from "../server/worker-pool.js";
 import { createAdmissionControl } from "./admission-control.js";
 import { createConnectHandler } from "./connect-handler.js";
 import { type DualProtocolServer, listenDualProtocol } from "./dual-protocol-server.js";
+import { createGrpcFastPath, predictionHandlers } from "./grpc-fast-path.js";
 import { createInferenceGrpcService } from "./inference-grpc-service.js";
 import { createHealthService } from "./inference-health-service.js";
 import { createInferenceHttpRoutes, retryAfterSeconds } from "./inference-http-routes.js";
 import { createReadiness, type Readiness } from "./inference-readiness.js";
-import { withLoadShedding } from "./load-shedding.js";
+import { createGrpcAdmission, withLoadShedding } from "./load-shedding.js";
 
 /** A running inference server. */
 export interface InferenceServer {
@@ -137,11 +138,19 @@ export async function startInferenceServer(
     },
   );
 
+  // gRPC Predict, PredictBatch and PredictStream skip connect-node (see grpc-fast-path.ts).
+  const streamRoute = createGrpcFastPath({
+    handlers: predictionHandlers(service),
+    admission: createGrpcAdmission({ admission, metrics, retryAfterSeconds }),
+    maxRequestBytes: c.maxRequestBytes,
+    logger,
+  });
+
   const listeners: DualProtocolServer[] = [];
   try {
-    listeners.push(await listenDualProtocol({ handler, host: c.host, port: c.port, logger }));
+    listeners.push(await listenDualProtocol({ handler, streamRoute, host: c.host, port: c.port, logger }));
     if (c.grpcPort !== undefined && c.grpcPort !== c.port) {
-      listeners.push(await listenDualProtocol({ handler, host: c.host, port: c.grpcPort, logger }));
+      listeners.push(await listenDualProtocol({ handler, streamRoute, host: c.host, port: c.grpcPort, logger }));
     }
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close(0)));

@@ -162,3 +162,34 @@ export function withLoadShedding(handler: DualProtocolHandler, options: LoadShed
     refuse(req, res, refusals[reason][wire], contentType);
   };
 }
+
+/** Admission of gRPC calls served straight on HTTP/2 streams (grpc-fast-path.ts), outside the request handler. */
+export interface GrpcAdmission {
+  /**
+   * Admits a call (release it once it is answered) or returns the headers of its refusal: a
+   * trailers-only RESOURCE_EXHAUSTED response, already counted in the metrics.
+   */
+  admit(): Readonly<Record<string, string>> | undefined;
+  release(): void;
+}
+
+/** The gRPC side of {@link withLoadShedding}, with the same admission control, answers and metrics. */
+export function createGrpcAdmission(
+  options: Pick<LoadSheddingOptions, "admission" | "metrics" | "retryAfterSeconds">,
+): GrpcAdmission {
+  const { admission, metrics } = options;
+  const headers: Record<ShedReason, Readonly<Record<string, string>>> = {
+    in_flight: encodeRefusals("in_flight", options.retryAfterSeconds).grpc.headers,
+    event_loop_delay: encodeRefusals("event_loop_delay", options.retryAfterSeconds).grpc.headers,
+  };
+  return {
+    admit() {
+      const reason = admission.tryAdmit();
+      if (reason === undefined) return undefined;
+      metrics.shed.inc({ protocol: "grpc", reason });
+      metrics.requests.inc({ protocol: "grpc", code: "resource_exhausted" });
+      return headers[reason];
+    },
+    release: () => admission.release(),
+  };
+}

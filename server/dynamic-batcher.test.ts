@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { commonErrors, inferenceErrors } from "../core/errors/index.js";
+import { Cancellation, cancelSignalOf } from "./cancellation.js";
 import { type BatcherEvents, createDynamicBatcher, type DropReason } from "./dynamic-batcher.js";
 
 /** A fake model run (scheduler edge cases only): records batches; each can be held until released. */
@@ -106,12 +107,16 @@ describe("dynamic batcher", () => {
       events: { onDrop: (reason) => drops.push(reason) },
     });
     const ac = new AbortController();
-    const gone = b.submit({ rows: 1, input: "gone", signal: ac.signal });
+    const gone = b.submit({ rows: 1, input: "gone", signal: cancelSignalOf(ac.signal) });
     ac.abort();
+    const cancellation = new Cancellation();
+    const late = b.submit({ rows: 1, input: "late", signal: cancellation });
+    cancellation.cancel(commonErrors.deadlineExceeded());
     await expect(gone).rejects.toSatisfy((e: unknown) => commonErrors.canceled.is(e));
+    await expect(late).rejects.toSatisfy((e: unknown) => commonErrors.deadlineExceeded.is(e));
     await b.drain();
     expect(r.batches).toEqual([]);
-    expect(drops).toEqual(["canceled"]);
+    expect(drops).toEqual(["canceled", "deadline"]);
   });
 
   it("fails every request of a batch whose run fails, with the run's error", async () => {

@@ -9,6 +9,7 @@
  * rejected, and never computed. Once dispatched, a request is computed and answered.
  */
 import { Code, commonErrors, inferenceErrors, type MlpipeError } from "../core/errors/index.js";
+import type { CancelSignal } from "./cancellation.js";
 
 /** Why a queued request left the queue without being computed. */
 export type DropReason = "deadline" | "canceled";
@@ -22,7 +23,7 @@ export interface BatchRequest<In> {
   /** Absolute deadline on the `performance.now()` clock, in milliseconds; undefined for none. */
   readonly deadline?: number | undefined;
   /** Aborts when the caller goes away (client disconnect, cancelled RPC). */
-  readonly signal?: AbortSignal | undefined;
+  readonly signal?: CancelSignal | undefined;
 }
 
 /** Observers of the batcher, for metrics. All optional. */
@@ -31,8 +32,6 @@ export interface BatcherEvents {
   onBatch?(rows: number): void;
   /** A request left the queue for its batch after waiting `seconds`. */
   onQueueTime?(seconds: number): void;
-  /** Rows waiting in the queue changed. */
-  onQueueDepth?(rows: number): void;
   /** A queued request was dropped without being computed. */
   onDrop?(reason: DropReason): void;
 }
@@ -70,7 +69,8 @@ interface Entry<In, Out> {
   readonly resolve: (out: Out) => void;
   readonly reject: (err: MlpipeError) => void;
   deadlineTimer: NodeJS.Timeout | undefined;
-  onAbort: (() => void) | undefined;
+  /** Stops watching the request's signal. */
+  unwatch: (() => void) | undefined;
 }
 
 /** Creates a batcher; it holds no resources until requests arrive. */
@@ -89,9 +89,9 @@ export function createDynamicBatcher<In, Out>(options: DynamicBatcherOptions<In,
 
   function detach(entry: Entry<In, Out>): void {
     if (entry.deadlineTimer !== undefined) clearTimeout(entry.deadlineTimer);
-    if (entry.onAbort !== undefined) entry.request.signal?.removeEventListener("abort", entry.onAbort);
+    entry.unwatch?.();
     entry.deadlineTimer = undefined;
-    entry.onAbort = undefined;
+    entry.unwatch = undefined;
   }
 
   function notifyIdle(): void {
@@ -108,7 +108,6 @@ export function createDynamicBatcher<In, Out>(options: DynamicBatcherOptions<In,
     queue.splice(i, 1);
     queuedRows -= entry.request.rows;
     detach(entry);
-    events.onQueueDepth?.(queuedRows);
     events.onDrop?.(reason);
     entry.reject(reason === "deadline" ? commonErrors.deadlineExceeded() : commonErrors.canceled());
     notifyIdle();
@@ -182,7 +181,6 @@ export function createDynamicBatcher<In, Out>(options: DynamicBatcherOptions<In,
         batch.push(next);
         rows += next.request.rows;
       }
-      events.onQueueDepth?.(queuedRows);
       if (batch.length > 0) dispatch(batch, rows);
     }
     if (queue.length === 0 && timer !== undefined) {
@@ -219,23 +217,22 @@ export function createDynamicBatcher<In, Out>(options: DynamicBatcherOptions<In,
           resolve,
           reject,
           deadlineTimer: undefined,
-          onAbort: undefined,
+          unwatch: undefined,
         };
         if (request.deadline !== undefined) {
           entry.deadlineTimer = setTimeout(() => drop(entry, "deadline"), request.deadline - t);
         }
-        if (request.signal !== undefined) {
-          // A transport may abort the signal when the deadline passes (connect-node does, with a
+        const signal = request.signal;
+        if (signal !== undefined) {
+          // A transport may cancel when the deadline passes (connect-node aborts with a
           // DEADLINE_EXCEEDED reason): that is a deadline drop, not a cancellation.
-          entry.onAbort = () => {
-            const reason = request.signal?.reason as { code?: unknown } | undefined;
+          entry.unwatch = signal.onAbort(() => {
+            const reason = signal.reason as { code?: unknown } | undefined;
             drop(entry, reason?.code === Code.DeadlineExceeded ? "deadline" : "canceled");
-          };
-          request.signal.addEventListener("abort", entry.onAbort, { once: true });
+          });
         }
         queue.push(entry);
         queuedRows += request.rows;
-        events.onQueueDepth?.(queuedRows);
         pump();
       });
     },

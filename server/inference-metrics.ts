@@ -28,6 +28,19 @@ export interface InferenceMetrics {
   readonly shed: Counter<"protocol" | "reason">;
   readonly computedRows: Counter<"model" | "version">;
   readonly workerFailures: Counter;
+  /**
+   * Sets what `inference_in_flight_requests` reports: read at each scrape rather than updated per
+   * request (a labelled gauge update hashes its labels, a cost every request would pay).
+   */
+  sampleInFlight(read: () => number): void;
+  /** Sets what `inference_queue_depth` reports, read at each scrape: rows queued per model version. */
+  sampleQueueDepth(read: () => Iterable<QueueDepthSample>): void;
+}
+
+/** Rows queued for one model version, as read at a scrape. */
+export interface QueueDepthSample {
+  readonly labels: { readonly model: string; readonly version: string };
+  readonly rows: number;
 }
 
 /** Creates the metrics in a fresh registry (plus the default process metrics unless `processMetrics` is false). */
@@ -35,6 +48,8 @@ export function createInferenceMetrics(options: { readonly processMetrics?: bool
   const registry = new Registry();
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const mv = ["model", "version"] as const;
+  let readInFlight: () => number = () => 0;
+  let readQueueDepth: () => Iterable<QueueDepthSample> = () => [];
   return {
     registry,
     latency: new Histogram({
@@ -80,12 +95,19 @@ export function createInferenceMetrics(options: { readonly processMetrics?: bool
       name: "inference_in_flight_requests",
       help: "Prediction requests accepted and not yet answered.",
       registers: [registry],
+      collect() {
+        this.set(readInFlight());
+      },
     }),
     queueDepth: new Gauge({
       name: "inference_queue_depth",
       help: "Rows waiting in the batching queue.",
       labelNames: mv,
       registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of readQueueDepth()) this.set({ model: s.labels.model, version: s.labels.version }, s.rows);
+      },
     }),
     dropped: new Counter({
       name: "inference_dropped_requests_total",
@@ -110,5 +132,11 @@ export function createInferenceMetrics(options: { readonly processMetrics?: bool
       help: "Batches lost because their worker thread died (the worker is replaced).",
       registers: [registry],
     }),
+    sampleInFlight(read) {
+      readInFlight = read;
+    },
+    sampleQueueDepth(read) {
+      readQueueDepth = read;
+    },
   };
 }

@@ -95,6 +95,12 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
   let served: LoadedModel | undefined;
   let others: LoadedModel[] = [];
   let swaps: Promise<unknown> = Promise.resolve();
+  metrics.sampleQueueDepth(() =>
+    (served === undefined ? others : [served, ...others]).map((m) => ({
+      labels: labels(m.artifact),
+      rows: m.batcher.queuedRows,
+    })),
+  );
 
   function labels(a: ModelArtifact): { model: string; version: string } {
     return { model: a.name, version: a.version };
@@ -119,8 +125,6 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
       events: {
         onBatch: (rows) => batchSize.observe(rows),
         onQueueTime: (s) => queueTime.observe(s),
-        // Not a cached child: retire() removes this series, and a reloaded version must recreate it.
-        onQueueDepth: (rows) => metrics.queueDepth.set(l, rows),
         onDrop: (reason) => metrics.dropped.inc({ ...l, reason }),
       },
       async execute(inputs) {
@@ -223,7 +227,6 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     const l = labels(model.artifact);
     if (served === undefined || labels(served.artifact).version !== l.version) {
       metrics.activeVersion.remove(l);
-      metrics.queueDepth.remove(l);
     }
     logger.info({ model: l.model, version: l.version }, "model unloaded");
   }

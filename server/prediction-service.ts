@@ -4,6 +4,7 @@
  * is validated against the model's signature here, once, for every surface.
  */
 import { codeName, commonErrors, inferenceErrors, MlpipeError } from "../core/errors/index.js";
+import type { CancelSignal } from "./cancellation.js";
 import type { InferenceMetrics } from "./inference-metrics.js";
 import type { LoadedModel, ModelManager, RowsInput, RowsOutput } from "./model-manager.js";
 import type { TensorSpec } from "./onnx/onnx-signature.js";
@@ -26,7 +27,7 @@ export interface CallContext {
   /** Absolute deadline on the `performance.now()` clock, in ms; undefined for none. */
   readonly deadline?: number | undefined;
   /** Aborts when the client goes away. */
-  readonly signal?: AbortSignal | undefined;
+  readonly signal?: CancelSignal | undefined;
   /** When the request arrived, on the `performance.now()` clock; default: when the call starts. */
   readonly receivedAt?: number | undefined;
 }
@@ -151,7 +152,8 @@ function viewOf(dtype: NumericType, bytes: Uint8Array): { values: NumericArray; 
   if (bytes.byteOffset % size === 0 && bytes.buffer instanceof ArrayBuffer) {
     return { values: view(dtype, bytes.buffer, bytes.byteOffset, bytes.byteLength / size), owned: false };
   }
-  return { values: view(dtype, bytes.slice().buffer), owned: true };
+  // A copy of exactly these bytes (Buffer's own `slice` would be a view of the whole buffer).
+  return { values: view(dtype, Uint8Array.prototype.slice.call(bytes).buffer), owned: true };
 }
 
 /** Index of the first NaN or infinite element, or -1. */
@@ -211,6 +213,7 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
   // hashes the label object on every unlabelled call, a cost paid per request otherwise.
   const latencyOf = new WeakMap<LoadedModel, { observe(seconds: number): void }>();
   const requestsOf = new Map<string, { inc(): void }>();
+  metrics.sampleInFlight(() => inFlight);
 
   async function run(
     context: CallContext,
@@ -230,7 +233,6 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
       signal: context.signal,
     });
     inFlight++;
-    metrics.inFlight.inc();
     try {
       const outputs = await pending;
       // Computed, but too late: the caller has given up, so say so rather than answer stale.
@@ -247,7 +249,6 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
       return { predictions, outputs, modelVersion: model.artifact.version, latencyMs };
     } finally {
       inFlight--;
-      metrics.inFlight.dec();
       if (inFlight === 0) {
         const waiters = idle;
         idle = [];

@@ -1,7 +1,8 @@
 /**
  * The transport ceiling: a bench-only server with mlpipe's transport stack (the dual-protocol
- * listener, the Connect handler with its interceptor and limits, a JSON /predict route reading and
- * parsing the body) whose Predict does no work: it answers a fixed prediction at once. What
+ * listener, the gRPC fast path for Predict/PredictBatch/PredictStream, the Connect handler with its
+ * interceptor and limits for the other protocols, a JSON /predict route reading and parsing the
+ * body) whose Predict does no work: it answers a fixed prediction at once. What
  * mlpipe's real Predict reaches, divided by what this reaches, is the share of the transport's
  * throughput that batching and inference leave.
  *
@@ -14,12 +15,33 @@ import { create } from "@bufbuild/protobuf";
 import { createLogger } from "../../core/logger.js";
 import { createConnectHandler } from "../../gateway/connect-handler.js";
 import { listenDualProtocol } from "../../gateway/dual-protocol-server.js";
-import { InferenceService, PredictionSchema } from "../../gen/mlpipe/inference/v1/inference_pb.js";
+import { createGrpcFastPath } from "../../gateway/grpc-fast-path.js";
+import {
+  InferenceService,
+  PredictBatchResponseSchema,
+  PredictionSchema,
+  PredictResponseSchema,
+  PredictStreamResponseSchema,
+} from "../../gen/mlpipe/inference/v1/inference_pb.js";
 
 const { values } = parseArgs({ options: { port: { type: "string", default: "0" } } });
 const logger = createLogger({ level: "warn", name: "noop-inference" });
 const prediction = create(PredictionSchema, { prediction: 0, probability: 0.98, probabilities: [0.98, 0.01, 0.01] });
 const jsonAnswer = JSON.stringify({ prediction: 0, probability: 0.98, model_version: "noop", latency_ms: 0 });
+
+const answer = create(PredictResponseSchema, { prediction, modelVersion: "noop", latencyMs: 0 });
+const streamRoute = createGrpcFastPath({
+  handlers: {
+    predict: async () => answer,
+    predictBatch: async () => create(PredictBatchResponseSchema, { modelVersion: "noop" }),
+    predictStreamMessage: async (req) =>
+      create(PredictStreamResponseSchema, { requestId: req.requestId, modelVersion: "noop" }),
+    countRequest: () => undefined,
+  },
+  admission: { admit: () => undefined, release: () => undefined },
+  maxRequestBytes: 16 * 1024 * 1024,
+  logger,
+});
 
 const rpc = createConnectHandler({
   maxRequestBytes: 16 * 1024 * 1024,
@@ -44,6 +66,7 @@ const server = await listenDualProtocol({
   host: "127.0.0.1",
   port: Number(values.port),
   logger,
+  streamRoute,
   handler: (req, res) => {
     const contentType = req.headers["content-type"] ?? "";
     if (req.url === "/predict" && req.method === "POST" && !/^application\/(grpc|connect)/.test(contentType)) {

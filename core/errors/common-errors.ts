@@ -23,6 +23,13 @@ export const commonErrors = {
     "The request body exceeds the configured size limit.",
     (limitBytes: number) => `request too large: the limit is ${limitBytes} bytes`,
   ),
+  unsupportedEncoding: defineError(
+    "UNSUPPORTED_ENCODING",
+    Code.Unimplemented,
+    "The request is compressed with an encoding the server does not decompress.",
+    (encoding: string, supported: string) => `unsupported encoding ${encoding} (supported: ${supported})`,
+    () => ({ field: "grpc-encoding" }),
+  ),
   databaseUnavailable: defineError(
     "DATABASE_UNAVAILABLE",
     Code.Unavailable,

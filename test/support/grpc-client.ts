@@ -170,14 +170,16 @@ export function isServiceError(err: unknown): err is ServiceError {
  * google.rpc.Status whose `details` are Any messages), e.g. mlpipe's ErrorDetail.
  */
 export function grpcErrorDetails<Desc extends DescMessage>(err: ServiceError, desc: Desc): MessageShape<Desc>[] {
-  const found: MessageShape<Desc>[] = [];
-  for (const value of err.metadata.get("grpc-status-details-bin")) {
-    if (typeof value === "string") continue;
-    for (const any of statusDetails(value)) {
-      if (any.typeUrl === `type.googleapis.com/${desc.typeName}`) found.push(fromBinary(desc, any.value));
-    }
-  }
-  return found;
+  return err.metadata
+    .get("grpc-status-details-bin")
+    .flatMap((value) => (typeof value === "string" ? [] : statusBinDetails(value, desc)));
+}
+
+/** The details of type `desc` in the bytes of a `grpc-status-details-bin` header (base64 decoded). */
+export function statusBinDetails<Desc extends DescMessage>(bytes: Uint8Array, desc: Desc): MessageShape<Desc>[] {
+  return statusDetails(bytes)
+    .filter((any) => any.typeUrl === `type.googleapis.com/${desc.typeName}`)
+    .map((any) => fromBinary(desc, any.value));
 }
 
 /** The Any messages of field 3 of a google.rpc.Status, decoded by hand to avoid its generated code. */
