@@ -86,7 +86,12 @@ export interface InferenceConfig {
   readonly maxBatchSize: number;
   /** Longest a request waits for its batch to fill, in microseconds (MAX_QUEUE_DELAY_US, default 1000, 0..10 s; millisecond timer resolution). */
   readonly maxQueueDelayUs: number;
-  /** Rows the batching queue holds before answering RESOURCE_EXHAUSTED / 429 (MAX_QUEUE_SIZE, default 2048, 1..1048576). */
+  /**
+   * Rows the batching queue holds before answering RESOURCE_EXHAUSTED / 429, and the most rows one
+   * request may carry (MAX_QUEUE_SIZE, default 65536, 1..1048576). Rows are cheap once batched (at
+   * a million rows/s the default drains in tens of milliseconds); the number of requests waiting
+   * is bounded by MAX_IN_FLIGHT_REQUESTS.
+   */
   readonly maxQueueRows: number;
   /** Largest accepted request body or message in bytes (MAX_REQUEST_BYTES, shared with the registry, default 16 MiB). */
   readonly maxRequestBytes: number;
@@ -228,7 +233,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       intraOpThreads: optionalInt(env, "INFERENCE_INTRA_OP_THREADS", 1, 256),
       maxBatchSize: int(env, "MAX_BATCH_SIZE", 64, 1, 65536),
       maxQueueDelayUs: int(env, "MAX_QUEUE_DELAY_US", 1000, 0, 10_000_000),
-      maxQueueRows: int(env, "MAX_QUEUE_SIZE", 2048, 1, 1024 * 1024),
+      maxQueueRows: int(env, "MAX_QUEUE_SIZE", 65536, 1, 1024 * 1024),
       maxRequestBytes: int(env, "MAX_REQUEST_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       maxInFlightRequests: optionalInt(env, "MAX_IN_FLIGHT_REQUESTS", 1, 1024 * 1024),
       maxEventLoopDelayMs: int(env, "MAX_EVENT_LOOP_DELAY_MS", 0, 0, 60_000),

@@ -153,6 +153,23 @@ describe("gRPC fast path: served methods", () => {
     );
   });
 
+  it("keeps every concurrent PredictBatch's rows its own (multi-frame requests, answers checked row by row)", async () => {
+    const calls = Array.from({ length: 24 }, async (_, call) => {
+      const rows = 600 + call * 37; // 9.6 KB .. 24 KB of float32: one to several DATA frames
+      const values = new Float32Array(rows * 4);
+      for (let i = 0; i < values.length; i++) values[i] = ((i * 7 + call * 13) % 80) / 10;
+      const r = await client.predictBatch({
+        inputs: { dtype: DataType.FLOAT32, shape: [BigInt(rows), 4n], data: new Uint8Array(values.buffer) },
+      });
+      expect(r.predictions).toHaveLength(rows);
+      r.predictions.forEach((p, i) => {
+        const expected = referenceProbabilities(irisWeights, irisBias, [...values.subarray(i * 4, i * 4 + 4)]);
+        expect(p.prediction, `call ${call} row ${i}`).toBe(expected.indexOf(Math.max(...expected)));
+      });
+    });
+    await Promise.all(calls);
+  });
+
   it("accepts gzip-compressed requests from grpc-js", async () => {
     const gzipClient = createGrpcClient(InferenceService, new URL(server.url).host, {
       "grpc.default_compression_algorithm": 2,

@@ -118,13 +118,12 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
 }
 
 /**
- * The bytes in a plain Uint8Array of their own: not a Buffer (whose `slice` is a view, so a
- * decoded bytes field would drag the whole chunk along) and not sharing memory with the stream.
+ * The same bytes as a plain Uint8Array, not a Buffer: a Buffer's `slice` is a view, so the tensor
+ * bytes decoded from it would later be "copied" by reference to the whole chunk. (The chunks of an
+ * HTTP/2 stream are fresh memory per read; nothing writes to them after they are delivered.)
  */
-function copy(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.byteLength);
-  out.set(bytes);
-  return out;
+function plain(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** One length-prefixed gRPC message: its flags byte and payload. */
@@ -154,7 +153,7 @@ class FrameReader {
       if (length > this.limit) throw commonErrors.requestTooLarge(this.limit);
       if (this.buffered < 5 + length) break;
       const all = this.chunks.length === 1 ? head : this.flatten();
-      frames.push({ compressed: ((all[0] ?? 0) & 1) === 1, payload: copy(all.subarray(5, 5 + length)) });
+      frames.push({ compressed: ((all[0] ?? 0) & 1) === 1, payload: plain(all.subarray(5, 5 + length)) });
       const rest = all.subarray(5 + length);
       this.chunks = rest.length > 0 ? [rest] : [];
       this.buffered = rest.length;
@@ -174,12 +173,11 @@ class FrameReader {
   }
 }
 
-/** A 5-byte-prefixed uncompressed gRPC message. */
-function frame(payload: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(5 + payload.byteLength);
+/** The 5-byte prefix of an uncompressed gRPC message of `length` bytes. */
+function prefix(length: number): Buffer {
+  const out = Buffer.allocUnsafe(5);
   out[0] = 0;
-  out.writeUInt32BE(payload.byteLength, 1);
-  out.set(payload, 5);
+  out.writeUInt32BE(length, 1);
   return out;
 }
 
@@ -240,7 +238,10 @@ class Call {
         { waitForTrailers: true },
       );
     }
-    return this.stream.write(frame(payload));
+    // Prefix and message as two writes rather than one copied buffer (a PredictBatch answer is
+    // tens of KiB); HTTP/2 may carry them in separate DATA frames, which gRPC allows.
+    this.stream.write(prefix(payload.byteLength));
+    return this.stream.write(payload);
   }
 
   /** Ends the call with OK, or with `err`'s status (trailers-only when nothing was sent yet). */
@@ -281,7 +282,7 @@ async function decode<D extends DescMessage>(
       throw commonErrors.invalidArgument("request", "a compressed message without a supported grpc-encoding");
     }
     try {
-      payload = copy(await decompress(payload, { maxOutputLength: limit }));
+      payload = plain(await decompress(payload, { maxOutputLength: limit }));
     } catch (err) {
       if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") throw commonErrors.requestTooLarge(limit);
       throw commonErrors.invalidArgument("request", `the ${encoding} message cannot be decompressed`);

@@ -241,9 +241,12 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
       fail(res, commonErrors.notFoundRoute(`${method} ${path}`));
       return true;
     }
-    Promise.resolve()
-      .then(() => handle(req, res))
-      .catch((err: unknown) => fail(res, err));
+    try {
+      const done = handle(req, res);
+      if (done !== undefined) done.catch((err: unknown) => fail(res, err));
+    } catch (err) {
+      fail(res, err);
+    }
     return true;
   };
 }

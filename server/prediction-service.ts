@@ -128,17 +128,19 @@ function rowsFrom(rows: readonly unknown[], model: LoadedModel, field: (row: num
   const { dtype, features } = model.signature.input;
   if (rows.length === 0) throw inferenceErrors.invalidInput(field(0).replace(/\[0\]$/, ""), "must not be empty");
   const data = allocate(dtype, rows.length * features);
-  rows.forEach((row, i) => {
+  for (let i = 0; i < rows.length; i++) {
+    const row: unknown = rows[i];
     if (!Array.isArray(row)) throw inferenceErrors.invalidInput(field(i), `must be an array of ${features} numbers`);
     if (row.length !== features) {
       throw inferenceErrors.invalidInput(field(i), `expected ${features} values, got ${row.length}`);
     }
-    row.forEach((v: unknown, j) => {
+    for (let j = 0; j < features; j++) {
+      const v: unknown = row[j];
       if (typeof v !== "number") throw inferenceErrors.invalidInput(`${field(i)}[${j}]`, "must be a number");
       if (!Number.isFinite(v)) throw inferenceErrors.invalidInput(`${field(i)}[${j}]`, "must be finite");
       setNumber(data, i * features + j, v);
-    });
-  });
+    }
+  }
   return { data, rows: rows.length, ownsBuffer: true };
 }
 
@@ -258,13 +260,12 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
   }
 
   return {
+    // run() is async: whatever it throws, however early, comes back as a rejection.
     predictRows(rows, modelVersion, context, field) {
-      return Promise.resolve().then(() =>
-        run(context, modelVersion, (m) => rowsFrom(rows, m, field), "predictions-and-tensors"),
-      );
+      return run(context, modelVersion, (m) => rowsFrom(rows, m, field), "predictions-and-tensors");
     },
     predictTensor(tensor, modelVersion, context, form = "predictions-and-tensors", field = "inputs") {
-      return Promise.resolve().then(() => run(context, modelVersion, (m) => rowsFromTensor(tensor, m, field), form));
+      return run(context, modelVersion, (m) => rowsFromTensor(tensor, m, field), form);
     },
     modelInfo(modelVersion) {
       if (draining) throw inferenceErrors.shuttingDown();

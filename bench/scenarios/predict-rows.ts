@@ -1,9 +1,11 @@
 /**
- * Many-row scenarios: PredictBatch with 1024 rows per request (compared with onnxruntime-node run
- * in-process on the same 1024-row batches), and PredictStream with 1024-row tensor messages over a
- * few long-lived streams. Both ask for the fast form (RESPONSE_FORM_TENSORS: raw output tensors,
- * no per-row Prediction messages); one measurement of the older forms (per-row predictions,
- * one row per stream message) is kept beside them for comparison.
+ * Many-row scenarios: PredictBatch (compared with onnxruntime-node run in-process on batches of the
+ * same size), and PredictStream tensor messages over a few long-lived streams, each at 1024 and at
+ * 16384 rows per request or message: a call costs the same fixed transport work whatever its
+ * size, so rows/s depends on how many rows share it, and both sizes are reported. Both ask for
+ * the fast form (RESPONSE_FORM_TENSORS: raw output tensors, no per-row Prediction messages); one
+ * measurement of the older forms (per-row predictions, one row per stream message) is kept beside
+ * them for comparison.
  */
 import { ResponseForm } from "../../gen/mlpipe/inference/v1/inference_pb.js";
 import { inProcessRowsPerSecond } from "../baselines/in-process-ort.js";
@@ -12,8 +14,11 @@ import type { Measurement } from "../lib/measurement.js";
 import { failures, seriesOf, sweep } from "../lib/sweep.js";
 import type { Scenario, ScenarioResult } from "../scenario.js";
 
-/** Rows per PredictBatch request and per PredictStream tensor message. */
-export const batchRows = 1024;
+/** Rows per PredictBatch request and per PredictStream tensor message: a small and a large size. */
+export const batchRowSizes = [1024, 16384] as const;
+
+/** The size the per-row-predictions comparison and the in-process baseline use. */
+const batchRows = batchRowSizes[0];
 
 /** PredictStream calls the messages are spread over. */
 export const streamCount = 4;
@@ -21,28 +26,35 @@ export const streamCount = 4;
 const bestRows = (ms: readonly Measurement[]): Measurement | undefined =>
   [...ms].sort((a, b) => b.rowsPerSecond - a.rowsPerSecond)[0];
 
-/** PredictBatch, 1024 rows per request, over gRPC. */
+/** PredictBatch over gRPC, at each of {@link batchRowSizes} rows per request. */
 export const predictBatchScenario: Scenario = {
-  description: `gRPC PredictBatch with ${batchRows} rows per request (raw tensor answers; one run with per-row predictions) vs onnxruntime-node in-process on the same batches`,
+  description: `gRPC PredictBatch with ${batchRowSizes.join(" and ")} rows per request (raw tensor answers; one run with per-row predictions) vs onnxruntime-node in-process on the same batches`,
   async run(profile, fx): Promise<ScenarioResult> {
     const mlpipe = await fx.mlpipe();
-    const ours = await sweep({
-      server: mlpipe,
-      serverName: "mlpipe",
-      protocol: "grpc-batch",
-      client: createBatchClient(mlpipe.url, fx.rows, batchRows, ResponseForm.TENSORS),
-      concurrencies: profile.batchConcurrencies,
-      profile,
-      rowsPerRequest: batchRows,
-      scrape: true,
-    });
+    const bySize: Measurement[][] = [];
+    for (const size of batchRowSizes) {
+      bySize.push(
+        await sweep({
+          server: mlpipe,
+          serverName: "mlpipe",
+          protocol: `grpc-batch-x${size}`,
+          client: createBatchClient(mlpipe.url, fx.rows, size, ResponseForm.TENSORS),
+          concurrencies: profile.batchConcurrencies,
+          profile,
+          rowsPerRequest: size,
+          scrape: true,
+        }),
+      );
+    }
+    const ours = bySize.flat();
     const top = bestRows(ours);
+    const small = bestRows(bySize[0] ?? []);
     const withPredictions = await sweep({
       server: mlpipe,
       serverName: "mlpipe",
       protocol: "grpc-batch-predictions",
       client: createBatchClient(mlpipe.url, fx.rows, batchRows, ResponseForm.PREDICTIONS_AND_TENSORS),
-      concurrencies: [top?.load.concurrency ?? 2],
+      concurrencies: [small?.load.concurrency ?? 2],
       profile,
       rowsPerRequest: batchRows,
       scrape: true,
@@ -52,37 +64,47 @@ export const predictBatchScenario: Scenario = {
     return {
       metrics: {
         rows_per_second: top?.rowsPerSecond ?? 0,
+        rows_per_request_at_best: top?.rowsPerRequest ?? 0,
         p99_ms_at_best: top?.load.latencyMs.p99 ?? 0,
+        ...Object.fromEntries(
+          batchRowSizes.map((size, i) => [`rows_per_second_x${size}`, bestRows(bySize[i] ?? [])?.rowsPerSecond ?? 0]),
+        ),
         predictions_form_rows_per_second: bestRows(withPredictions)?.rowsPerSecond ?? 0,
         in_process_rows_per_second: inProcess,
-        ratio_to_in_process: inProcess === 0 ? 0 : (top?.rowsPerSecond ?? 0) / inProcess,
+        ratio_to_in_process: inProcess === 0 ? 0 : (small?.rowsPerSecond ?? 0) / inProcess,
       },
       errorCount: failures([...ours, ...withPredictions]),
       measurements: [...ours, ...withPredictions],
       series: [
-        seriesOf("mlpipe grpc PredictBatch x1024", ours, "rows/s"),
-        seriesOf("mlpipe grpc PredictBatch x1024, per-row predictions", withPredictions, "rows/s"),
+        ...batchRowSizes.map((size, i) => seriesOf(`mlpipe grpc PredictBatch x${size}`, bySize[i] ?? [], "rows/s")),
+        seriesOf(`mlpipe grpc PredictBatch x${batchRows}, per-row predictions`, withPredictions, "rows/s"),
       ],
       skipped: [],
     };
   },
 };
 
-/** PredictStream, 1024-row tensor messages (and one-row messages, the older form, for comparison), over gRPC. */
+/** PredictStream over gRPC: tensor messages at each of {@link batchRowSizes} rows, and one-row messages (the older form) for comparison. */
 export const predictStreamScenario: Scenario = {
-  description: `gRPC PredictStream, ${batchRows}-row tensor messages over ${streamCount} streams swept over messages in flight; and one row per message, swept over rows in flight`,
+  description: `gRPC PredictStream, ${batchRowSizes.join(" and ")}-row tensor messages over ${streamCount} streams swept over messages in flight; and one row per message, swept over rows in flight`,
   async run(profile, fx): Promise<ScenarioResult> {
     const mlpipe = await fx.mlpipe();
-    const ours = await sweep({
-      server: mlpipe,
-      serverName: "mlpipe",
-      protocol: "grpc-stream",
-      client: createStreamClient(mlpipe.url, fx.rows, streamCount, batchRows),
-      concurrencies: profile.batchConcurrencies,
-      profile,
-      rowsPerRequest: batchRows,
-      scrape: true,
-    });
+    const bySize: Measurement[][] = [];
+    for (const size of batchRowSizes) {
+      bySize.push(
+        await sweep({
+          server: mlpipe,
+          serverName: "mlpipe",
+          protocol: `grpc-stream-x${size}`,
+          client: createStreamClient(mlpipe.url, fx.rows, streamCount, size),
+          concurrencies: profile.batchConcurrencies,
+          profile,
+          rowsPerRequest: size,
+          scrape: true,
+        }),
+      );
+    }
+    const ours = bySize.flat();
     const oneRow = await sweep({
       server: mlpipe,
       serverName: "mlpipe",
@@ -96,14 +118,18 @@ export const predictStreamScenario: Scenario = {
     return {
       metrics: {
         rows_per_second: top?.rowsPerSecond ?? 0,
+        rows_per_message_at_best: top?.rowsPerRequest ?? 0,
         p99_ms_at_best: top?.load.latencyMs.p99 ?? 0,
+        ...Object.fromEntries(
+          batchRowSizes.map((size, i) => [`rows_per_second_x${size}`, bestRows(bySize[i] ?? [])?.rowsPerSecond ?? 0]),
+        ),
         one_row_messages_rows_per_second: bestRows(oneRow)?.rowsPerSecond ?? 0,
         one_row_messages_mean_batch_size: bestRows(oneRow)?.serverView?.meanBatchSize ?? 0,
       },
       errorCount: failures([...ours, ...oneRow]),
       measurements: [...ours, ...oneRow],
       series: [
-        seriesOf(`mlpipe grpc PredictStream x${batchRows}`, ours, "rows/s"),
+        ...batchRowSizes.map((size, i) => seriesOf(`mlpipe grpc PredictStream x${size}`, bySize[i] ?? [], "rows/s")),
         seriesOf("mlpipe grpc PredictStream, one row per message", oneRow, "rows/s"),
       ],
       skipped: [],
