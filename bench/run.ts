@@ -37,11 +37,12 @@ const profiles: Record<BenchProfile["name"], BenchProfile> = {
     warmupSeconds: 2,
     durationSeconds: 8,
     concurrencies: [1, 8, 32, 64, 256],
-    // More than 2 x 1024 rows in flight exceeds the default MAX_QUEUE_SIZE (2048 rows) once both
-    // workers are busy, and the excess is refused (RESOURCE_EXHAUSTED) as it should be.
+    // Requests in flight per many-row measurement: with 16384-row requests, 4 stay within the
+    // default MAX_QUEUE_SIZE (65536 rows) while both workers are busy.
     batchConcurrencies: [1, 2, 4],
     streamWindows: [64, 256, 1024],
     swaps: 20,
+    promotions: 20,
     tracking: {
       durationSeconds: 20,
       warmupSeconds: 5,
@@ -59,6 +60,7 @@ const profiles: Record<BenchProfile["name"], BenchProfile> = {
     batchConcurrencies: [2, 4],
     streamWindows: [256],
     swaps: 20,
+    promotions: 8,
     tracking: {
       durationSeconds: 5,
       warmupSeconds: 2,
@@ -76,6 +78,7 @@ const profiles: Record<BenchProfile["name"], BenchProfile> = {
     batchConcurrencies: [4],
     streamWindows: [256],
     swaps: 4,
+    promotions: 3,
     tracking: {
       durationSeconds: 3,
       warmupSeconds: 1,

@@ -6,6 +6,7 @@ import { hotSwapScenario } from "./scenarios/hot-swap.js";
 import { overloadScenario } from "./scenarios/overload.js";
 import { predictBatchScenario, predictStreamScenario } from "./scenarios/predict-rows.js";
 import { predictUnaryScenario } from "./scenarios/predict-unary.js";
+import { registryPromotionScenario } from "./scenarios/registry-promotion.js";
 import { type Driver, runIngest, runSearch } from "./scenarios/tracking.js";
 
 function trackingScenarios(driver: Driver): Record<string, Scenario> {
@@ -51,12 +52,13 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
   "predict-connect-binary": predictUnaryScenario("connect-binary"),
   "predict-connect-json": predictUnaryScenario("connect-json"),
   "predict-http-json": predictUnaryScenario("http-json"),
-  "predict-batch-1024": predictBatchScenario,
+  "predict-batch": predictBatchScenario,
   "predict-stream": predictStreamScenario,
   "batching-64-clients": batchingScenario,
   "overload-grpc": overloadScenario("grpc"),
   "overload-http-json": overloadScenario("http-json"),
   "hot-swap": hotSwapScenario,
+  "registry-promotion": registryPromotionScenario,
   ...trackingScenarios("postgres"),
   ...trackingScenarios("pglite"),
 };
@@ -65,7 +67,10 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
 export const smokeScenarios: readonly string[] = [
   "predict-grpc",
   "predict-http-json",
-  "predict-batch-1024",
+  "predict-batch",
   "batching-64-clients",
   "hot-swap",
+  // About 13 s of the smoke run, mostly the registry's start-up: the only check of "the new
+  // version within 2 s of the promotion", with a 5 s floor.
+  "registry-promotion",
 ];

@@ -24,6 +24,8 @@ export interface BenchProfile {
   readonly streamWindows: readonly number[];
   /** Hot swaps made under load. */
   readonly swaps: number;
+  /** Registry promotions made under load (registry-promotion), one at a time. */
+  readonly promotions: number;
   /** Settings of the tracking scenarios. */
   readonly tracking: TrackingBenchOptions;
 }

@@ -1,7 +1,8 @@
 /**
  * Starts the servers the inference scenarios measure, each in its own process: mlpipe's inference
- * server (gateway/inference-main.ts, or the swap wrapper), the no-op transport ceiling, the naive
- * Node server and the FastAPI stack. Each resolves once the server answers.
+ * server (gateway/inference-main.ts with a model file or following the registry, or the swap
+ * wrapper), the no-op transport ceiling, the naive Node server and the FastAPI stack. Each
+ * resolves once the server answers.
  */
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
@@ -45,6 +46,45 @@ export async function startMlpipeServer(options: MlpipeServerOptions): Promise<S
       MODEL_PATH: options.modelPath,
       LOG_LEVEL: "warn",
       ...options.env,
+    },
+    ready: () => answers(`${url}/health/ready`),
+  });
+  return { child, url };
+}
+
+/** Settings of mlpipe's inference server serving from the model registry. */
+export interface MlpipeRegistryServerOptions {
+  /** The registry's base URL (REGISTRY_URL). */
+  readonly registryUrl: string;
+  /** Registered model served (MODEL_NAME). */
+  readonly modelName: string;
+  /** Stage or alias followed (MODEL_STAGE), e.g. "Production". */
+  readonly stage: string;
+  /** Worker threads (INFERENCE_WORKERS). */
+  readonly workers: number;
+  /** Directory of its model cache (MLPIPE_DATA_DIR; the cache is `<dir>/model-cache`). */
+  readonly dataDir: string;
+}
+
+/**
+ * Starts mlpipe's inference server in registry mode (no MODEL_PATH): it follows `stage` of
+ * `modelName` over the registry's Watch stream. Ready when GET /health/ready answers 200, that is
+ * once a version is in the stage and loaded: promote one before calling this.
+ */
+export async function startMlpipeRegistryServer(options: MlpipeRegistryServerOptions): Promise<StartedServer> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = await startChildServer({
+    script: "gateway/inference-main.ts",
+    env: {
+      HOST: "127.0.0.1",
+      INFERENCE_PORT: String(port),
+      INFERENCE_WORKERS: String(options.workers),
+      REGISTRY_URL: options.registryUrl,
+      MODEL_NAME: options.modelName,
+      MODEL_STAGE: options.stage,
+      MLPIPE_DATA_DIR: options.dataDir,
+      LOG_LEVEL: "warn",
     },
     ready: () => answers(`${url}/health/ready`),
   });

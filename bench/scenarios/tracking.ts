@@ -1,7 +1,7 @@
 /**
  * Tracking scenarios: LogBatch ingest and SearchRuns at 100k runs, on PostgreSQL and on PGlite.
  *
- * The registry server runs in its own process (bench/lib/child-server.ts); the load generator is
+ * The registry server runs in its own process (bench/lib/registry-process.ts); the load generator is
  * this process, talking gRPC (Connect's grpc transport over h2c). Baselines measured in the same
  * run: for ingest, the same unnest-INSERTs issued straight to the database from this process (the
  * ceiling the RPC layer is compared against).
@@ -20,9 +20,9 @@ import { LogBatchRequestSchema, MetricSchema, TrackingService } from "../../gen/
 import { openSqlClient } from "../../registry/store/open-sql-client.js";
 import type { SqlClient } from "../../registry/store/sql-client.js";
 import { startPostgres, type TestPostgres } from "../../test/support/postgres.js";
-import { type ChildServer, freePort, startChildServer } from "../lib/child-server.js";
 import { createLatencyRecorder, type LatencySummary } from "../lib/latency.js";
 import { processCpuSeconds } from "../lib/process-cpu.js";
+import { startRegistryProcess } from "../lib/registry-process.js";
 
 /** Which metadata database a tracking scenario runs on. */
 export type Driver = "postgres" | "pglite";
@@ -99,21 +99,6 @@ async function createDatabase(driver: Driver, durable: boolean): Promise<Databas
   };
 }
 
-async function startRegistry(env: Record<string, string>): Promise<{ server: ChildServer; url: string }> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const client = createClient(TrackingService, createGrpcTransport({ baseUrl: url }));
-  const server = await startChildServer({
-    script: "gateway/main.ts",
-    env: { ...env, REGISTRY_PORT: String(port), HOST: "127.0.0.1" },
-    ready: async () => {
-      await client.getExperiment({ experimentId: "0" }, { timeoutMs: 1000 });
-      return true;
-    },
-  });
-  return { server, url };
-}
-
 /** Distinct batches built up front and cycled by the ingest loops. */
 const corpusSize = 32;
 
@@ -136,7 +121,7 @@ export async function runIngest(driver: Driver, options: TrackingBenchOptions): 
   const db = await createDatabase(driver, true);
   try {
     const directSqlPointsPerSecond = driver === "postgres" ? await directSqlIngest(db, options) : Number.NaN;
-    const { server, url } = await startRegistry(db.env);
+    const { child: server, url } = await startRegistryProcess(db.env);
     try {
       const client = createClient(TrackingService, createGrpcTransport({ baseUrl: url }));
       const experiment = await client.createExperiment({ name: `ingest-${randomUUID()}` });
@@ -359,7 +344,7 @@ export async function runSearch(driver: Driver, options: TrackingBenchOptions): 
     } finally {
       await sql.close();
     }
-    const { server, url } = await startRegistry(db.env);
+    const { child: server, url } = await startRegistryProcess(db.env);
     try {
       const client = createClient(TrackingService, createGrpcTransport({ baseUrl: url }));
       const orderBy = "metrics.m1 DESC";
