@@ -141,6 +141,30 @@ describe("stage follower", () => {
     await follower.close();
   });
 
+  it("keeps the followed stage on the served version while the next one loads, then moves it", async () => {
+    let release: (() => void) | undefined;
+    const loading = new Promise<void>((r) => {
+      release = r;
+    });
+    const { manager, state, follower } = setup(() => false);
+    inProduction(state, 1n, 1n);
+    follower.changed();
+    await until(() => manager.served?.artifact.version === "1");
+    const swap = manager.swap.bind(manager);
+    manager.swap = async (source) => {
+      await loading;
+      return swap(source);
+    };
+    // Version 2 takes Production; version 1 leaves it (archive_existing_versions).
+    inProduction(state, 2n, 2n);
+    follower.changed();
+    // Requests pinning "Production" still find a version: the one every other request gets.
+    expect(manager.served?.artifact).toMatchObject({ version: "1", stage: "Production" });
+    release?.();
+    await until(() => manager.served?.artifact.version === "2");
+    expect(manager.served?.artifact.stage).toBe("Production");
+  });
+
   it("keeps serving when the stage becomes empty, and relabels the served version", async () => {
     const { manager, state, follower } = setup(() => false);
     inProduction(state, 1n, 1n);

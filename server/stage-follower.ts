@@ -56,8 +56,27 @@ export function createStageFollower(options: StageFollowerOptions): StageFollowe
     return String(target) === manager.served?.artifact.version && servedGeneration === state.generation;
   }
 
+  /**
+   * Gives every loaded version its labels from the registry, with one exception: while a new
+   * target is loading, the served version keeps the followed stage or alias, so that requests
+   * pinning it (`"model_version": "Production"`) are answered by the version that answers everyone
+   * else, instead of NOT_FOUND until the swap completes.
+   */
   function relabel(): void {
-    for (const m of manager.loaded()) manager.relabel(m.artifact.version, state.labels(BigInt(m.artifact.version)));
+    const target = state.target(spec);
+    const incoming = target !== undefined && !serving(target) ? state.labels(target) : undefined;
+    const servedVersion = manager.served?.artifact.version;
+    for (const m of manager.loaded()) {
+      const version = m.artifact.version;
+      const labels = state.labels(BigInt(version));
+      if (incoming === undefined || version !== servedVersion) {
+        manager.relabel(version, labels);
+      } else if (incoming.aliases.includes(spec)) {
+        manager.relabel(version, { stage: labels.stage, aliases: [...new Set([...labels.aliases, spec])] });
+      } else {
+        manager.relabel(version, { stage: incoming.stage, aliases: labels.aliases });
+      }
+    }
   }
 
   async function follow(): Promise<void> {
