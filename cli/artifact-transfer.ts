@@ -1,16 +1,12 @@
 /**
  * Artifact uploads and downloads with a progress bar: the SDK's protocol (a header carrying the
- * expected SHA-256, then 256 KiB chunks; a download checked against the announced SHA-256),
- * counting bytes as they go.
+ * expected SHA-256, then 256 KiB chunks) counting bytes as they go, and the SDK's downloads (each
+ * file checked against the announced SHA-256) reporting theirs.
  */
-import { createHash } from "node:crypto";
-import { once } from "node:events";
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
-import { dirname } from "node:path";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import { create } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
-import { cliErrors } from "../core/errors/cli-errors.js";
 import { commonErrors } from "../core/errors/common-errors.js";
 import {
   type FileInfo,
@@ -18,7 +14,7 @@ import {
   type UploadArtifactRequest,
   UploadArtifactRequestSchema,
 } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
-import { sha256File, uploadChunkBytes } from "../sdk/index.js";
+import { downloadArtifactDir, downloadArtifactFile, sha256File, uploadChunkBytes } from "../sdk/index.js";
 import type { CliOutput } from "./cli-io.js";
 import { createProgressBar } from "./progress-bar.js";
 
@@ -71,9 +67,8 @@ export async function uploadWithProgress(
 }
 
 /**
- * Downloads the artifact `path` of run `runId` to `localFile` (parent directories created). The
- * content goes to a temporary file beside it, renamed into place only once complete and matching
- * the announced SHA-256, so an interrupted or corrupted download never leaves a partial file.
+ * Downloads the artifact file `path` of run `runId` to `localFile` with the SDK (SHA-256 checked,
+ * written atomically), drawing progress on `progress`.
  */
 export async function downloadWithProgress(
   tracking: Client<typeof TrackingService>,
@@ -82,40 +77,39 @@ export async function downloadWithProgress(
   localFile: string,
   progress: CliOutput,
 ): Promise<FileInfo> {
-  await mkdir(dirname(localFile), { recursive: true });
-  const partial = `${localFile}.part-${process.pid}`;
-  const out = createWriteStream(partial);
-  const hash = createHash("sha256");
   const bar = createProgressBar({ stream: progress, label: `downloading ${path}` });
-  let info: FileInfo | undefined;
-  let received = 0;
   try {
-    for await (const message of tracking.downloadArtifact({ runId, path })) {
-      if (message.content.case === "info") {
-        info = message.content.value;
-        bar.update(received, Number(info.fileSize));
-      } else if (message.content.case === "chunk") {
-        const chunk = message.content.value;
-        hash.update(chunk);
-        received += chunk.length;
-        if (!out.write(chunk)) await once(out, "drain");
-        bar.update(received);
-      }
-    }
-    out.end();
-    await once(out, "finish");
-    if (info === undefined) throw commonErrors.internal(new Error("DownloadArtifact sent no file info"));
-    const actual = hash.digest("hex");
-    if (info.sha256 !== "" && info.sha256 !== actual) {
-      throw cliErrors.downloadChecksumMismatch(path, info.sha256, actual);
-    }
-    await rename(partial, localFile);
+    const info = await downloadArtifactFile(tracking, runId, path, localFile, {
+      onProgress: (done, total) => bar.update(done, total),
+    });
     bar.finish();
     return info;
   } catch (err) {
     bar.abandon();
-    out.destroy();
-    await rm(partial, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Downloads every file under the artifact directory `dir` of run `runId` ("" for all) into
+ * `localDir` with the SDK, keeping their layout, drawing one progress bar over all their bytes.
+ */
+export async function downloadDirWithProgress(
+  tracking: Client<typeof TrackingService>,
+  runId: string,
+  dir: string,
+  localDir: string,
+  progress: CliOutput,
+): Promise<FileInfo[]> {
+  const bar = createProgressBar({ stream: progress, label: `downloading ${dir === "" ? "all artifacts" : `${dir}/`}` });
+  try {
+    const files = await downloadArtifactDir(tracking, runId, dir, localDir, {
+      onProgress: (done, total) => bar.update(done, total),
+    });
+    bar.finish();
+    return files;
+  } catch (err) {
+    bar.abandon();
     throw err;
   }
 }

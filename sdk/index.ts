@@ -1,3 +1,11 @@
+export type { DownloadOptions } from "./artifact-download.js";
+export {
+  checkArtifactPath,
+  downloadArtifactDir,
+  downloadArtifactFile,
+  listArtifactFiles,
+  statArtifact,
+} from "./artifact-download.js";
 export { sha256File, uploadArtifactDir, uploadArtifactFile, uploadChunkBytes } from "./artifact-upload.js";
 export type { ClientProtocol, ClientTransportOptions } from "./client-transport.js";
 export { createClientTransport } from "./client-transport.js";

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -67,6 +67,93 @@ describe.each(["connect", "grpc"] as const)("SDK over %s", (protocol) => {
     expect(history.metrics.map((m) => Number(m.step))).toEqual(Array.from({ length: 1250 }, (_, i) => i));
     expect((await download(client, runId, "weights/w.bin")).equals(content)).toBe(true);
     expect((await download(client, runId, "tree/sub/b.txt")).toString()).toBe("bb");
+  });
+});
+
+describe("SDK artifact downloads", () => {
+  it("brings back what logArtifacts uploaded, file by file, for a directory and for the whole run", async () => {
+    const client = createMlpipeClient({ url: server.url });
+    const tree = join(dir, "download-tree");
+    const weights = randomBytes(600 * 1024 + 7); // several download chunks
+    await mkdir(join(tree, "sub", "deeper"), { recursive: true });
+    await writeFile(join(tree, "weights.bin"), weights);
+    await writeFile(join(tree, "sub", "b.txt"), "bb");
+    await writeFile(join(tree, "sub", "deeper", "c.txt"), "ccc");
+    const { runId, fromHandle } = await client.withRun({ experiment: "sdk-download" }, async (run) => {
+      await run.logArtifacts(tree, "model");
+      await run.logArtifact(join(tree, "sub", "b.txt"), "notes.txt");
+      const dest = join(dir, "download-handle");
+      return { runId: run.runId, fromHandle: await run.downloadArtifacts("model/sub", dest) };
+    });
+    expect(fromHandle.map((f) => f.path)).toEqual(["model/sub/b.txt", "model/sub/deeper/c.txt"]);
+    expect(await readFile(join(dir, "download-handle", "deeper", "c.txt"), "utf8")).toBe("ccc");
+
+    const progress: number[] = [];
+    const dest = join(dir, "download-dir");
+    const files = await client.downloadArtifacts(runId, "model", dest, { onProgress: (done) => progress.push(done) });
+    expect(files.map((f) => [f.path, f.fileSize])).toEqual([
+      ["model/sub/b.txt", 2n],
+      ["model/sub/deeper/c.txt", 3n],
+      ["model/weights.bin", BigInt(weights.length)],
+    ]);
+    expect(progress.at(-1)).toBe(weights.length + 5);
+    expect((await readFile(join(dest, "weights.bin"))).equals(weights)).toBe(true);
+    expect(await readFile(join(dest, "sub", "b.txt"), "utf8")).toBe("bb");
+    expect(await readFile(join(dest, "sub", "deeper", "c.txt"), "utf8")).toBe("ccc");
+
+    // Again into the same directory: files are replaced, nothing else appears.
+    await client.downloadArtifacts(runId, "model", dest);
+    expect((await readdir(dest, { recursive: true })).sort()).toEqual([
+      "sub",
+      "sub/b.txt",
+      "sub/deeper",
+      "sub/deeper/c.txt",
+      "weights.bin",
+    ]);
+
+    const all = join(dir, "download-all");
+    const everything = await client.downloadArtifacts(runId, "", all);
+    expect(everything.map((f) => f.path)).toEqual([
+      "model/sub/b.txt",
+      "model/sub/deeper/c.txt",
+      "model/weights.bin",
+      "notes.txt",
+    ]);
+    expect(await readFile(join(all, "notes.txt"), "utf8")).toBe("bb");
+
+    const single = join(dir, "download-single", "w.bin");
+    const info = await client.downloadArtifact(runId, "model/weights.bin", single);
+    expect(info.sha256).toBe(createHash("sha256").update(weights).digest("hex"));
+    expect((await readFile(single)).equals(weights)).toBe(true);
+  });
+
+  it("says what is missing: a directory with no file under it, a file, a run", async () => {
+    const client = createMlpipeClient({ url: server.url });
+    const run = await client.startRun({ experiment: "sdk-download" });
+    await run.logArtifact(join(dir, "download-tree", "sub", "b.txt"), "model/b.txt");
+    await run.end();
+    await expect(client.downloadArtifacts(run.runId, "nope", join(dir, "nope"))).rejects.toMatchObject({
+      id: "SDK_ARTIFACT_NOT_FOUND",
+      message: `run ${run.runId} has no artifact directory "nope"`,
+    });
+    await expect(client.downloadArtifacts(run.runId, "model/b.txt", join(dir, "nope"))).rejects.toMatchObject({
+      id: "SDK_ARTIFACT_NOT_FOUND",
+    });
+    await expect(client.downloadArtifacts(run.runId, "../model", join(dir, "nope"))).rejects.toMatchObject({
+      id: "INVALID_ARGUMENT",
+      message: "invalid artifactDir: must not contain a `..` segment",
+    });
+    const missingFile = await client.downloadArtifact(run.runId, "model/c.txt", join(dir, "nope.txt")).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(missingFile).toBeInstanceOf(ConnectError);
+    expect(missingFile).toMatchObject({ code: Code.NotFound });
+    await expect(readdir(dir)).resolves.not.toContain("nope.txt");
+    await expect(
+      client.downloadArtifacts("0123456789abcdef0123456789abcdef", "model", join(dir, "nope")),
+    ).rejects.toMatchObject({ code: Code.NotFound, rawMessage: "run 0123456789abcdef0123456789abcdef does not exist" });
+    await expect(readdir(dir)).resolves.not.toContain("nope");
   });
 });
 

@@ -1,7 +1,8 @@
 import { type Client, createClient } from "@connectrpc/connect";
 import { commonErrors } from "../core/errors/common-errors.js";
 import { type ModelVersion, RegistryService } from "../gen/mlpipe/registry/v1/registry_pb.js";
-import { type Experiment, TrackingService } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
+import { type Experiment, type FileInfo, TrackingService } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
+import { type DownloadOptions, downloadArtifactDir, downloadArtifactFile } from "./artifact-download.js";
 import { type ClientProtocol, createClientTransport } from "./client-transport.js";
 import { getOrCreateExperiment } from "./experiment-lookup.js";
 import { maxBatchMetrics } from "./log-batcher.js";
@@ -73,6 +74,27 @@ export interface MlpipeClient {
   setStage(name: string, version: number | bigint, stage: StageName, options?: SetStageOptions): Promise<ModelVersion>;
   /** Points an alias of a model at a version. */
   setAlias(name: string, alias: string, version: number | bigint): Promise<void>;
+  /**
+   * Downloads the artifact file `artifactPath` of any run to `localFile`, SHA-256 checked and
+   * written atomically (see {@link downloadArtifactFile}).
+   */
+  downloadArtifact(
+    runId: string,
+    artifactPath: string,
+    localFile: string,
+    options?: DownloadOptions,
+  ): Promise<FileInfo>;
+  /**
+   * Downloads every file under the artifact directory `artifactDir` of any run ("" for all) into
+   * `localDir`, keeping their layout below it: the counterpart of {@link RunHandle.logArtifacts}
+   * (see {@link downloadArtifactDir}).
+   */
+  downloadArtifacts(
+    runId: string,
+    artifactDir: string,
+    localDir: string,
+    options?: DownloadOptions,
+  ): Promise<FileInfo[]>;
 }
 
 /** Creates an {@link MlpipeClient}; no connection is made until the first call. */
@@ -132,5 +154,9 @@ export function createMlpipeClient(options: MlpipeClientOptions): MlpipeClient {
     registerModel: (name, source, registerOptions) => registerModelVersion(registry, name, source, registerOptions),
     setStage: (name, version, stage, stageOptions) => transitionStage(registry, name, version, stage, stageOptions),
     setAlias: (name, alias, version) => pointAlias(registry, name, alias, version),
+    downloadArtifact: (runId, artifactPath, localFile, downloadOptions) =>
+      downloadArtifactFile(tracking, runId, artifactPath, localFile, downloadOptions),
+    downloadArtifacts: (runId, artifactDir, localDir, downloadOptions) =>
+      downloadArtifactDir(tracking, runId, artifactDir, localDir, downloadOptions),
   };
 }

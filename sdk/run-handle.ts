@@ -11,6 +11,7 @@ import {
   TagSchema,
   type TrackingService,
 } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
+import { type DownloadOptions, downloadArtifactDir } from "./artifact-download.js";
 import { uploadArtifactDir, uploadArtifactFile } from "./artifact-upload.js";
 import { createLogBatcher } from "./log-batcher.js";
 import { type RetryPolicy, withRetries } from "./retry-policy.js";
@@ -54,6 +55,12 @@ export interface RunHandle {
   logArtifact(localFile: string, artifactPath?: string): Promise<FileInfo>;
   /** Uploads every file under a local directory, keeping relative paths, under `artifactDir` when given. */
   logArtifacts(localDir: string, artifactDir?: string): Promise<FileInfo[]>;
+  /**
+   * Downloads every file under the run's artifact directory `artifactDir` ("" for all) into
+   * `localDir`, keeping relative paths, each SHA-256 checked: what {@link logArtifacts} uploaded
+   * comes back as it was. Works after the run ended too.
+   */
+  downloadArtifacts(artifactDir: string, localDir: string, options?: DownloadOptions): Promise<FileInfo[]>;
   /** The model-registry source of one of the run's artifacts: `runs:/<run_id>/<artifactPath>`. */
   artifactSource(artifactPath: string): string;
   /** Sends everything buffered; resolves once the server stored it. */
@@ -137,6 +144,8 @@ export function createRunHandle(options: RunHandleOptions): RunHandle {
       ensureLive();
       return uploadArtifactDir(tracking, runId, localDir, artifactDir);
     },
+    downloadArtifacts: (artifactDir, localDir, options) =>
+      downloadArtifactDir(tracking, runId, artifactDir, localDir, options),
     artifactSource: (artifactPath) => `runs:/${runId}/${artifactPath.replace(/^\/+/, "")}`,
     flush: () => batcher.flush(),
     end: async (status = "FINISHED") => {

@@ -3,6 +3,7 @@ import { commonErrors } from "./common-errors.js";
 import type { ErrorInfo } from "./define-error.js";
 import { inferenceErrors } from "./inference-errors.js";
 import { registryErrors } from "./registry-errors.js";
+import { sdkErrors } from "./sdk-errors.js";
 import { trackingErrors } from "./tracking-errors.js";
 
 /**
@@ -12,6 +13,7 @@ import { trackingErrors } from "./tracking-errors.js";
 export const catalogue: Readonly<Record<string, Readonly<Record<string, ErrorInfo>>>> = {
   common: commonErrors,
   cli: cliErrors,
+  sdk: sdkErrors,
   tracking: trackingErrors,
   inference: inferenceErrors,
   registry: registryErrors,

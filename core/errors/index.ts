@@ -15,4 +15,5 @@ export {
   toErrorData,
 } from "./mlpipe-error.js";
 export { registryErrors } from "./registry-errors.js";
+export { sdkErrors } from "./sdk-errors.js";
 export { trackingErrors } from "./tracking-errors.js";
