@@ -3,6 +3,7 @@
  * servers, each started on first use and stopped once at the end of the run.
  */
 import { rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { type TestModels, writeTestModels } from "../../test/support/onnx-models.js";
 import {
   findFastapiPython,
@@ -13,6 +14,11 @@ import {
   startNoopServer,
 } from "./inference-servers.js";
 import { loadIrisRows } from "./iris-corpus.js";
+
+/** Worker time per row of {@link BenchFixtures.mlpipeRowCost}'s server: with 2 workers, 2,000 rows/s at most. */
+export const rowCostMicros = 1000;
+
+const rowCostHandler = fileURLToPath(new URL("../servers/row-cost-handler.ts", import.meta.url));
 
 /** Worker threads of the mlpipe server under test (the issue's memory target names two). */
 export const mlpipeWorkers = 2;
@@ -25,6 +31,11 @@ export interface BenchFixtures {
   readonly models: TestModels;
   /** mlpipe's inference server with default settings and {@link mlpipeWorkers} workers. */
   mlpipe(): Promise<StartedServer>;
+  /**
+   * mlpipe's inference server whose rows cost {@link rowCostMicros} µs of worker time each
+   * (bench/servers/row-cost-handler.ts): a server that saturates before the load generator does.
+   */
+  mlpipeRowCost(): Promise<StartedServer>;
   /** The no-op transport ceiling. */
   noop(): Promise<StartedServer>;
   /** The naive Node server. */
@@ -57,6 +68,13 @@ export function createBenchFixtures(): BenchFixtures {
     rows,
     models,
     mlpipe: once(() => startMlpipeServer({ modelPath: models.iris, workers: mlpipeWorkers })),
+    mlpipeRowCost: once(() =>
+      startMlpipeServer({
+        modelPath: models.iris,
+        workers: mlpipeWorkers,
+        env: { MODEL_HANDLER: rowCostHandler, BENCH_ROW_COST_US: String(rowCostMicros) },
+      }),
+    ),
     noop: once(startNoopServer),
     naive: once(() => startNaiveServer(models.iris)),
     fastapi: once(async () => {

@@ -1,9 +1,14 @@
 /**
  * Load shedding: an open-loop rate at twice the saturation rate. Saturation is first measured with
- * a closed loop at 64 clients; then a reference open loop at half of it gives the latency of a
+ * a closed loop at 256 clients (the default in-flight limit: enough requests queued to keep both
+ * workers' batches full); then a reference open loop at half of it gives the latency of a
  * server with headroom. Under 2x, accepted requests should keep close to that latency and the rest
  * should be refused quickly (RESOURCE_EXHAUSTED / 429), nothing else failing. Latency counts from
  * each request's intended send time.
+ *
+ * The server is mlpipe with a model whose rows cost 1 ms of worker time each (see
+ * servers/row-cost-handler.ts): with the plain test model, twice mlpipe's saturation rate is more
+ * than the load generator can send on the same 2 cores, and the scenario measured the generator.
  */
 import { createInferenceClient, type UnaryProtocol } from "../lib/inference-clients.js";
 import { openLoop } from "../lib/load-generator.js";
@@ -24,14 +29,14 @@ export function overloadScenario(protocol: UnaryProtocol): Scenario {
   return {
     description: `${protocol} open loop at 2x the saturation rate: accepted latency vs a half-load reference, refusals`,
     async run(profile, fx): Promise<ScenarioResult> {
-      const mlpipe = await fx.mlpipe();
+      const mlpipe = await fx.mlpipeRowCost();
       const client = createInferenceClient(protocol, mlpipe.url, fx.rows);
       const [saturation] = await sweep({
         server: mlpipe,
         serverName: "mlpipe",
         protocol,
         client: createInferenceClient(protocol, mlpipe.url, fx.rows),
-        concurrencies: [64],
+        concurrencies: [256],
         profile,
         scrape: true,
       });
