@@ -2,8 +2,14 @@
  * Hot swap under load: gRPC single-row clients keep the server busy while the served model is
  * swapped N times (bench/servers/swap-inference-server.ts triggers the model manager's swap on
  * SIGUSR2; each swap is waited for in GET /model/info). No request may fail. Also the memory
- * targets: the server's RSS with two workers and the small model under load, and its growth from
- * the first swap to the last (read under the same load after each swap).
+ * targets: the server's RSS with two workers and the small model under load (the highest sample
+ * of the window), and its growth over the swaps.
+ *
+ * Growth compares two sampling phases under the same load, one right after the first swap (which
+ * sizes the allocator for two versions side by side) and one after the last, by their medians
+ * (RSS sampled every 200 ms). Single readings are not enough: under steady load without any swap,
+ * RSS moves by ±10% as the three V8 heaps (main thread, two workers) grow and shrink between
+ * collections, more than 20 swaps of a small model add.
  */
 import { mlpipeWorkers } from "../lib/bench-fixtures.js";
 import { createInferenceClient } from "../lib/inference-clients.js";
@@ -34,13 +40,25 @@ export const hotSwapScenario: Scenario = {
     });
     try {
       const client = createInferenceClient("grpc", server.url, fx.rows);
-      // Long enough for every swap (each takes a fraction of a second with a small model).
-      const durationSeconds = Math.max(profile.durationSeconds, profile.swaps * 0.5);
-      let rssBefore: number | undefined;
+      // RSS sampling phases: after the first swap, and after the last.
+      const phaseSeconds = Math.max(1, profile.durationSeconds / 2);
+      // Long enough for every swap (each takes a fraction of a second with a small model) and both phases.
+      const durationSeconds = Math.max(profile.durationSeconds, profile.swaps * 0.5 + 2 * phaseSeconds);
       let swapsDone = 0;
       const swapTimes: number[] = [];
-      /** RSS after each swap landed (under the same load), bytes. */
-      const rssAfterSwap: number[] = [];
+      /** Every RSS sample of the window, and those of the two phases, bytes. */
+      const allRss: number[] = [];
+      let afterFirst: number[] = [];
+      let afterLast: number[] = [];
+      const sampleRss = async (seconds: number): Promise<number[]> => {
+        const samples: number[] = [];
+        for (const end = performance.now() + seconds * 1000; performance.now() < end; await sleep(200)) {
+          const rss = await processRssBytes(server.child.pid);
+          if (rss !== undefined) samples.push(rss);
+        }
+        allRss.push(...samples);
+        return samples;
+      };
       let swapping: Promise<void> = Promise.resolve();
       const m = await measure(
         {
@@ -54,20 +72,22 @@ export const hotSwapScenario: Scenario = {
               window: {
                 async opened() {
                   await timing.window?.opened();
-                  rssBefore = await processRssBytes(server.child.pid);
-                  const gap = (durationSeconds * 1000 * 0.8) / profile.swaps;
+                  const gap = ((durationSeconds - 2 * phaseSeconds) * 1000 * 0.8) / profile.swaps;
+                  const swap = async (i: number): Promise<void> => {
+                    const want = String(i + 2);
+                    const t0 = performance.now();
+                    server.child.process.kill("SIGUSR2");
+                    while ((await servedVersion(server.url)) !== want) await sleep(5);
+                    swapTimes.push(performance.now() - t0);
+                    swapsDone++;
+                    await sleep(Math.max(0, gap - (performance.now() - t0)));
+                  };
                   swapping = (async () => {
-                    for (let i = 0; i < profile.swaps; i++) {
-                      const want = String(i + 2);
-                      const t0 = performance.now();
-                      server.child.process.kill("SIGUSR2");
-                      while ((await servedVersion(server.url)) !== want) await sleep(5);
-                      swapTimes.push(performance.now() - t0);
-                      swapsDone++;
-                      const rss = await processRssBytes(server.child.pid);
-                      if (rss !== undefined) rssAfterSwap.push(rss);
-                      await sleep(Math.max(0, gap - (performance.now() - t0)));
-                    }
+                    await sampleRss(0.2);
+                    await swap(0);
+                    afterFirst = await sampleRss(phaseSeconds);
+                    for (let i = 1; i < profile.swaps; i++) await swap(i);
+                    afterLast = await sampleRss(phaseSeconds);
                   })();
                 },
                 async closed() {
@@ -81,10 +101,12 @@ export const hotSwapScenario: Scenario = {
       );
       client.close();
       const mb = (b: number | undefined): number => (b === undefined ? 0 : b / 1024 / 1024);
-      // Growth is counted from the first swap on: the first one sizes the allocator for two versions
-      // side by side (the old one serves until the new one is warm), which every later swap reuses.
-      const first = rssAfterSwap[0];
-      const last = rssAfterSwap[rssAfterSwap.length - 1];
+      const median = (xs: readonly number[]): number | undefined => {
+        const sorted = [...xs].sort((a, b) => a - b);
+        return sorted[Math.floor(sorted.length / 2)];
+      };
+      const first = median(afterFirst);
+      const last = median(afterLast);
       return {
         metrics: {
           swaps_completed: swapsDone,
@@ -93,7 +115,7 @@ export const hotSwapScenario: Scenario = {
           p99_ms: m.load.latencyMs.p99,
           max_ms: m.load.latencyMs.max,
           mean_swap_ms: swapTimes.length === 0 ? 0 : swapTimes.reduce((a, b) => a + b, 0) / swapTimes.length,
-          rss_mb: mb(rssBefore),
+          rss_mb: mb(allRss.length === 0 ? undefined : Math.max(...allRss)),
           rss_after_first_swap_mb: mb(first),
           rss_after_swaps_mb: mb(last),
           rss_growth_percent: first === undefined || last === undefined ? 0 : ((last - first) / first) * 100,
