@@ -325,16 +325,8 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): StreamRoute {
     input: I,
     output: O,
     answer: (req: MessageShape<I>, context: CallContext) => Promise<MessageShape<O>>,
-  ): (call: Call, headers: IncomingHttpHeaders) => void {
-    return (call, headers) => {
-      let encoding: string | undefined;
-      try {
-        encoding = setUp(call, headers);
-      } catch (err) {
-        handlers.countRequest(err);
-        call.end(err);
-        return;
-      }
+  ): (call: Call, encoding: string | undefined) => void {
+    return (call, encoding) => {
       const reader = new FrameReader(limit);
       const frames: Frame[] = [];
       const fail = (err: unknown): void => {
@@ -369,15 +361,7 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): StreamRoute {
     };
   }
 
-  function predictStream(call: Call, headers: IncomingHttpHeaders): void {
-    let encoding: string | undefined;
-    try {
-      encoding = setUp(call, headers);
-    } catch (err) {
-      handlers.countRequest(err);
-      call.end(err);
-      return;
-    }
+  function predictStream(call: Call, encoding: string | undefined): void {
     const { stream } = call;
     const reader = new FrameReader(limit);
     let pending = 0;
@@ -456,7 +440,7 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): StreamRoute {
     });
   }
 
-  const routes = new Map<string, (call: Call, headers: IncomingHttpHeaders) => void>([
+  const routes = new Map<string, (call: Call, encoding: string | undefined) => void>([
     [
       path(m.predict.name),
       unary(PredictRequestSchema, PredictResponseSchema, (req, ctx) => handlers.predict(req, ctx)),
@@ -485,7 +469,16 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): StreamRoute {
       return true;
     }
     stream.once("close", () => admission.release());
-    route(new Call(stream, procedure, logger), headers);
+    const call = new Call(stream, procedure, logger);
+    let encoding: string | undefined;
+    try {
+      encoding = setUp(call, headers);
+    } catch (err) {
+      handlers.countRequest(err);
+      call.end(err);
+      return true;
+    }
+    route(call, encoding);
     return true;
   };
 }

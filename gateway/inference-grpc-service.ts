@@ -122,6 +122,15 @@ function spec(s: TensorSpec): TensorSpecMessage {
   return create(TensorSpecSchema, { name: s.name, dtype: s.dtype, shape: s.shape.map((d) => BigInt(d)) });
 }
 
+/** Predicts the tensor of a PredictBatch request or a PredictStream message, in the form it asks for. */
+function predictTensorOf(
+  service: PredictionService,
+  req: { readonly inputs?: Tensor | undefined; readonly modelVersion: string; readonly responseForm: ResponseForm },
+  context: CallContext,
+): Promise<PredictResult> {
+  return service.predictTensor(tensorInput(req.inputs), req.modelVersion, context, resultForm(req.responseForm));
+}
+
 /** Answers a Predict call: the row's prediction, the version that answered and the latency. */
 export async function predictAnswer(
   service: PredictionService,
@@ -143,12 +152,7 @@ export async function predictBatchAnswer(
   req: PredictBatchRequest,
   context: CallContext,
 ): Promise<PredictBatchResponse> {
-  const r = await service.predictTensor(
-    tensorInput(req.inputs),
-    req.modelVersion,
-    context,
-    resultForm(req.responseForm),
-  );
+  const r = await predictTensorOf(service, req, context);
   return create(PredictBatchResponseSchema, {
     ...tensorAnswer(r),
     modelVersion: r.modelVersion,
@@ -185,12 +189,7 @@ export async function streamAnswer(
     });
   }
   if (req.features.length > 0) throw inferenceErrors.invalidInput("features", "set features or inputs, not both");
-  const r = await service.predictTensor(
-    tensorInput(req.inputs),
-    req.modelVersion,
-    context,
-    resultForm(req.responseForm),
-  );
+  const r = await predictTensorOf(service, req, context);
   return create(PredictStreamResponseSchema, {
     requestId: req.requestId,
     ...tensorAnswer(r),

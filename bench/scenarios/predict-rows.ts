@@ -9,10 +9,11 @@
  */
 import { ResponseForm } from "../../gen/mlpipe/inference/v1/inference_pb.js";
 import { inProcessRowsPerSecond } from "../baselines/in-process-ort.js";
-import { createBatchClient, createStreamClient } from "../lib/inference-clients.js";
+import { createBatchClient, createStreamClient, type InferenceClient } from "../lib/inference-clients.js";
+import type { StartedServer } from "../lib/inference-servers.js";
 import type { Measurement } from "../lib/measurement.js";
 import { failures, seriesOf, sweep } from "../lib/sweep.js";
-import type { Scenario, ScenarioResult } from "../scenario.js";
+import type { BenchProfile, Scenario, ScenarioResult } from "../scenario.js";
 
 /** Rows per PredictBatch request and per PredictStream tensor message: a small and a large size. */
 export const batchRowSizes = [1024, 16384] as const;
@@ -23,6 +24,31 @@ const batchRows = batchRowSizes[0];
 /** PredictStream calls the messages are spread over. */
 export const streamCount = 4;
 
+/** One sweep over `profile.batchConcurrencies` per size of {@link batchRowSizes}, in that order. */
+async function sweepSizes(
+  server: StartedServer,
+  protocol: string,
+  profile: BenchProfile,
+  client: (size: number) => InferenceClient,
+): Promise<Measurement[][]> {
+  const bySize: Measurement[][] = [];
+  for (const size of batchRowSizes) {
+    bySize.push(
+      await sweep({
+        server,
+        serverName: "mlpipe",
+        protocol: `${protocol}-x${size}`,
+        client: client(size),
+        concurrencies: profile.batchConcurrencies,
+        profile,
+        rowsPerRequest: size,
+        scrape: true,
+      }),
+    );
+  }
+  return bySize;
+}
+
 const bestRows = (ms: readonly Measurement[]): Measurement | undefined =>
   [...ms].sort((a, b) => b.rowsPerSecond - a.rowsPerSecond)[0];
 
@@ -31,21 +57,9 @@ export const predictBatchScenario: Scenario = {
   description: `gRPC PredictBatch with ${batchRowSizes.join(" and ")} rows per request (raw tensor answers; one run with per-row predictions) vs onnxruntime-node in-process on the same batches`,
   async run(profile, fx): Promise<ScenarioResult> {
     const mlpipe = await fx.mlpipe();
-    const bySize: Measurement[][] = [];
-    for (const size of batchRowSizes) {
-      bySize.push(
-        await sweep({
-          server: mlpipe,
-          serverName: "mlpipe",
-          protocol: `grpc-batch-x${size}`,
-          client: createBatchClient(mlpipe.url, fx.rows, size, ResponseForm.TENSORS),
-          concurrencies: profile.batchConcurrencies,
-          profile,
-          rowsPerRequest: size,
-          scrape: true,
-        }),
-      );
-    }
+    const bySize = await sweepSizes(mlpipe, "grpc-batch", profile, (size) =>
+      createBatchClient(mlpipe.url, fx.rows, size, ResponseForm.TENSORS),
+    );
     const ours = bySize.flat();
     const top = bestRows(ours);
     const small = bestRows(bySize[0] ?? []);
@@ -89,21 +103,9 @@ export const predictStreamScenario: Scenario = {
   description: `gRPC PredictStream, ${batchRowSizes.join(" and ")}-row tensor messages over ${streamCount} streams swept over messages in flight; and one row per message, swept over rows in flight`,
   async run(profile, fx): Promise<ScenarioResult> {
     const mlpipe = await fx.mlpipe();
-    const bySize: Measurement[][] = [];
-    for (const size of batchRowSizes) {
-      bySize.push(
-        await sweep({
-          server: mlpipe,
-          serverName: "mlpipe",
-          protocol: `grpc-stream-x${size}`,
-          client: createStreamClient(mlpipe.url, fx.rows, streamCount, size),
-          concurrencies: profile.batchConcurrencies,
-          profile,
-          rowsPerRequest: size,
-          scrape: true,
-        }),
-      );
-    }
+    const bySize = await sweepSizes(mlpipe, "grpc-stream", profile, (size) =>
+      createStreamClient(mlpipe.url, fx.rows, streamCount, size),
+    );
     const ours = bySize.flat();
     const oneRow = await sweep({
       server: mlpipe,
