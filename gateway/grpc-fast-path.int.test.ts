@@ -274,6 +274,70 @@ describe("gRPC fast path: bad requests, each a clear status", () => {
     expect(answer.messages).toEqual([]);
   });
 
+  it("answers every message of a stream whose client stops reading until its receive window is full", async () => {
+    // 120 answers of ~20 KB each overflow the client's 64 KiB receive window while it does not
+    // read: the server's writes back up, it stops reading requests until they drain, and must
+    // start again once the client reads (a server that never resumed would leave this hanging).
+    // Unlike a client that reads only after its last write is flushed: that one deadlocks with any
+    // flow-controlled server once its requests exceed the windows.
+    const rows = 1024;
+    const values = new Float32Array(rows * 4).fill(1.5);
+    const messages = Array.from({ length: 120 }, (_, i) =>
+      envelope(
+        toBinary(
+          PredictStreamRequestSchema,
+          create(PredictStreamRequestSchema, {
+            requestId: `m${i}`,
+            inputs: { dtype: DataType.FLOAT32, shape: [BigInt(rows), 4n], data: new Uint8Array(values.buffer) },
+            responseForm: ResponseForm.TENSORS,
+          }),
+        ),
+      ),
+    );
+    const answer = await new Promise<RawAnswer>((resolve, reject) => {
+      const session = http2.connect(server.url);
+      session.on("error", reject);
+      const stream = session.request({
+        ":method": "POST",
+        ":path": streamPath,
+        "content-type": "application/grpc",
+        te: "trailers",
+      });
+      stream.pause();
+      let trailers: http2.IncomingHttpHeaders | undefined;
+      const body: Buffer[] = [];
+      stream.on("trailers", (t) => {
+        trailers = t;
+      });
+      stream.on("error", reject);
+      stream.on("close", () => {
+        session.close();
+        const all = Buffer.concat(body);
+        const out: Buffer[] = [];
+        for (let at = 0; at + 5 <= all.length; at += 5 + all.readUInt32BE(at + 1)) {
+          out.push(all.subarray(at + 5, at + 5 + all.readUInt32BE(at + 1)));
+        }
+        resolve({ headers: {}, trailers, messages: out });
+      });
+      for (const m of messages) stream.write(m);
+      stream.end();
+      // Reads nothing until the answers fill the client's receive window (the server's writes
+      // then back up), then everything.
+      const startReading = (): void => {
+        if (stream.readableLength < 48 * 1024) {
+          setTimeout(startReading, 5);
+          return;
+        }
+        stream.on("data", (c: Buffer) => body.push(c));
+        stream.resume();
+      };
+      startReading();
+    });
+    expect(statusOf(answer).code).toBe(grpc.status.OK);
+    const ids = answer.messages.map((b) => fromBinary(PredictStreamResponseSchema, b).requestId);
+    expect(new Set(ids).size).toBe(120);
+  });
+
   it("fails a stream whose message is not protobuf, after answering the messages before it", async () => {
     const good = Buffer.from(
       toBinary(PredictStreamRequestSchema, create(PredictStreamRequestSchema, { requestId: "ok", features: setosa })),
