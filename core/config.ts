@@ -84,7 +84,11 @@ export interface InferenceConfig {
   readonly intraOpThreads: number | undefined;
   /** Largest dynamic batch in rows (MAX_BATCH_SIZE, default 64, 1..65536). */
   readonly maxBatchSize: number;
-  /** Longest a request waits for its batch to fill, in microseconds (MAX_QUEUE_DELAY_US, default 1000, 0..10 s; millisecond timer resolution). */
+  /**
+   * Longest a request waits for its batch to fill, in microseconds (MAX_QUEUE_DELAY_US, default 0,
+   * 0..10 s; millisecond timer resolution). 0 waits for no timer: the requests read in one
+   * event-loop turn are batched together.
+   */
   readonly maxQueueDelayUs: number;
   /**
    * Rows the batching queue holds before answering RESOURCE_EXHAUSTED / 429, and the most rows one
@@ -232,7 +236,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       workers: optionalInt(env, "INFERENCE_WORKERS", 1, 256),
       intraOpThreads: optionalInt(env, "INFERENCE_INTRA_OP_THREADS", 1, 256),
       maxBatchSize: int(env, "MAX_BATCH_SIZE", 64, 1, 65536),
-      maxQueueDelayUs: int(env, "MAX_QUEUE_DELAY_US", 1000, 0, 10_000_000),
+      maxQueueDelayUs: int(env, "MAX_QUEUE_DELAY_US", 0, 0, 10_000_000),
       maxQueueRows: int(env, "MAX_QUEUE_SIZE", 65536, 1, 1024 * 1024),
       maxRequestBytes: int(env, "MAX_REQUEST_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       maxInFlightRequests: optionalInt(env, "MAX_IN_FLIGHT_REQUESTS", 1, 1024 * 1024),

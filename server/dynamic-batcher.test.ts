@@ -45,7 +45,7 @@ describe("dynamic batcher", () => {
       events: { onBatch: (rows) => sizes.push(rows) },
     });
     const first = b.submit({ rows: 1, input: "a" });
-    await Promise.resolve();
+    await new Promise((res) => setImmediate(res));
     const rest = ["b", "c", "d", "e"].map((input) => b.submit({ rows: 1, input }));
     expect(b.queuedRows).toBe(4);
     while (r.releases.length > 0 || b.running > 0) {
@@ -55,6 +55,29 @@ describe("dynamic batcher", () => {
     await Promise.all([first, ...rest]);
     expect(r.batches).toEqual([["a"], ["b", "c", "d"], ["e"]]);
     expect(sizes).toEqual([1, 3, 1]);
+  });
+
+  it("with no delay, batches what was queued during one event-loop turn and waits no longer", async () => {
+    const r = recorder();
+    const b = createDynamicBatcher({ maxBatchSize: 8, maxQueueDelayUs: 0, maxQueueRows: 100, concurrency: 2, ...r });
+    const turn1 = ["a", "b", "c"].map((input) => b.submit({ rows: 1, input }));
+    await Promise.resolve();
+    expect(b.running).toBe(0);
+    await new Promise((res) => setImmediate(res));
+    expect(r.batches).toEqual([["a", "b", "c"]]);
+    const turn2 = ["d", "e"].map((input) => b.submit({ rows: 1, input }));
+    // A full batch does not wait for the end of the turn.
+    const full = Array.from({ length: 8 }, (_, i) => b.submit({ rows: 1, input: `f${i}` }));
+    expect(b.running).toBe(1);
+    expect(b.queuedRows).toBe(2);
+    expect(await Promise.all([...turn1, ...turn2, ...full])).toEqual(
+      ["a", "b", "c", "d", "e", ...Array.from({ length: 8 }, (_, i) => `f${i}`)].map((i) => `out:${i}`),
+    );
+    expect(r.batches).toEqual([
+      ["a", "b", "c"],
+      ["d", "e", "f0", "f1", "f2", "f3", "f4", "f5"],
+      ["f6", "f7"],
+    ]);
   });
 
   it("fails fast when the queue is full and rejects requests larger than the queue", async () => {

@@ -4,6 +4,10 @@
  * request has waited `maxQueueDelayUs`, or at once while draining, and only while fewer than
  * `concurrency` batches are running; so under load, batches grow while the workers are busy.
  *
+ * With `maxQueueDelayUs` 0 nothing waits on a timer, but requests still do not leave one by one:
+ * the queue is flushed at the end of the current event-loop turn (setImmediate), so every request
+ * read from the network in the same turn (under load, dozens) goes in the same batch.
+ *
  * The queue is bounded (`maxQueueRows`): beyond it, requests fail fast with INFERENCE_QUEUE_FULL.
  * A queued request whose deadline passes or whose signal aborts (client gone) is removed and
  * rejected, and never computed. Once dispatched, a request is computed and answered.
@@ -40,7 +44,10 @@ export interface BatcherEvents {
 export interface DynamicBatcherOptions<In, Out> {
   /** Largest batch in rows (>= 1). A single request with more rows runs alone. */
   readonly maxBatchSize: number;
-  /** Longest a request waits for others to join its batch, in microseconds (0 = no waiting). Timers have millisecond resolution. */
+  /**
+   * Longest a request waits for others to join its batch, in microseconds. Timers have millisecond
+   * resolution. 0: no timer; what was queued during the current event-loop turn is batched together.
+   */
   readonly maxQueueDelayUs: number;
   /** Rows the queue holds at most; requests beyond fail with INFERENCE_QUEUE_FULL. */
   readonly maxQueueRows: number;
@@ -83,6 +90,8 @@ export function createDynamicBatcher<In, Out>(options: DynamicBatcherOptions<In,
   let flushing = false;
   let timer: NodeJS.Timeout | undefined;
   let timerAt = Number.POSITIVE_INFINITY;
+  /** A flush is scheduled for the end of this event-loop turn (maxQueueDelayUs 0). */
+  let flushQueued = false;
   let idle: (() => void)[] = [];
 
   const now = (): number => performance.now();
@@ -125,6 +134,15 @@ export function createDynamicBatcher<In, Out>(options: DynamicBatcherOptions<In,
       },
       Math.max(0, at - now()),
     );
+  }
+
+  function flushAtEndOfTurn(): void {
+    if (flushQueued) return;
+    flushQueued = true;
+    setImmediate(() => {
+      flushQueued = false;
+      pump();
+    });
   }
 
   function dispatch(batch: Entry<In, Out>[], rows: number): void {
@@ -233,7 +251,8 @@ export function createDynamicBatcher<In, Out>(options: DynamicBatcherOptions<In,
         }
         queue.push(entry);
         queuedRows += request.rows;
-        pump();
+        if (delayMs === 0 && queuedRows < options.maxBatchSize && !flushing) flushAtEndOfTurn();
+        else pump();
       });
     },
     drain(): Promise<void> {
