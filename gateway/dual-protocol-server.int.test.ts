@@ -202,6 +202,26 @@ describe("DualProtocolServer.close", () => {
     session.destroy();
   });
 
+  it("closes a busy keep-alive connection once its response is done, without waiting for the grace period", async () => {
+    const t = createTestHandler();
+    const server = await listenDualProtocol({ handler: t.handler, host: "127.0.0.1", port: 0, logger });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    await h1Get(server.port, "/warm", agent);
+    const held = h1Get(server.port, "/hold/busy", agent);
+    await t.arrived("busy");
+    let closed = false;
+    // A grace period far beyond the test timeout: resolving proves nothing waited for it.
+    const closing = server.close(10 * 60_000).then(() => {
+      closed = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(closed).toBe(false);
+    t.release("busy");
+    expect((await held).status).toBe(200);
+    await closing;
+    agent.destroy();
+  });
+
   it("closes idle keep-alive connections at once", async () => {
     const t = createTestHandler();
     const server = await listenDualProtocol({ handler: t.handler, host: "127.0.0.1", port: 0, logger });

@@ -63,6 +63,9 @@ export interface DualProtocolServer {
   close(graceMs?: number): Promise<void>;
 }
 
+/** How often a closing server looks for HTTP/1.1 keep-alive sockets that became idle, ms. */
+const idleSweepMs = 20;
+
 /** HTTP/2 receive window of each stream (the client may send this much before a WINDOW_UPDATE). */
 const streamWindowBytes = 1024 * 1024;
 /** HTTP/2 receive window of a whole connection, across its streams. */
@@ -114,20 +117,12 @@ export async function listenDualProtocol(options: DualProtocolServerOptions): Pr
   /** Sockets already handed to one of the HTTP servers. */
   const routed = new WeakSet<Socket>();
   const sessions = new Set<ServerHttp2Session>();
-  /** Requests in flight per HTTP/1.1 socket, to close idle keep-alive sockets on shutdown. */
-  const h1Active = new Map<Socket, number>();
   let closing: Promise<void> | undefined;
 
-  h1.on("connection", (socket: Socket) => h1Active.set(socket, 0));
+  // Nothing is tracked per request (this is the hot path of JSON /predict): on shutdown, Node's own
+  // connection list tells idle keep-alive sockets from busy ones (closeIdleConnections).
   h1.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    const socket = req.socket;
-    h1Active.set(socket, (h1Active.get(socket) ?? 0) + 1);
     if (closing !== undefined) res.shouldKeepAlive = false;
-    res.once("close", () => {
-      const left = (h1Active.get(socket) ?? 1) - 1;
-      h1Active.set(socket, left);
-      if (closing !== undefined && left === 0) socket.end();
-    });
     handler(req, res);
   });
   h1.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -168,10 +163,7 @@ export async function listenDualProtocol(options: DualProtocolServerOptions): Pr
 
   const tcp = net.createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
-    socket.once("close", () => {
-      sockets.delete(socket);
-      h1Active.delete(socket);
-    });
+    socket.once("close", () => sockets.delete(socket));
     socket.on("error", (err) => logger.debug({ err }, "connection error"));
     if (closing !== undefined) {
       socket.destroy();
@@ -196,7 +188,10 @@ export async function listenDualProtocol(options: DualProtocolServerOptions): Pr
   const close = (graceMs = 10_000): Promise<void> => {
     closing ??= (async () => {
       const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
-      for (const [socket, active] of h1Active) if (active === 0) socket.end();
+      // Idle keep-alive sockets close now; busy ones as soon as their response is done (requests
+      // that arrive meanwhile are answered with Connection: close).
+      h1.closeIdleConnections();
+      const sweep = setInterval(() => h1.closeIdleConnections(), idleSweepMs);
       for (const session of sessions) session.close();
       // Sockets still deciding their protocol have sent no request yet.
       for (const socket of sockets) if (!routed.has(socket)) socket.destroy();
@@ -206,6 +201,7 @@ export async function listenDualProtocol(options: DualProtocolServerOptions): Pr
       }, graceMs);
       await closed;
       clearTimeout(timer);
+      clearInterval(sweep);
       h1.close();
       h1.closeAllConnections();
       h2.close();
