@@ -29,12 +29,23 @@ export interface InferenceMetrics {
   readonly computedRows: Counter<"model" | "version">;
   readonly workerFailures: Counter;
   /**
+   * A count of `prediction_requests_total{protocol, code}` kept in a plain number and added to the
+   * counter at each scrape: the per-request path pays an increment, not prom-client's label
+   * validation and hashing. The same tally is returned for the same labels.
+   */
+  requestTally(protocol: string, code: string): RequestTally;
+  /**
    * Sets what `inference_in_flight_requests` reports: read at each scrape rather than updated per
    * request (a labelled gauge update hashes its labels, a cost every request would pay).
    */
   sampleInFlight(read: () => number): void;
   /** Sets what `inference_queue_depth` reports, read at each scrape: rows queued per model version. */
   sampleQueueDepth(read: () => Iterable<QueueDepthSample>): void;
+}
+
+/** See {@link InferenceMetrics.requestTally}. */
+export interface RequestTally {
+  inc(): void;
 }
 
 /** Rows queued for one model version, as read at a scrape. */
@@ -50,6 +61,7 @@ export function createInferenceMetrics(options: { readonly processMetrics?: bool
   const mv = ["model", "version"] as const;
   let readInFlight: () => number = () => 0;
   let readQueueDepth: () => Iterable<QueueDepthSample> = () => [];
+  const tallies = new Map<string, { readonly labels: { protocol: string; code: string }; pending: number }>();
   return {
     registry,
     latency: new Histogram({
@@ -64,6 +76,13 @@ export function createInferenceMetrics(options: { readonly processMetrics?: bool
       help: "Prediction requests answered, by protocol (http, grpc, connect, grpc_web) and status code (ok or the error code).",
       labelNames: ["protocol", "code"] as const,
       registers: [registry],
+      collect() {
+        for (const t of tallies.values()) {
+          if (t.pending === 0) continue;
+          this.inc(t.labels, t.pending);
+          t.pending = 0;
+        }
+      },
     }),
     loadTime: new Gauge({
       name: "model_load_time_seconds",
@@ -132,6 +151,21 @@ export function createInferenceMetrics(options: { readonly processMetrics?: bool
       help: "Batches lost because their worker thread died (the worker is replaced).",
       registers: [registry],
     }),
+    requestTally(protocol, code) {
+      const key = `${protocol} ${code}`;
+      let t = tallies.get(key);
+      if (t === undefined) {
+        const tally = { labels: { protocol, code }, pending: 0 };
+        tallies.set(key, tally);
+        t = tally;
+      }
+      const counted = t;
+      return {
+        inc() {
+          counted.pending++;
+        },
+      };
+    },
     sampleInFlight(read) {
       readInFlight = read;
     },

@@ -5,7 +5,7 @@
  */
 import { codeName, commonErrors, inferenceErrors, MlpipeError } from "../core/errors/index.js";
 import type { CancelSignal } from "./cancellation.js";
-import type { InferenceMetrics } from "./inference-metrics.js";
+import type { InferenceMetrics, RequestTally } from "./inference-metrics.js";
 import type { LoadedModel, ModelManager, RowsInput, RowsOutput } from "./model-manager.js";
 import type { TensorSpec } from "./onnx/onnx-signature.js";
 import { type Prediction, readPredictions } from "./prediction-reader.js";
@@ -214,7 +214,7 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
   // Labelled metric children, resolved once per model version / protocol and code: prom-client
   // hashes the label object on every unlabelled call, a cost paid per request otherwise.
   const latencyOf = new WeakMap<LoadedModel, { observe(seconds: number): void }>();
-  const requestsOf = new Map<string, { inc(): void }>();
+  const requestsOf = new Map<string, RequestTally>();
   metrics.sampleInFlight(() => inFlight);
 
   async function run(
@@ -300,12 +300,12 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
     countRequest(protocol, error) {
       const code = error === undefined ? "ok" : error instanceof MlpipeError ? codeName(error.code) : "internal";
       const key = `${protocol} ${code}`;
-      let counter = requestsOf.get(key);
-      if (counter === undefined) {
-        counter = metrics.requests.labels({ protocol, code });
-        requestsOf.set(key, counter);
+      let tally = requestsOf.get(key);
+      if (tally === undefined) {
+        tally = metrics.requestTally(protocol, code);
+        requestsOf.set(key, tally);
       }
-      counter.inc();
+      tally.inc();
     },
   };
 }
