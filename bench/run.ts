@@ -98,7 +98,9 @@ function measurementRow(scenario: string, m: Measurement): string {
   const errors = Object.entries(m.load.errors)
     .map(([code, n]) => `${code}:${n}`)
     .join(" ");
-  return `| ${scenario} | ${m.server} | ${m.protocol} | ${load} | ${fixed(m.load.throughput, 0)} | ${fixed(m.rowsPerSecond, 0)} | ${fixed(l.p50, 2)} | ${fixed(l.p90, 2)} | ${fixed(l.p99, 2)} | ${fixed(l.p999, 2)} | ${fixed(l.max, 1)} | ${errors || "0"} | ${fixed(m.serverCpuCores, 2)} | ${fixed(m.load.generatorCpuCores, 2)} | ${fixed(m.serverView?.meanBatchSize, 1)} | ${fixed(m.serverView?.meanQueueMs, 2)} |`;
+  // Measurements not from the Node generator say which one sent them (JSON /predict: wrk).
+  const protocol = m.generator === undefined || m.generator === "node" ? m.protocol : `${m.protocol} (${m.generator})`;
+  return `| ${scenario} | ${m.server} | ${protocol} | ${load} | ${fixed(m.load.throughput, 0)} | ${fixed(m.rowsPerSecond, 0)} | ${fixed(l.p50, 2)} | ${fixed(l.p90, 2)} | ${fixed(l.p99, 2)} | ${fixed(l.p999, 2)} | ${fixed(l.max, 1)} | ${errors || "0"} | ${fixed(m.serverCpuCores, 2)} | ${fixed(m.load.generatorCpuCores, 2)} | ${fixed(m.serverView?.meanBatchSize, 1)} | ${fixed(m.serverView?.meanQueueMs, 2)} |`;
 }
 
 function bound(min: number | undefined, max: number | undefined): string {

@@ -81,6 +81,11 @@ function grpcUnary(client: grpc.Client, method: string, next: () => Buffer): Cal
     });
 }
 
+/** The JSON `POST /predict` body of each row (`{"features":[...]}`), as every http-json generator sends them. */
+export function predictJsonBodies(rows: readonly (readonly number[])[]): string[] {
+  return rows.map((r) => toJsonString(PredictRequestSchema, create(PredictRequestSchema, { features: [...r] })));
+}
+
 /** Single-row Predict calls to `url` over `protocol`. */
 export function createInferenceClient(
   protocol: UnaryProtocol,
@@ -111,7 +116,7 @@ export function createInferenceClient(
     case "http-json": {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
       const target = new URL("/predict", url);
-      const next = cycle(requests.map((r) => Buffer.from(toJsonString(PredictRequestSchema, r))));
+      const next = cycle(predictJsonBodies(rows).map((b) => Buffer.from(b)));
       const predict: Call = () =>
         new Promise<void>((resolve, reject) => {
           const body = next();

@@ -36,7 +36,7 @@ export interface LoadResult {
   readonly errors: Record<string, number>;
   /** Latency of failed requests, ms (how fast load shedding answers). */
   readonly errorLatencyMs: LatencySummary;
-  /** CPU of this (generator) process per measured second (1 = one core). */
+  /** CPU of the generator (this process; wrk for lib/wrk-load.ts) per measured second (1 = one core). */
   readonly generatorCpuCores: number;
 }
 

@@ -34,6 +34,12 @@ export interface Measurement {
   readonly protocol: string;
   /** Rows carried by one request (1, or the batch size). */
   readonly rowsPerRequest: number;
+  /**
+   * Which load generator sent the requests: "node" (lib/load-generator.ts, this process) or "wrk"
+   * (lib/wrk-load.ts, JSON /predict when wrk is installed). Absent in results written before wrk
+   * was used, where it was always "node".
+   */
+  readonly generator?: LoadGenerator;
   readonly load: LoadResult;
   /** Rows per second answered (throughput x rowsPerRequest). */
   readonly rowsPerSecond: number;
@@ -45,12 +51,17 @@ export interface Measurement {
   readonly serverView: ServerView | undefined;
 }
 
+/** The load generators a measurement can come from; see {@link Measurement.generator}. */
+export type LoadGenerator = "node" | "wrk";
+
 /** Options of {@link measure}. */
 export interface MeasureOptions {
   readonly server: StartedServer;
   readonly serverName: string;
   readonly protocol: string;
   readonly rowsPerRequest?: number;
+  /** Which generator `load` runs (default "node"). */
+  readonly generator?: LoadGenerator;
   /** Read mlpipe's /metrics over the window. */
   readonly scrape?: boolean;
   /** Runs the load with the given timing (which carries the window hooks). */
@@ -86,6 +97,7 @@ export async function measure(options: MeasureOptions, timing: LoadTiming): Prom
     server: options.serverName,
     protocol: options.protocol,
     rowsPerRequest: rows,
+    generator: options.generator ?? "node",
     load,
     rowsPerSecond: load.throughput * rows,
     serverCpuCores: cpu0 === undefined || cpu1 === undefined ? undefined : (cpu1 - cpu0) / ((t1 - t0) / 1000),

@@ -1,10 +1,16 @@
 /** Closed-loop concurrency sweeps of one client against one server, and their chart series. */
 import type { BenchProfile } from "../scenario.js";
-import { createInferenceClient, type InferenceClient, type UnaryProtocol } from "./inference-clients.js";
+import {
+  createInferenceClient,
+  type InferenceClient,
+  predictJsonBodies,
+  type UnaryProtocol,
+} from "./inference-clients.js";
 import type { StartedServer } from "./inference-servers.js";
-import { closedLoop } from "./load-generator.js";
-import { type Measurement, measure } from "./measurement.js";
+import { closedLoop, type LoadResult, type LoadTiming } from "./load-generator.js";
+import { type LoadGenerator, type Measurement, measure } from "./measurement.js";
 import type { ChartSeries } from "./svg-chart.js";
+import { findWrk, wrkClosedLoop } from "./wrk-load.js";
 
 /** Options of {@link sweep}. */
 export interface SweepOptions {
@@ -20,33 +26,49 @@ export interface SweepOptions {
   readonly scrape?: boolean;
 }
 
-/** Runs the closed loop at each concurrency in turn, then closes the client. */
-export async function sweep(options: SweepOptions): Promise<Measurement[]> {
+/** Measures `load` at each concurrency in turn. */
+async function sweepWith(
+  options: Omit<SweepOptions, "client">,
+  generator: LoadGenerator,
+  load: (concurrency: number, timing: LoadTiming) => Promise<LoadResult>,
+): Promise<Measurement[]> {
   const out: Measurement[] = [];
-  try {
-    for (const concurrency of options.concurrencies) {
-      console.error(`  ${options.serverName} ${options.protocol} c=${concurrency}`);
-      out.push(
-        await measure(
-          {
-            server: options.server,
-            serverName: options.serverName,
-            protocol: options.protocol,
-            rowsPerRequest: options.rowsPerRequest ?? 1,
-            scrape: options.scrape ?? false,
-            load: (timing) => closedLoop(options.client.predict, concurrency, timing),
-          },
-          options.profile,
-        ),
-      );
-    }
-  } finally {
-    options.client.close();
+  for (const concurrency of options.concurrencies) {
+    console.error(`  ${options.serverName} ${options.protocol} c=${concurrency} (${generator})`);
+    out.push(
+      await measure(
+        {
+          server: options.server,
+          serverName: options.serverName,
+          protocol: options.protocol,
+          rowsPerRequest: options.rowsPerRequest ?? 1,
+          generator,
+          scrape: options.scrape ?? false,
+          load: (timing) => load(concurrency, timing),
+        },
+        options.profile,
+      ),
+    );
   }
   return out;
 }
 
-/** A single-row Predict sweep over `protocol`. */
+/** Runs the Node closed loop at each concurrency in turn, then closes the client. */
+export async function sweep(options: SweepOptions): Promise<Measurement[]> {
+  try {
+    return await sweepWith(options, "node", (concurrency, timing) =>
+      closedLoop(options.client.predict, concurrency, timing),
+    );
+  } finally {
+    options.client.close();
+  }
+}
+
+/**
+ * A single-row Predict sweep over `protocol`. JSON /predict is driven by wrk when it is installed
+ * (see lib/wrk-load.ts), for every server alike; otherwise, and for the other protocols, by the
+ * Node client.
+ */
 export function sweepUnary(
   server: StartedServer,
   serverName: string,
@@ -54,15 +76,20 @@ export function sweepUnary(
   rows: readonly (readonly number[])[],
   profile: BenchProfile,
 ): Promise<Measurement[]> {
-  return sweep({
+  const options = {
     server,
     serverName,
     protocol,
-    client: createInferenceClient(protocol, server.url, rows),
     concurrencies: profile.concurrencies,
     profile,
     scrape: serverName === "mlpipe",
-  });
+  };
+  if (protocol === "http-json" && findWrk() !== undefined) {
+    const url = `${server.url}/predict`;
+    const bodies = predictJsonBodies(rows);
+    return sweepWith(options, "wrk", (concurrency, timing) => wrkClosedLoop({ ...timing, url, bodies, concurrency }));
+  }
+  return sweep({ ...options, client: createInferenceClient(protocol, server.url, rows) });
 }
 
 /** The chart line of a sweep. */
