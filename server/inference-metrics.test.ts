@@ -28,4 +28,29 @@ describe("inference metrics", () => {
     expect(sample(third, 'prediction_requests_total{protocol="http",code="ok"}')).toBe(7);
     expect(sample(third, 'prediction_requests_total{protocol="grpc",code="invalid_argument"}')).toBe(1);
   });
+
+  it("hands buffered latency samples to the histogram exactly, when the buffer fills and at each scrape", async () => {
+    const m = createInferenceMetrics({ processMetrics: false });
+    const labels = { model: "iris", version: "3" };
+    const latency = m.sampleObserver("latency", labels);
+    expect(m.sampleObserver("latency", labels)).toBe(latency);
+    // More samples than one buffer holds: 2000 of 40 µs (under the 50 µs bucket) and 500 of 3 ms.
+    for (let i = 0; i < 2000; i++) latency.observe(0.00004);
+    for (let i = 0; i < 500; i++) latency.observe(0.003);
+    m.sampleObserver("queue", labels).observe(0.0002);
+
+    const text = await m.registry.metrics();
+    const series = 'model="iris",version="3"';
+    expect(sample(text, `prediction_latency_seconds_count{${series}}`)).toBe(2500);
+    expect(sample(text, `prediction_latency_seconds_bucket{le="0.00005",${series}}`)).toBe(2000);
+    expect(sample(text, `prediction_latency_seconds_bucket{le="0.005",${series}}`)).toBe(2500);
+    expect(sample(text, `prediction_latency_seconds_sum{${series}}`)).toBeCloseTo(2000 * 0.00004 + 500 * 0.003, 9);
+    expect(sample(text, `inference_queue_time_seconds_count{${series}}`)).toBe(1);
+
+    latency.observe(0.5);
+    const next = await m.registry.metrics();
+    expect(sample(next, `prediction_latency_seconds_count{${series}}`)).toBe(2501);
+    expect(sample(next, `prediction_latency_seconds_bucket{le="0.005",${series}}`)).toBe(2500);
+    expect(sample(next, `prediction_latency_seconds_bucket{le="0.5",${series}}`)).toBe(2501);
+  });
 });

@@ -35,12 +35,53 @@ export interface InferenceMetrics {
    */
   requestTally(protocol: string, code: string): RequestTally;
   /**
+   * Observes `prediction_latency_seconds` (or, for "queue", `inference_queue_time_seconds`) of one
+   * model version, per request: samples are buffered and handed to prom-client in a tight loop when
+   * the buffer fills and at each scrape. The histogram is exact; the per-request path pays a store
+   * instead of prom-client's label validation, hashing and bucket lookup (about 2 µs each in the
+   * server, 9% of its main-thread time per JSON request with both histograms).
+   */
+  sampleObserver(histogram: "latency" | "queue", labels: ModelLabels): SampleObserver;
+  /**
    * Sets what `inference_in_flight_requests` reports: read at each scrape rather than updated per
    * request (a labelled gauge update hashes its labels, a cost every request would pay).
    */
   sampleInFlight(read: () => number): void;
   /** Sets what `inference_queue_depth` reports, read at each scrape: rows queued per model version. */
   sampleQueueDepth(read: () => Iterable<QueueDepthSample>): void;
+}
+
+/** The labels of a model version's series. */
+export interface ModelLabels {
+  readonly model: string;
+  readonly version: string;
+}
+
+/** See {@link InferenceMetrics.sampleObserver}. */
+export interface SampleObserver {
+  observe(value: number): void;
+}
+
+/** Samples buffered per series before they are handed to prom-client. */
+const sampleBufferSize = 1024;
+
+/** One labelled histogram series whose samples reach prom-client in bulk. */
+class BufferedSeries implements SampleObserver {
+  private readonly samples = new Float64Array(sampleBufferSize);
+  private count = 0;
+
+  constructor(private readonly child: { observe(value: number): void }) {}
+
+  observe(value: number): void {
+    this.samples[this.count++] = value;
+    if (this.count === sampleBufferSize) this.flush();
+  }
+
+  flush(): void {
+    const n = this.count;
+    this.count = 0;
+    for (let i = 0; i < n; i++) this.child.observe(this.samples[i] as number);
+  }
 }
 
 /** See {@link InferenceMetrics.requestTally}. */
@@ -62,15 +103,31 @@ export function createInferenceMetrics(options: { readonly processMetrics?: bool
   let readInFlight: () => number = () => 0;
   let readQueueDepth: () => Iterable<QueueDepthSample> = () => [];
   const tallies = new Map<string, { readonly labels: { protocol: string; code: string }; pending: number }>();
-  return {
-    registry,
+  const buffered = { latency: new Map<string, BufferedSeries>(), queue: new Map<string, BufferedSeries>() };
+  const flush = (series: Map<string, BufferedSeries>): void => {
+    for (const s of series.values()) s.flush();
+  };
+  const histograms = {
     latency: new Histogram({
       name: "prediction_latency_seconds",
       help: "Time from a prediction request's arrival to its answer, in seconds (queue + batch run).",
       labelNames: mv,
       buckets: [...latencyBuckets],
       registers: [registry],
+      collect: () => flush(buffered.latency),
     }),
+    queue: new Histogram({
+      name: "inference_queue_time_seconds",
+      help: "Time a request waited in the batching queue before its batch was dispatched, in seconds.",
+      labelNames: mv,
+      buckets: [...latencyBuckets],
+      registers: [registry],
+      collect: () => flush(buffered.queue),
+    }),
+  };
+  return {
+    registry,
+    latency: histograms.latency,
     requests: new Counter({
       name: "prediction_requests_total",
       help: "Prediction requests answered, by protocol (http, grpc, connect, grpc_web) and status code (ok or the error code).",
@@ -96,13 +153,7 @@ export function createInferenceMetrics(options: { readonly processMetrics?: bool
       labelNames: mv,
       registers: [registry],
     }),
-    queueTime: new Histogram({
-      name: "inference_queue_time_seconds",
-      help: "Time a request waited in the batching queue before its batch was dispatched, in seconds.",
-      labelNames: mv,
-      buckets: [...latencyBuckets],
-      registers: [registry],
-    }),
+    queueTime: histograms.queue,
     batchSize: new Histogram({
       name: "inference_batch_size",
       help: "Rows per batch run by the model.",
@@ -151,6 +202,16 @@ export function createInferenceMetrics(options: { readonly processMetrics?: bool
       help: "Batches lost because their worker thread died (the worker is replaced).",
       registers: [registry],
     }),
+    sampleObserver(histogram, labels) {
+      const key = `${labels.model}\u0000${labels.version}`;
+      const series = buffered[histogram];
+      let s = series.get(key);
+      if (s === undefined) {
+        s = new BufferedSeries(histograms[histogram].labels({ model: labels.model, version: labels.version }));
+        series.set(key, s);
+      }
+      return s;
+    },
     requestTally(protocol, code) {
       const key = `${protocol} ${code}`;
       let t = tallies.get(key);

@@ -117,7 +117,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     const outputNames = signature.outputs.map((o) => o.name);
     // Labelled children resolved once: prom-client hashes the label object on every unlabelled call.
     const batchSize = metrics.batchSize.labels(l);
-    const queueTime = metrics.queueTime.labels(l);
+    const queueTime = metrics.sampleObserver("queue", l);
     const computedRows = metrics.computedRows.labels(l);
     return createDynamicBatcher<RowsInput, RowsOutput>({
       ...options.batching,

@@ -244,7 +244,7 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
       const latencyMs = performance.now() - started;
       let latency = latencyOf.get(model);
       if (latency === undefined) {
-        latency = metrics.latency.labels({ model: model.artifact.name, version: model.artifact.version });
+        latency = metrics.sampleObserver("latency", { model: model.artifact.name, version: model.artifact.version });
         latencyOf.set(model, latency);
       }
       latency.observe(latencyMs / 1000);
