@@ -53,15 +53,8 @@ interface WrkReport {
     readonly status: number;
     readonly timeout: number;
   };
-  readonly latencyUs: {
-    readonly p50: number;
-    readonly p90: number;
-    readonly p95: number;
-    readonly p99: number;
-    readonly p999: number;
-    readonly max: number;
-    readonly mean: number;
-  };
+  /** The percentiles, max and mean of a LatencySummary, in µs. */
+  readonly latencyUs: Omit<LatencySummary, "count">;
 }
 
 const resultMarker = "WRK_RESULT ";
