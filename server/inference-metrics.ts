@@ -62,8 +62,8 @@ export interface SampleObserver {
   observe(value: number): void;
 }
 
-/** Samples buffered per series before they are handed to prom-client. */
-const sampleBufferSize = 1024;
+/** Samples buffered per series before they are handed to prom-client (2 KB; a series per model version and histogram). */
+const sampleBufferSize = 256;
 
 /** One labelled histogram series whose samples reach prom-client in bulk. */
 class BufferedSeries implements SampleObserver {
