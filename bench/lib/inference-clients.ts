@@ -12,7 +12,7 @@ import http from "node:http";
 import { create, fromBinary, type MessageInitShape, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { BinaryReader } from "@bufbuild/protobuf/wire";
 import { createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import {
   DataType,
@@ -101,16 +101,24 @@ export function createInferenceClient(
     }
     case "connect-binary":
     case "connect-json": {
+      // Its own session manager, so that closing the client closes its HTTP/2 connection: an idle
+      // session left open stays on the server under test for the next scenarios.
+      const sessionManager = new Http2SessionManager(url);
       const client = createClient(
         InferenceService,
-        createConnectTransport({ baseUrl: url, httpVersion: "2", useBinaryFormat: protocol === "connect-binary" }),
+        createConnectTransport({
+          baseUrl: url,
+          httpVersion: "2",
+          useBinaryFormat: protocol === "connect-binary",
+          sessionManager,
+        }),
       );
       const next = cycle(requests);
       return {
         predict: async () => {
           await client.predict(next(), { timeoutMs: requestTimeoutMs });
         },
-        close: () => undefined,
+        close: () => sessionManager.abort(),
       };
     }
     case "http-json": {
