@@ -80,6 +80,18 @@ describe("dynamic batcher", () => {
     ]);
   });
 
+  it("with no delay, leaves out of the turn's batch a request canceled before the turn ended", async () => {
+    const r = recorder();
+    const b = createDynamicBatcher({ maxBatchSize: 8, maxQueueDelayUs: 0, maxQueueRows: 100, concurrency: 1, ...r });
+    const gone = new Cancellation();
+    const kept = b.submit({ rows: 1, input: "kept" });
+    const canceled = b.submit({ rows: 1, input: "gone", signal: gone });
+    gone.cancel(commonErrors.canceled());
+    await expect(canceled).rejects.toMatchObject({ id: commonErrors.canceled.id });
+    expect(await kept).toBe("out:kept");
+    expect(r.batches).toEqual([["kept"]]);
+  });
+
   it("fails fast when the queue is full and rejects requests larger than the queue", async () => {
     const r = recorder();
     const b = createDynamicBatcher({ maxBatchSize: 8, maxQueueDelayUs: hour, maxQueueRows: 2, concurrency: 1, ...r });

@@ -89,9 +89,20 @@ export interface RequestTally {
   inc(): void;
 }
 
+/** Requests of one protocol and code counted since the last scrape. */
+class Tally implements RequestTally {
+  pending = 0;
+
+  constructor(readonly labels: { readonly protocol: string; readonly code: string }) {}
+
+  inc(): void {
+    this.pending++;
+  }
+}
+
 /** Rows queued for one model version, as read at a scrape. */
 export interface QueueDepthSample {
-  readonly labels: { readonly model: string; readonly version: string };
+  readonly labels: ModelLabels;
   readonly rows: number;
 }
 
@@ -102,28 +113,31 @@ export function createInferenceMetrics(options: { readonly processMetrics?: bool
   const mv = ["model", "version"] as const;
   let readInFlight: () => number = () => 0;
   let readQueueDepth: () => Iterable<QueueDepthSample> = () => [];
-  const tallies = new Map<string, { readonly labels: { protocol: string; code: string }; pending: number }>();
+  const tallies = new Map<string, Tally>();
   const buffered = { latency: new Map<string, BufferedSeries>(), queue: new Map<string, BufferedSeries>() };
-  const flush = (series: Map<string, BufferedSeries>): void => {
-    for (const s of series.values()) s.flush();
-  };
+  /** A latency-bucketed histogram of the model versions whose samples `series` buffers. */
+  const bufferedHistogram = (name: string, help: string, series: Map<string, BufferedSeries>) =>
+    new Histogram({
+      name,
+      help,
+      labelNames: mv,
+      buckets: [...latencyBuckets],
+      registers: [registry],
+      collect() {
+        for (const s of series.values()) s.flush();
+      },
+    });
   const histograms = {
-    latency: new Histogram({
-      name: "prediction_latency_seconds",
-      help: "Time from a prediction request's arrival to its answer, in seconds (queue + batch run).",
-      labelNames: mv,
-      buckets: [...latencyBuckets],
-      registers: [registry],
-      collect: () => flush(buffered.latency),
-    }),
-    queue: new Histogram({
-      name: "inference_queue_time_seconds",
-      help: "Time a request waited in the batching queue before its batch was dispatched, in seconds.",
-      labelNames: mv,
-      buckets: [...latencyBuckets],
-      registers: [registry],
-      collect: () => flush(buffered.queue),
-    }),
+    latency: bufferedHistogram(
+      "prediction_latency_seconds",
+      "Time from a prediction request's arrival to its answer, in seconds (queue + batch run).",
+      buffered.latency,
+    ),
+    queue: bufferedHistogram(
+      "inference_queue_time_seconds",
+      "Time a request waited in the batching queue before its batch was dispatched, in seconds.",
+      buffered.queue,
+    ),
   };
   return {
     registry,
@@ -216,16 +230,10 @@ export function createInferenceMetrics(options: { readonly processMetrics?: bool
       const key = `${protocol} ${code}`;
       let t = tallies.get(key);
       if (t === undefined) {
-        const tally = { labels: { protocol, code }, pending: 0 };
-        tallies.set(key, tally);
-        t = tally;
+        t = new Tally({ protocol, code });
+        tallies.set(key, t);
       }
-      const counted = t;
-      return {
-        inc() {
-          counted.pending++;
-        },
-      };
+      return t;
     },
     sampleInFlight(read) {
       readInFlight = read;

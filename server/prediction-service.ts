@@ -5,7 +5,7 @@
  */
 import { codeName, commonErrors, inferenceErrors, MlpipeError } from "../core/errors/index.js";
 import type { CancelSignal } from "./cancellation.js";
-import type { InferenceMetrics, RequestTally } from "./inference-metrics.js";
+import type { InferenceMetrics } from "./inference-metrics.js";
 import type { LoadedModel, ModelManager, RowsInput, RowsOutput } from "./model-manager.js";
 import type { TensorSpec } from "./onnx/onnx-signature.js";
 import { type Prediction, readPredictions } from "./prediction-reader.js";
@@ -211,10 +211,8 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
   let draining = false;
   let inFlight = 0;
   let idle: (() => void)[] = [];
-  // Labelled metric children, resolved once per model version / protocol and code: prom-client
-  // hashes the label object on every unlabelled call, a cost paid per request otherwise.
+  // The latency series of each model version, resolved once per version rather than per request.
   const latencyOf = new WeakMap<LoadedModel, { observe(seconds: number): void }>();
-  const requestsOf = new Map<string, RequestTally>();
   metrics.sampleInFlight(() => inFlight);
 
   async function run(
@@ -299,13 +297,7 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
     },
     countRequest(protocol, error) {
       const code = error === undefined ? "ok" : error instanceof MlpipeError ? codeName(error.code) : "internal";
-      const key = `${protocol} ${code}`;
-      let tally = requestsOf.get(key);
-      if (tally === undefined) {
-        tally = metrics.requestTally(protocol, code);
-        requestsOf.set(key, tally);
-      }
-      tally.inc();
+      metrics.requestTally(protocol, code).inc();
     },
   };
 }
