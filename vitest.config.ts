@@ -4,7 +4,9 @@ import { defineConfig } from "vitest/config";
 // sockets) are *.int.test.ts and get longer timeouts.
 export default defineConfig({
   test: {
-    include: ["{core,registry,server,gateway,cli,sdk,training,examples,bench,k8s,test}/**/*.test.ts"],
+    include: [
+      "{core,storage,tracking,registry,server,gateway,app,cli,sdk,training,examples,bench,k8s,test}/**/*.test.ts",
+    ],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",

@@ -5,7 +5,7 @@ import { trackingErrors } from "../core/errors/tracking-errors.js";
 import { createLogger } from "../core/logger.js";
 import { ErrorDetailSchema } from "../gen/mlpipe/common/v1/error_pb.js";
 import { TrackingService } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
-import { SqlConstraintError } from "../registry/store/sql-client.js";
+import { SqlConstraintError } from "../storage/sql/sql-client.js";
 import { captureLog } from "../test/support/captured-log.js";
 import { createErrorInterceptor } from "./error-interceptor.js";
 

@@ -45,7 +45,7 @@ import {
   type PredictStreamResponse,
   PredictStreamResponseSchema,
 } from "../gen/mlpipe/inference/v1/inference_pb.js";
-import { Cancellation } from "../server/cancellation.js";
+import { Cancellation } from "../server/batching/cancellation.js";
 import type { CallContext, PredictionService } from "../server/prediction-service.js";
 import { fromMlpipeError } from "./error-interceptor.js";
 import { encodeGrpcMessage } from "./grpc-message.js";

@@ -29,9 +29,10 @@ import {
   type TensorSpec as TensorSpecMessage,
   TensorSpecSchema,
 } from "../gen/mlpipe/inference/v1/inference_pb.js";
-import { cancelSignalOf } from "../server/cancellation.js";
-import type { TensorSpec } from "../server/onnx/onnx-signature.js";
-import type { Prediction as ServerPrediction } from "../server/prediction-reader.js";
+import { cancelSignalOf } from "../server/batching/cancellation.js";
+import type { TensorSpec } from "../server/models/onnx-signature.js";
+import type { Prediction as ServerPrediction } from "../server/models/prediction-reader.js";
+import type { NumericType, RawTensor } from "../server/models/tensor-types.js";
 import type {
   CallContext,
   PredictionService,
@@ -40,7 +41,6 @@ import type {
   ResultForm,
   TensorInput,
 } from "../server/prediction-service.js";
-import type { NumericType, RawTensor } from "../server/tensor-types.js";
 
 const toDataType: Record<NumericType, DataType> = {
   float32: DataType.FLOAT32,

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fromBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { InferenceServer } from "../app/inference-server.js";
 import { Code } from "../core/errors/index.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
 import { ErrorDetailSchema } from "../gen/mlpipe/common/v1/error_pb.js";
@@ -13,8 +14,15 @@ import {
   ModelTask,
   PredictResponseSchema,
 } from "../gen/mlpipe/inference/v1/inference_pb.js";
-import { createLocalFileSource } from "../server/model-source.js";
+import { createLocalFileSource } from "../server/models/model-loader.js";
 import { createGrpcClient, type GrpcClient, grpcErrorDetails, isServiceError } from "../test/support/grpc-client.js";
+import {
+  postJson,
+  readMetric,
+  startTestServer,
+  testHandlerPath,
+  until,
+} from "../test/support/inference-test-harness.js";
 import {
   irisBias,
   irisWeights,
@@ -24,8 +32,6 @@ import {
   type TestModels,
   writeTestModels,
 } from "../test/support/onnx-models.js";
-import type { InferenceServer } from "./inference-server.js";
-import { postJson, readMetric, startTestServer, testHandlerPath, until } from "./inference-test-harness.js";
 
 const setosa = [5.1, 3.5, 1.4, 0.2];
 const virginica = [6.7, 3.0, 5.2, 2.3];

@@ -4,11 +4,11 @@
  * is validated against the model's signature here, once, for every surface.
  */
 import { codeName, commonErrors, inferenceErrors, MlpipeError } from "../core/errors/index.js";
-import type { CancelSignal } from "./cancellation.js";
+import type { CancelSignal } from "./batching/cancellation.js";
 import type { InferenceMetrics } from "./inference-metrics.js";
-import type { LoadedModel, ModelManager, RowsInput, RowsOutput } from "./model-manager.js";
-import type { TensorSpec } from "./onnx/onnx-signature.js";
-import { type Prediction, readPredictions } from "./prediction-reader.js";
+import type { LoadedModel, ModelManager, RowsInput, RowsOutput } from "./models/model-manager.js";
+import type { TensorSpec } from "./models/onnx-signature.js";
+import { type Prediction, readPredictions } from "./models/prediction-reader.js";
 import {
   allocate,
   elementSize,
@@ -17,7 +17,7 @@ import {
   numberAt,
   setNumber,
   view,
-} from "./tensor-types.js";
+} from "./models/tensor-types.js";
 
 /** The surface a request came through, for metrics. */
 export type Protocol = "http" | "grpc" | "connect" | "grpc_web";

@@ -15,8 +15,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ModelVersion } from "../gen/mlpipe/registry/v1/registry_pb.js";
 import { createMlpipeClient, type MlpipeClient, type StageName } from "../sdk/index.js";
-import { buildLinearClassifier } from "../server/onnx/onnx-model-builder.js";
 import { irisClassNames, irisFeatureNames, loadIrisCsv } from "./iris-data.js";
+import { buildLinearClassifier } from "./onnx-model-builder.js";
 import {
   evaluate,
   fitStandardization,

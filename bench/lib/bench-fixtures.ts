@@ -27,7 +27,7 @@ export const mlpipeWorkers = 2;
 export interface BenchFixtures {
   /** The iris rows every request is drawn from. */
   readonly rows: readonly (readonly number[])[];
-  /** The small tabular model (a 4 x 3 softmax classifier, written by server/onnx) and a variant for swaps. */
+  /** The small tabular model (a 4 x 3 softmax classifier, written by training/onnx-model-builder.ts) and a variant for swaps. */
   readonly models: TestModels;
   /** mlpipe's inference server with default settings and {@link mlpipeWorkers} workers. */
   mlpipe(): Promise<StartedServer>;

@@ -18,7 +18,7 @@ export interface ChildServer {
 
 /** Options of {@link startChildServer}. */
 export interface ChildServerOptions {
-  /** Script (TypeScript, run through tsx) relative to the repository root, e.g. "gateway/main.ts". */
+  /** Script (TypeScript, run through tsx) relative to the repository root, e.g. "cli/mlpipe.ts". */
   readonly script: string;
   /**
    * Runs this executable with `[script, ...args]` instead of Node + tsx (e.g. "/usr/bin/python3"

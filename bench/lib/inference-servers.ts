@@ -1,6 +1,6 @@
 /**
  * Starts the servers the inference scenarios measure, each in its own process: mlpipe's inference
- * server (gateway/inference-main.ts with a model file or following the registry, or the swap
+ * server (`mlpipe serve` with a model file or following the registry, or the swap
  * wrapper), the no-op transport ceiling, the naive Node server and the FastAPI stack. Each
  * resolves once the server answers.
  */
@@ -37,8 +37,8 @@ export async function startMlpipeServer(options: MlpipeServerOptions): Promise<S
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = await startChildServer({
-    script: options.swapWith === undefined ? "gateway/inference-main.ts" : "bench/servers/swap-inference-server.ts",
-    args: options.swapWith === undefined ? [] : ["--swap-with", options.swapWith],
+    script: options.swapWith === undefined ? "cli/mlpipe.ts" : "bench/servers/swap-inference-server.ts",
+    args: options.swapWith === undefined ? ["serve"] : ["--swap-with", options.swapWith],
     env: {
       HOST: "127.0.0.1",
       INFERENCE_PORT: String(port),
@@ -75,7 +75,8 @@ export async function startMlpipeRegistryServer(options: MlpipeRegistryServerOpt
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = await startChildServer({
-    script: "gateway/inference-main.ts",
+    script: "cli/mlpipe.ts",
+    args: ["serve"],
     env: {
       HOST: "127.0.0.1",
       INFERENCE_PORT: String(port),

@@ -1,5 +1,5 @@
 /**
- * Starts mlpipe's tracking + registry server (gateway/main.ts, what `npm start` runs) in its own
+ * Starts mlpipe's tracking + registry server (`mlpipe registry`, through cli/mlpipe.ts) in its own
  * process on a free port of 127.0.0.1, for the tracking and registry-promotion scenarios.
  */
 import { createClient } from "@connectrpc/connect";
@@ -17,7 +17,8 @@ export async function startRegistryProcess(env: Readonly<Record<string, string>>
   const url = `http://127.0.0.1:${port}`;
   const client = createClient(TrackingService, createGrpcTransport({ baseUrl: url }));
   const child = await startChildServer({
-    script: "gateway/main.ts",
+    script: "cli/mlpipe.ts",
+    args: ["registry"],
     env: { ...env, REGISTRY_PORT: String(port), HOST: "127.0.0.1" },
     ready: async () => {
       await client.getExperiment({ experimentId: "0" }, { timeoutMs: 1000 });

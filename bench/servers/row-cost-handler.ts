@@ -7,7 +7,7 @@
  * generator and the server's main thread, so the server's capacity is set by this cost:
  * workers / row cost (2 workers at 1000 µs: 2,000 rows/s).
  */
-import type { HandlerTensor, Preprocess } from "../../server/model-handler.js";
+import type { HandlerTensor, Preprocess } from "../../server/workers/model-handler.js";
 
 const rowCostMs = Number(process.env.BENCH_ROW_COST_US ?? "1000") / 1000;
 const pause = new Int32Array(new SharedArrayBuffer(4));

@@ -1,5 +1,5 @@
 /**
- * The inference server as gateway/inference-main.ts starts it, plus a bench-only trigger for hot
+ * The inference server as `mlpipe serve` starts it, plus a bench-only trigger for hot
  * swaps (the registry-driven swap is not wired yet): each SIGUSR2 swaps the served model, through
  * the model manager's own `swap`, alternately to the `--swap-with` file and back to MODEL_PATH,
  * with version numbers 2, 3, 4, ... so a client can see each swap land in GET /model/info.
@@ -7,10 +7,10 @@
  * `MODEL_PATH=a.onnx ... tsx bench/servers/swap-inference-server.ts --swap-with b.onnx`
  */
 import { parseArgs } from "node:util";
+import { startInferenceServer } from "../../app/inference-server.js";
 import { loadConfig } from "../../core/config.js";
 import { createLogger } from "../../core/logger.js";
-import { startInferenceServer } from "../../gateway/inference-server.js";
-import { createLocalFileSource } from "../../server/model-source.js";
+import { createLocalFileSource } from "../../server/models/model-loader.js";
 
 const { values } = parseArgs({ options: { "swap-with": { type: "string" } } });
 const config = loadConfig(process.env);

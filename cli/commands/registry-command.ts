@@ -35,7 +35,7 @@ export const registryCommand: Command = {
       logger,
       async start() {
         // Imported here: client commands need not load the server (PGlite, S3 client).
-        const { startRegistryServer } = await import("../../gateway/registry-server.js");
+        const { startRegistryServer } = await import("../../app/registry-server.js");
         return startRegistryServer(config, logger);
       },
       announce(server) {

@@ -62,7 +62,7 @@ export const serveCommand: Command = {
       logger,
       async start() {
         // Imported here: client commands need not load the server (onnxruntime, worker pool).
-        const { startInferenceServer } = await import("../../gateway/inference-server.js");
+        const { startInferenceServer } = await import("../../app/inference-server.js");
         return startInferenceServer(config, logger);
       },
       announce(server) {

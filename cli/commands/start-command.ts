@@ -1,7 +1,8 @@
 /** `mlpipe start`: the whole platform in one process (what `npm start` runs). */
+
+import type { Platform } from "../../app/platform.js";
 import type { Config } from "../../core/config.js";
 import { createLogger } from "../../core/logger.js";
-import type { Platform } from "../../gateway/platform.js";
 import type { Command } from "../command.js";
 import { runServer } from "../run-server.js";
 
@@ -51,7 +52,7 @@ export const startCommand: Command = {
       logger,
       async start() {
         // Imported here: client commands need not load the servers (PGlite, onnxruntime, S3 client).
-        const { startPlatform } = await import("../../gateway/platform.js");
+        const { startPlatform } = await import("../../app/platform.js");
         return startPlatform(config, logger, { demo: !args.boolean("no-demo") });
       },
       async announce(platform, stopping) {

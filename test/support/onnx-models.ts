@@ -1,11 +1,11 @@
 /**
- * Test models: real ONNX files written with server/onnx/onnx-model-builder.ts into a temporary
+ * Test models: real ONNX files written with training/onnx-model-builder.ts into a temporary
  * directory, plus the reference maths to check what onnxruntime answers.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildLinearClassifier, buildLinearRegressor } from "../../server/onnx/onnx-model-builder.js";
+import { buildLinearClassifier, buildLinearRegressor } from "../../training/onnx-model-builder.js";
 
 /** Iris-like classifier weights [4 features][3 classes] (setosa, versicolor, virginica). */
 export const irisWeights: readonly (readonly number[])[] = [

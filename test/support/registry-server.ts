@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type RegistryServer, startRegistryServer } from "../../app/registry-server.js";
 import { type Config, loadConfig } from "../../core/config.js";
 import { createLogger, type LogLevel } from "../../core/logger.js";
-import { type RegistryServer, startRegistryServer } from "../../gateway/registry-server.js";
 import { captureLog } from "./captured-log.js";
 
 /** A registry server started by a test, with its data in a temporary directory. */

@@ -1,6 +1,6 @@
-import { createPgClient } from "../../registry/store/pg-client.js";
-import { createPgliteClient } from "../../registry/store/pglite-client.js";
-import type { SqlClient } from "../../registry/store/sql-client.js";
+import { createPgClient } from "../../storage/sql/pg-client.js";
+import { createPgliteClient } from "../../storage/sql/pglite-client.js";
+import type { SqlClient } from "../../storage/sql/sql-client.js";
 import { startPostgres, type TestPostgres } from "./postgres.js";
 
 /** One SQL driver a suite runs over (with `describe.each`). */

@@ -1,0 +1,294 @@
+/**
+ * Loads model versions into the worker pool and decides which one answers. A new version is loaded
+ * beside the served one, warmed on every worker, and switched to atomically; requests already
+ * queued on the old version finish on it, then it is unloaded from the workers (hot swap).
+ */
+import { readFile } from "node:fs/promises";
+import { inferenceErrors } from "../../core/errors/index.js";
+import type { Logger } from "../../core/logger.js";
+import { createDynamicBatcher, type DynamicBatcher } from "../batching/dynamic-batcher.js";
+import type { InferenceMetrics } from "../inference-metrics.js";
+import type { WorkerPool } from "../workers/worker-pool.js";
+import type { ModelArtifact, ModelSource } from "./model-loader.js";
+import { type ModelSignature, readSignature, UnsupportedModelError } from "./onnx-signature.js";
+import { allocate, elementSize, type NumericArray, type RawTensor } from "./tensor-types.js";
+
+/** Rows of one request, already in the model's input element type: rows x features elements. */
+export interface RowsInput {
+  readonly data: NumericArray;
+  readonly rows: number;
+  /**
+   * True when `data` spans the whole of a buffer that nothing else holds (the caller allocated it
+   * for this request): a batch of this request alone then hands that buffer to the worker as is
+   * (transferred) instead of copying it into a new one.
+   */
+  readonly ownsBuffer?: boolean;
+}
+
+/** The outputs for one request's rows, by output name, each [rows, ...]. */
+export type RowsOutput = ReadonlyMap<string, RawTensor>;
+
+/** Dynamic batching settings, per model version. */
+export interface BatchingOptions {
+  /** Largest batch in rows. */
+  readonly maxBatchSize: number;
+  /** Longest wait for a batch to fill, in microseconds. */
+  readonly maxQueueDelayUs: number;
+  /** Rows the queue holds before requests fail with INFERENCE_QUEUE_FULL. */
+  readonly maxQueueRows: number;
+}
+
+/** A model version loaded in the workers. */
+export interface LoadedModel {
+  readonly artifact: ModelArtifact;
+  /** Unique per load: the workers' session key. */
+  readonly key: string;
+  readonly signature: ModelSignature;
+  /** When loading and warming finished, ms since the Unix epoch. */
+  readonly loadedAt: number;
+  readonly batcher: DynamicBatcher<RowsInput, RowsOutput>;
+}
+
+/** Options of {@link createModelManager}. */
+export interface ModelManagerOptions {
+  readonly pool: WorkerPool;
+  readonly batching: BatchingOptions;
+  readonly metrics: InferenceMetrics;
+  readonly logger: Logger;
+}
+
+/** The model manager. */
+export interface ModelManager {
+  /** The version answering requests that pin none; undefined until the first load finishes. */
+  readonly served: LoadedModel | undefined;
+  /** Every version that can answer now (the served one first). */
+  loaded(): readonly LoadedModel[];
+  /**
+   * The version a request's `model_version` names: "" or "latest" for the served one, else a
+   * version number, stage or alias (case-insensitive for stages). Synchronous, so that resolving and
+   * queueing happen in one tick and a swap cannot slip between them.
+   */
+  resolve(spec: string): LoadedModel;
+  /** Loads and warms a version beside the others without serving it by default. */
+  load(source: ModelSource): Promise<LoadedModel>;
+  /**
+   * Loads and warms a version, makes it the served one, then retires every other version:
+   * their queued requests finish, then they are unloaded. Resolves when the old versions are gone.
+   * Swaps run one at a time.
+   */
+  swap(source: ModelSource): Promise<LoadedModel>;
+  /**
+   * Updates the stage and aliases of the loaded versions numbered `version` (the registry moved a
+   * stage or alias without changing what is served), so that requests pinning a stage or alias and
+   * ModelInfo follow the registry.
+   */
+  relabel(version: string, labels: Pick<ModelArtifact, "stage" | "aliases">): void;
+  /** Finishes every queued request and unloads every version. */
+  close(): Promise<void>;
+}
+
+let loadCounter = 0;
+
+/** Creates an empty manager: nothing is served until `swap` (or `load`) finishes. */
+export function createModelManager(options: ModelManagerOptions): ModelManager {
+  const { pool, metrics, logger } = options;
+  let served: LoadedModel | undefined;
+  let others: LoadedModel[] = [];
+  let swaps: Promise<unknown> = Promise.resolve();
+  metrics.sampleQueueDepth(() =>
+    (served === undefined ? others : [served, ...others]).map((m) => ({
+      labels: labels(m.artifact),
+      rows: m.batcher.queuedRows,
+    })),
+  );
+
+  function labels(a: ModelArtifact): { model: string; version: string } {
+    return { model: a.name, version: a.version };
+  }
+
+  function makeBatcher(
+    artifact: ModelArtifact,
+    key: string,
+    signature: ModelSignature,
+  ): DynamicBatcher<RowsInput, RowsOutput> {
+    const l = labels(artifact);
+    const features = signature.input.features;
+    const dtype = signature.input.dtype;
+    const outputNames = signature.outputs.map((o) => o.name);
+    // Labelled children resolved once: prom-client hashes the label object on every unlabelled call.
+    const batchSize = metrics.batchSize.labels(l);
+    const queueTime = metrics.sampleObserver("queue", l);
+    const computedRows = metrics.computedRows.labels(l);
+    return createDynamicBatcher<RowsInput, RowsOutput>({
+      ...options.batching,
+      concurrency: pool.size,
+      events: {
+        onBatch: (rows) => batchSize.observe(rows),
+        onQueueTime: (s) => queueTime.observe(s),
+        onDrop: (reason) => metrics.dropped.inc({ ...l, reason }),
+      },
+      async execute(inputs) {
+        const total = inputs.reduce((n, i) => n + i.rows, 0);
+        const only = inputs.length === 1 ? inputs[0] : undefined;
+        let data: ArrayBuffer;
+        if (only?.ownsBuffer === true && only.data.buffer instanceof ArrayBuffer) data = only.data.buffer;
+        else {
+          const batch = allocate(dtype, total * features);
+          const bytes = new Uint8Array(batch.buffer);
+          let at = 0;
+          for (const i of inputs) {
+            bytes.set(new Uint8Array(i.data.buffer, i.data.byteOffset, i.data.byteLength), at);
+            at += i.data.byteLength;
+          }
+          data = batch.buffer as ArrayBuffer;
+        }
+        const result = await pool.run({
+          kind: "run",
+          model: { key, path: artifact.path },
+          inputName: signature.input.name,
+          input: { dtype, shape: [total, features], data },
+          outputNames,
+        });
+        computedRows.inc(total);
+        const split: Map<string, RawTensor>[] = inputs.map(() => new Map());
+        if (inputs.length === 1) {
+          // The whole batch is one request's (e.g. a large PredictBatch): its outputs as they came.
+          for (const o of result.outputs) split[0]?.set(o.name, o);
+          return split;
+        }
+        for (const o of result.outputs) {
+          const rowBytes = o.data.byteLength / total;
+          let row = 0;
+          inputs.forEach((input, n) => {
+            split[n]?.set(o.name, {
+              dtype: o.dtype,
+              shape: [input.rows, ...o.shape.slice(1)],
+              data: o.data.slice(row * rowBytes, (row + input.rows) * rowBytes),
+            });
+            row += input.rows;
+          });
+        }
+        return split;
+      },
+    });
+  }
+
+  async function warm(key: string, artifact: ModelArtifact, signature: ModelSignature): Promise<void> {
+    const { dtype, features, name } = signature.input;
+    // One warm-up batch per worker, at once: the pool gives each idle worker one, so every worker
+    // creates its session (and runs the model once) before the version takes traffic.
+    await Promise.all(
+      Array.from({ length: pool.size }, () =>
+        pool.run({
+          kind: "run",
+          model: { key, path: artifact.path },
+          inputName: name,
+          input: { dtype, shape: [1, features], data: new ArrayBuffer(features * elementSize(dtype)) },
+          outputNames: signature.outputs.map((o) => o.name),
+        }),
+      ),
+    );
+  }
+
+  async function load(source: ModelSource): Promise<LoadedModel> {
+    const started = performance.now();
+    const artifact = await source.resolve();
+    let signature: ModelSignature;
+    try {
+      signature = readSignature(await readFile(artifact.path));
+    } catch (err) {
+      const reason = err instanceof UnsupportedModelError ? err.message : "the file cannot be read";
+      throw inferenceErrors.modelLoadFailed(artifact.source, reason, err);
+    }
+    const key = `${artifact.name}@${artifact.version}#${++loadCounter}`;
+    try {
+      await warm(key, artifact, signature);
+    } catch (err) {
+      pool.unload(key);
+      throw inferenceErrors.modelLoadFailed(artifact.source, "warm-up failed", err);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    metrics.loadTime.set(labels(artifact), seconds);
+    const model: LoadedModel = {
+      artifact,
+      key,
+      signature,
+      loadedAt: Date.now(),
+      batcher: makeBatcher(artifact, key, signature),
+    };
+    others = [...others, model];
+    logger.info({ model: artifact.name, version: artifact.version, source: artifact.source, seconds }, "model loaded");
+    return model;
+  }
+
+  async function retire(model: LoadedModel): Promise<void> {
+    await model.batcher.drain();
+    pool.unload(model.key);
+    const l = labels(model.artifact);
+    if (served === undefined || labels(served.artifact).version !== l.version) {
+      metrics.activeVersion.remove(l);
+    }
+    logger.info({ model: l.model, version: l.version }, "model unloaded");
+  }
+
+  return {
+    get served() {
+      return served;
+    },
+    loaded() {
+      return served === undefined ? others : [served, ...others];
+    },
+    resolve(spec: string): LoadedModel {
+      const s = spec.trim();
+      if (s === "" || s.toLowerCase() === "latest") {
+        if (served === undefined) throw inferenceErrors.modelNotReady();
+        return served;
+      }
+      const lower = s.toLowerCase();
+      const found = this.loaded().find(
+        (m) =>
+          m.artifact.version === s ||
+          (m.artifact.stage !== "" && m.artifact.stage.toLowerCase() === lower) ||
+          m.artifact.aliases.includes(s),
+      );
+      if (found === undefined) throw inferenceErrors.modelVersionNotFound(s);
+      return found;
+    },
+    load,
+    swap(source: ModelSource): Promise<LoadedModel> {
+      const next = swaps.then(async () => {
+        const loaded = await load(source);
+        // By key, not identity: relabel() may have replaced the object since load() returned it.
+        const model = others.find((m) => m.key === loaded.key) ?? loaded;
+        const previous =
+          served === undefined
+            ? others.filter((m) => m.key !== model.key)
+            : [served, ...others.filter((m) => m.key !== model.key)];
+        // The switch: one synchronous assignment, so every later resolve() sees only the new version.
+        served = model;
+        others = [];
+        for (const p of previous) metrics.activeVersion.set(labels(p.artifact), 0);
+        metrics.activeVersion.set(labels(model.artifact), 1);
+        logger.info({ model: model.artifact.name, version: model.artifact.version }, "model serving");
+        await Promise.all(previous.map(retire));
+        return model;
+      });
+      swaps = next.catch(() => undefined);
+      return next;
+    },
+    relabel(version, labels) {
+      const update = (m: LoadedModel): LoadedModel =>
+        m.artifact.version === version
+          ? { ...m, artifact: { ...m.artifact, stage: labels.stage, aliases: [...labels.aliases] } }
+          : m;
+      if (served !== undefined) served = update(served);
+      others = others.map(update);
+    },
+    async close(): Promise<void> {
+      const all = this.loaded();
+      served = undefined;
+      others = [];
+      await Promise.all(all.map(retire));
+    },
+  };
+}

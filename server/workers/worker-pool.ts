@@ -1,0 +1,112 @@
+/**
+ * The pool of inference worker threads (piscina), each holding onnxruntime sessions. Batches go in
+ * and outputs come back in transferred buffers. A worker that dies fails only the batch it was
+ * running (INFERENCE_WORKER_FAILED) and piscina starts a replacement, since the pool keeps
+ * minThreads = maxThreads.
+ */
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import { BroadcastChannel } from "node:worker_threads";
+import { Piscina } from "piscina";
+import { fromErrorData, inferenceErrors, isErrorData, type MlpipeError } from "../../core/errors/index.js";
+import type { Logger } from "../../core/logger.js";
+import type { RunResult, RunTask, UnloadMessage, WorkerFailure, WorkerSettings } from "./worker-protocol.js";
+
+/** Options of {@link createWorkerPool}. */
+export interface WorkerPoolOptions {
+  /** Worker threads (fixed size). */
+  readonly workers: number;
+  /** onnxruntime intra-op threads per session. */
+  readonly intraOpThreads: number;
+  /** MODEL_HANDLER module (absolute path or file URL); undefined for none. */
+  readonly handlerModule?: string | undefined;
+  readonly logger: Logger;
+  /** Called once per batch lost to a dying worker (for the metric). */
+  readonly onWorkerFailure?: () => void;
+}
+
+/** The worker pool as the engine uses it. */
+export interface WorkerPool {
+  /** Worker threads in the pool. */
+  readonly size: number;
+  /** Runs a batch; the input buffer is transferred (unusable by the caller afterwards). Throws MlpipeError. */
+  run(task: RunTask): Promise<RunResult>;
+  /** Tells every worker to release its session of a model. */
+  unload(key: string): void;
+  /** Lets running batches finish, then stops the workers; `force` stops them at once (a stuck batch fails). */
+  close(force?: boolean): Promise<void>;
+}
+
+let poolCounter = 0;
+
+/**
+ * Where the worker module is and how Node must start to load it: the `.ts` source needs tsx in the
+ * worker (under vitest and under `tsx` alike, since workers do not inherit either's loader hooks
+ * reliably), a compiled `.js` needs nothing.
+ */
+function workerEntry(): { filename: string; execArgv: string[] } {
+  const self = import.meta.url;
+  if (self.endsWith(".ts")) {
+    const tsx = pathToFileURL(createRequire(self).resolve("tsx")).href;
+    return { filename: new URL("./inference-worker.ts", self).href, execArgv: ["--import", tsx] };
+  }
+  return { filename: new URL("./inference-worker.js", self).href, execArgv: [] };
+}
+
+/** Starts the pool: all workers at once, so the first requests do not pay thread start-up. */
+export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
+  const channelName = `mlpipe-inference-${process.pid}-${++poolCounter}`;
+  const settings: WorkerSettings = {
+    intraOpThreads: options.intraOpThreads,
+    handlerModule: options.handlerModule,
+    channel: channelName,
+  };
+  const entry = workerEntry();
+  const pool = new Piscina<RunTask, unknown>({
+    filename: entry.filename,
+    execArgv: entry.execArgv,
+    minThreads: options.workers,
+    maxThreads: options.workers,
+    idleTimeout: 2 ** 31 - 1,
+    concurrentTasksPerWorker: 1,
+    workerData: settings,
+    // Piscina's own run/wait-time histograms: unused, and a cost on every batch.
+    recordTiming: false,
+    name: "default",
+  });
+  pool.on("error", (err: unknown) => options.logger.error({ err }, "inference worker error"));
+  const channel = new BroadcastChannel(channelName);
+  channel.unref();
+
+  return {
+    size: options.workers,
+    async run(task: RunTask): Promise<RunResult> {
+      let reply: unknown;
+      try {
+        reply = await pool.run(task, { transferList: [task.input.data] });
+      } catch (err) {
+        options.onWorkerFailure?.();
+        options.logger.error({ err, model: task.model.key }, "inference worker died while running a batch");
+        throw inferenceErrors.workerFailed(err);
+      }
+      if (isErrorData(reply)) {
+        const failure = reply as WorkerFailure;
+        const error: MlpipeError = fromErrorData(failure);
+        options.logger.warn(
+          { id: failure.id, detail: failure.detail, model: task.model.key },
+          "inference batch failed",
+        );
+        throw error;
+      }
+      return reply as RunResult;
+    },
+    unload(key: string): void {
+      const msg: UnloadMessage = { kind: "unload", key };
+      channel.postMessage(msg);
+    },
+    async close(force = false): Promise<void> {
+      channel.close();
+      await pool.close({ force });
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import type {
+  Experiment,
+  FileInfo,
+  Metric,
+  Param,
+  Run,
+  RunInfo,
+  RunStatus,
+  Tag,
+  ViewType,
+} from "../gen/mlpipe/tracking/v1/tracking_pb.js";
+
+/**
+ * Persistence of the tracking service. Implemented once over SQL (SqlTrackingStore) for both
+ * drivers. Inputs are already validated by the service (tracking/validation.ts); the
+ * store enforces what only the database can: existence, uniqueness, immutability of params,
+ * idempotency of batches, atomicity. Missing things throw the catalogued NOT_FOUND errors.
+ */
+export interface TrackingStore {
+  /** Creates the "Default" experiment (id "0") when it does not exist. Idempotent. */
+  ensureDefaultExperiment(): Promise<void>;
+
+  createExperiment(input: CreateExperimentInput): Promise<Experiment>;
+  getExperiment(experimentId: string): Promise<Experiment>;
+  /** The active experiment with this name, else the most recently deleted one. */
+  getExperimentByName(name: string): Promise<Experiment>;
+  searchExperiments(query: SearchExperimentsQuery): Promise<Page<Experiment>>;
+  renameExperiment(experimentId: string, newName: string): Promise<Experiment>;
+  setExperimentTag(experimentId: string, key: string, value: string): Promise<void>;
+  deleteExperimentTag(experimentId: string, key: string): Promise<void>;
+  /** Soft-deletes the experiment and its active runs. */
+  deleteExperiment(experimentId: string): Promise<void>;
+  /** Restores the experiment and the runs deleted with it. */
+  restoreExperiment(experimentId: string): Promise<void>;
+  /** Removes a deleted experiment and everything under it; returns its artifact location. */
+  purgeExperiment(experimentId: string): Promise<{ artifactLocation: string }>;
+
+  createRun(input: CreateRunInput): Promise<Run>;
+  getRun(runId: string): Promise<Run>;
+  updateRun(runId: string, update: UpdateRunInput): Promise<RunInfo>;
+  deleteRun(runId: string): Promise<void>;
+  restoreRun(runId: string): Promise<void>;
+  deleteRunTag(runId: string, key: string): Promise<void>;
+  /**
+   * Stores metrics, params and tags of an active run in one transaction. With a batchId already
+   * stored for the run, stores nothing and returns duplicate: true.
+   */
+  logBatch(runId: string, batch: LogBatchInput): Promise<{ duplicate: boolean }>;
+  getMetricHistory(query: MetricHistoryQuery): Promise<Page<Metric>>;
+  searchRuns(query: SearchRunsQuery): Promise<Page<Run>>;
+
+  /** Records (or replaces) an uploaded artifact file in the index. */
+  recordArtifact(runId: string, file: { path: string; size: number; sha256: string }): Promise<void>;
+  /** The indexed file at `path`, or undefined. */
+  getArtifact(runId: string, path: string): Promise<FileInfo | undefined>;
+  /** Files and sub-directories directly under `dir` ("" for the root), sorted by path. */
+  listArtifacts(runId: string, dir: string): Promise<FileInfo[]>;
+
+  close(): Promise<void>;
+}
+
+/** A page of results and the keyset token of the next page ("" on the last page). */
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextPageToken: string;
+}
+
+export interface CreateExperimentInput {
+  readonly name: string;
+  /** Override of the artifact location; undefined uses `<artifact root>/<experiment id>`. */
+  readonly artifactLocation: string | undefined;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface SearchExperimentsQuery {
+  readonly filter: string;
+  readonly maxResults: number;
+  readonly orderBy: readonly string[];
+  readonly pageToken: string;
+  readonly viewType: ViewType;
+}
+
+export interface CreateRunInput {
+  readonly experimentId: string;
+  readonly runName: string;
+  /** Milliseconds since the epoch. */
+  readonly startTime: number;
+  readonly tags: readonly Tag[];
+}
+
+export interface UpdateRunInput {
+  readonly status: RunStatus | undefined;
+  readonly endTime: number | undefined;
+  readonly runName: string | undefined;
+}
+
+export interface LogBatchInput {
+  readonly metrics: readonly Metric[];
+  readonly params: readonly Param[];
+  readonly tags: readonly Tag[];
+  /** Client-generated idempotency key; "" for none. */
+  readonly batchId: string;
+}
+
+export interface MetricHistoryQuery {
+  readonly runId: string;
+  readonly key: string;
+  readonly maxResults: number;
+  readonly pageToken: string;
+}
+
+export interface SearchRunsQuery {
+  readonly experimentIds: readonly string[];
+  readonly filter: string;
+  readonly viewType: ViewType;
+  readonly maxResults: number;
+  readonly orderBy: readonly string[];
+  readonly pageToken: string;
+}
