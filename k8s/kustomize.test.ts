@@ -1,21 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-
-/** kubectl with its built-in kustomize, when the machine has it. */
-function kubectl(): string | undefined {
-  try {
-    execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" });
-    return "kubectl";
-  } catch {
-    return undefined;
-  }
-}
-
-const bin = kubectl();
+import { expect, it } from "vitest";
+import { describeWithTools, kubectlTool } from "../test/support/system-tools.js";
 
 function build(overlay: string): string {
-  return execFileSync(bin ?? "kubectl", ["kustomize", join(import.meta.dirname, "overlays", overlay)], {
+  return execFileSync(kubectlTool.command, ["kustomize", join(import.meta.dirname, "overlays", overlay)], {
     encoding: "utf8",
   });
 }
@@ -29,7 +18,7 @@ function documents(yaml: string): { kind: string; name: string; text: string }[]
   }));
 }
 
-describe.skipIf(bin === undefined)("kustomize overlays (kubectl kustomize)", () => {
+describeWithTools("kustomize overlays (kubectl kustomize)", [kubectlTool], () => {
   it("dev: one registry replica on a persistent volume (PGlite is single-process), recreated, never rolled", () => {
     const docs = documents(build("dev"));
     const registry = docs.find((d) => d.kind === "Deployment" && d.name === "mlpipe-registry");

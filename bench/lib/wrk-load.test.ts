@@ -1,7 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { childCpuTicks, findWrk, wrkClosedLoop } from "./wrk-load.js";
+import { describeWithTools, wrkTool } from "../../test/support/system-tools.js";
+import { childCpuTicks, wrkClosedLoop } from "./wrk-load.js";
 
 describe("childCpuTicks", () => {
   it("reads cutime + cstime after the last ')' of the command name", () => {
@@ -16,7 +17,7 @@ describe("childCpuTicks", () => {
   });
 });
 
-describe.skipIf(findWrk() === undefined)("wrkClosedLoop", () => {
+describeWithTools("wrkClosedLoop", [wrkTool], () => {
   const bodiesSeen = new Map<string, number>();
   let answered = 0;
   let server: Server;

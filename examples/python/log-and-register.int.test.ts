@@ -1,16 +1,16 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { ModelVersionStatus, Stage } from "../../gen/mlpipe/registry/v1/registry_pb.js";
 import { RunStatus } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
 import { createMlpipeClient, type MlpipeClient } from "../../sdk/index.js";
 import { type TestModels, writeTestModels } from "../../test/support/onnx-models.js";
 import { startTestRegistryServer, type TestRegistryServer } from "../../test/support/registry-server.js";
+import { describeWithTools, python3Tool } from "../../test/support/system-tools.js";
 
 const script = join(import.meta.dirname, "log_and_register.py");
-const hasPython = spawnSync("python3", ["--version"]).status === 0;
 
 interface ScriptResult {
   readonly status: number | null;
@@ -35,7 +35,7 @@ function runScript(args: readonly string[]): Promise<ScriptResult> {
   });
 }
 
-describe.skipIf(!hasPython)("examples/python/log_and_register.py (skipped when python3 is not on PATH)", () => {
+describeWithTools("examples/python/log_and_register.py", [python3Tool], () => {
   let server: TestRegistryServer;
   let models: TestModels;
   let client: MlpipeClient;
