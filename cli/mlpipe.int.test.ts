@@ -234,7 +234,9 @@ describe("mlpipe start, promote, restart", () => {
       registry.child.kill("SIGTERM");
     }
     expect(await registry.exit).toBe(0);
-  });
+    // Four process starts (two of them training or loading a model) on two shared cores: about 35 s
+    // on a busy machine, so the default 60 s leaves too little room.
+  }, 180_000);
 });
 
 describe("mlpipe with bad input", () => {
