@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Stage } from "../gen/mlpipe/registry/v1/registry_pb.js";
 import { blobKeyOfUri, parseModelSource } from "./registration-source.js";
-import { compileFilter, type FilterSpec } from "./registry-filter.js";
 import { actorFrom, checkAlias, checkModelName, checkStage } from "./registry-validation.js";
 
 describe("alias names (MLflow's rules)", () => {
@@ -55,37 +54,5 @@ describe("model sources", () => {
     "s3://bucket/x.onnx",
   ])("rejects %j naming the source field", (source) => {
     expect(() => parseModelSource(source, root)).toThrow(expect.objectContaining({ field: "source" }));
-  });
-});
-
-describe("registry search filters", () => {
-  const spec: FilterSpec = {
-    fields: { name: { sql: "m.name", type: "string" }, version: { sql: "v.version", type: "integer" } },
-    tagCondition: (key, cond) => `TAG(${key}, ${cond})`,
-  };
-  it("compiles conditions with every value as a parameter", () => {
-    const params: unknown[] = [];
-    expect(compileFilter("name LIKE 'ir''is%' and version >= 3 AND tags.`my key` = \"x\"", spec, params)).toEqual([
-      "m.name LIKE $1",
-      "v.version >= $2::bigint",
-      "TAG($4, t.value = $3)",
-    ]);
-    expect(params).toEqual(["ir'is%", 3, "x", "my key"]);
-    expect(compileFilter("", spec, [])).toEqual([]);
-    expect(compileFilter("tags.a.b != 'x'", spec, [])).toEqual(["TAG($2, t.value != $1)"]);
-  });
-  it.each([
-    ["name = 'a' OR name = 'b'", 12],
-    ["owner = 'x'", 1],
-    ["name > 'x'", 6],
-    ["version LIKE 'x'", 9],
-    ["version = 'x'", 11],
-    ["name = 'x", 8],
-    ["name =", 7],
-    ["foo.bar = 'x'", 1],
-  ])("rejects %j at position %i", (filter, position) => {
-    expect(() => compileFilter(filter, spec, [])).toThrow(
-      expect.objectContaining({ field: "filter", message: expect.stringContaining(`at position ${position}:`) }),
-    );
   });
 });

@@ -14,11 +14,12 @@ import {
   type Stage,
   StageVersionsSchema,
 } from "../gen/mlpipe/registry/v1/registry_pb.js";
-import { decodePageToken, encodePageToken } from "../storage/sql/page-token.js";
+import { runKeysetSearch } from "../storage/query/keyset-search.js";
+import { decodePageToken, encodePageToken } from "../storage/query/page-token.js";
+import type { SearchSpec } from "../storage/query/search-spec.js";
 import { type SqlClient, SqlConstraintError, type SqlQueryable } from "../storage/sql/sql-client.js";
-import { afterSql, type OrderColumn, orderBySql, resolveOrder, type SortField } from "./keyset-page.js";
+import { modelRowColumns, modelSearchSpec } from "./model-search-spec.js";
 import { registryEventsChannel } from "./registry-events-channel.js";
-import { compileFilter, type FilterSpec } from "./registry-filter.js";
 import type {
   CreateModelInput,
   CreateVersionInput,
@@ -37,6 +38,7 @@ import {
   statusFromName,
   statusName,
 } from "./stage-names.js";
+import { versionFrom, versionRowColumns, versionSearchSpec } from "./version-search-spec.js";
 
 /** Creates the registry store over a migrated database (PGlite or PostgreSQL). */
 export function createSqlRegistryStore(client: SqlClient): RegistryStore {
@@ -108,117 +110,24 @@ interface EventFields {
   readonly toValue?: string;
 }
 
-const modelColumns = "m.model_id, m.name, m.description, m.creation_time, m.last_updated_time";
-const versionColumns = `v.model_id, m.name, v.version, v.creation_time, v.last_updated_time, v.description,
-  v.current_stage, v.source, v.run_id, v.status, v.status_message, v.artifact_size, v.artifact_sha256,
-  v.storage_key, v.storage_uri, v.signature_json, v.created_by`;
-const versionFrom = "model_versions v JOIN registered_models m ON m.model_id = v.model_id";
+const modelColumns = Object.values(modelRowColumns).join(", ");
+const versionColumns = Object.values(versionRowColumns).join(", ");
 
-const modelFilter: FilterSpec = {
-  fields: {
-    name: { sql: "m.name", type: "string" },
-    creation_time: { sql: "m.creation_time", type: "integer" },
-    last_updated_time: { sql: "m.last_updated_time", type: "integer" },
-  },
-  tagCondition: (key, cond) =>
-    `EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.model_id = m.model_id AND t.key = ${key} AND ${cond})`,
-};
-
-const modelSort: Record<string, SortField> = {
-  name: { sql: "m.name", type: "text" },
-  creation_time: { sql: "m.creation_time", type: "bigint" },
-  last_updated_time: { sql: "m.last_updated_time", type: "bigint" },
-};
-
-const versionFilter: FilterSpec = {
-  fields: {
-    name: { sql: "m.name", type: "string" },
-    run_id: { sql: "v.run_id", type: "string" },
-    version: { sql: "v.version", type: "integer" },
-    current_stage: { sql: "v.current_stage", type: "stage" },
-    source: { sql: "v.source", type: "string" },
-  },
-  tagCondition: (key, cond) =>
-    `EXISTS (SELECT 1 FROM model_version_tags t WHERE t.model_id = v.model_id AND t.version = v.version AND t.key = ${key} AND ${cond})`,
-};
-
-const versionSort: Record<string, SortField> = {
-  name: { sql: "m.name", type: "text" },
-  version: { sql: "v.version", type: "bigint" },
-  creation_time: { sql: "v.creation_time", type: "bigint" },
-  last_updated_time: { sql: "v.last_updated_time", type: "bigint" },
-};
-
-const byNameAsc: OrderColumn = { sql: "m.name", type: "text", desc: false };
-const byVersionDesc: OrderColumn = { sql: "v.version", type: "bigint", desc: true };
-
-/** What a keyset search of registered models or versions runs over. */
-interface SearchTarget {
-  /** Names the search in page-token hashes, so a token of one search is refused by the other. */
-  readonly what: string;
-  readonly columns: string;
-  readonly from: string;
-  readonly filter: FilterSpec;
-  readonly sort: Readonly<Record<string, SortField>>;
-  /** The order when order_by is empty, and the tie-breakers appended to any other. */
-  readonly defaultOrder: readonly OrderColumn[];
-}
-
-const modelSearch: SearchTarget = {
-  what: "registered_models",
-  columns: modelColumns,
-  from: "registered_models m",
-  filter: modelFilter,
-  sort: modelSort,
-  defaultOrder: [byNameAsc],
-};
-
-const versionSearch: SearchTarget = {
-  what: "model_versions",
-  columns: versionColumns,
-  from: versionFrom,
-  filter: versionFilter,
-  sort: versionSort,
-  defaultOrder: [byNameAsc, byVersionDesc],
-};
-
-/**
- * One page of rows of a search: the filter, the keyset condition after the page token's row, the
- * order and maxResults + 1 rows to learn whether a next page exists, whose token carries the last
- * row's sort values.
- */
+/** One page of a registry search: the rows the spec selects, in order, and the next page's token. */
 async function searchRows<Row extends object>(
   db: SqlQueryable,
-  target: SearchTarget,
+  spec: SearchSpec,
   query: SearchQuery,
 ): Promise<Page<Row>> {
-  const params: unknown[] = [];
-  const conditions = compileFilter(query.filter, target.filter, params);
-  const order = resolveOrder(query.orderBy, target.sort, target.defaultOrder, target.defaultOrder);
-  const queryKey = JSON.stringify({ what: target.what, filter: query.filter, order: orderBySql(order) });
-  if (query.pageToken !== "") {
-    const types = order.map((c) => c.type);
-    conditions.push(afterSql(order, decodePageToken(query.pageToken, queryKey, types), params));
-  }
-  params.push(query.maxResults + 1);
-  const result = await db.query<Row & Record<string, string>>(
-    `SELECT ${target.columns}, ${order.map((c, i) => `${c.sql} AS k${i}`).join(", ")}
-       FROM ${target.from}
-      ${conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`}
-      ORDER BY ${orderBySql(order)}
-      LIMIT $${params.length}`,
-    params,
-  );
-  const items = result.rows.slice(0, query.maxResults);
-  const last = items.at(-1);
-  const nextPageToken =
-    result.rows.length > query.maxResults && last !== undefined
-      ? encodePageToken(
-          queryKey,
-          order.map((_, i) => String(last[`k${i}`])),
-        )
-      : "";
-  return { items, nextPageToken };
+  const page = await runKeysetSearch<Row>(db, {
+    spec,
+    filter: query.filter,
+    orderBy: query.orderBy,
+    defaultOrderBy: "name ASC",
+    pageToken: query.pageToken,
+    maxResults: query.maxResults,
+  });
+  return { items: page.rows, nextPageToken: page.nextPageToken };
 }
 
 /** `$1, $2, ...` placeholders for `values`, appended to `params`. */
@@ -280,7 +189,7 @@ class SqlRegistryStore implements RegistryStore {
   }
 
   async searchModels(query: SearchQuery): Promise<Page<RegisteredModel>> {
-    const page = await searchRows<ModelRow>(this.#db, modelSearch, query);
+    const page = await searchRows<ModelRow>(this.#db, modelSearchSpec, query);
     return { items: await this.#modelsFromRows(this.#db, page.items), nextPageToken: page.nextPageToken };
   }
 
@@ -464,7 +373,7 @@ class SqlRegistryStore implements RegistryStore {
   }
 
   async searchVersions(query: SearchQuery): Promise<Page<ModelVersion>> {
-    const page = await searchRows<VersionRow>(this.#db, versionSearch, query);
+    const page = await searchRows<VersionRow>(this.#db, versionSearchSpec, query);
     return { items: await this.#versionsFromRows(this.#db, page.items), nextPageToken: page.nextPageToken };
   }
 

@@ -15,7 +15,7 @@ import {
   RunSchema,
   RunStatus,
 } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
-import { decodePageToken, encodePageToken } from "../storage/sql/page-token.js";
+import { decodePageToken, encodePageToken } from "../storage/query/page-token.js";
 import { type SqlClient, SqlConstraintError, type SqlQueryable } from "../storage/sql/sql-client.js";
 import { searchExperimentIds } from "./search/experiment-search.js";
 import { searchRunIds } from "./search/run-search.js";

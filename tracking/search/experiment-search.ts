@@ -1,8 +1,8 @@
+import { runKeysetSearch } from "../../storage/query/keyset-search.js";
 import type { SqlQueryable } from "../../storage/sql/sql-client.js";
 import type { SearchExperimentsQuery } from "../tracking-store.js";
 import { pageSizes, validatePageSize } from "../validation.js";
 import { experimentSearchSpec } from "./experiment-search-spec.js";
-import { runKeysetSearch } from "./keyset-search.js";
 import { lifecycleView } from "./view-type.js";
 
 /**
@@ -28,5 +28,5 @@ export async function searchExperimentIds(
     pageToken: query.pageToken,
     maxResults,
   });
-  return { experimentIds: page.ids, nextPageToken: page.nextPageToken };
+  return { experimentIds: page.rows.map((row) => String(row.id)), nextPageToken: page.nextPageToken };
 }

@@ -1,8 +1,8 @@
 import { commonErrors } from "../../core/errors/common-errors.js";
+import { runKeysetSearch } from "../../storage/query/keyset-search.js";
 import type { SqlQueryable } from "../../storage/sql/sql-client.js";
 import type { SearchRunsQuery } from "../tracking-store.js";
 import { pageSizes, validateExperimentId, validatePageSize } from "../validation.js";
-import { runKeysetSearch } from "./keyset-search.js";
 import { runSearchSpec } from "./run-search-spec.js";
 import { lifecycleView } from "./view-type.js";
 
@@ -37,7 +37,7 @@ export async function searchRunIds(
   const view = lifecycleView(query.viewType, "run_view_type");
   const page = await runKeysetSearch(db, {
     spec: runSearchSpec,
-    scope: { column: "experiment_id", type: "bigint", values: experimentIds },
+    scope: { expr: "r.experiment_id", type: "bigint", values: experimentIds },
     view,
     filter: query.filter,
     orderBy: query.orderBy,
@@ -45,5 +45,5 @@ export async function searchRunIds(
     pageToken: query.pageToken,
     maxResults,
   });
-  return { runIds: page.ids, nextPageToken: page.nextPageToken };
+  return { runIds: page.rows.map((row) => String(row.id)), nextPageToken: page.nextPageToken };
 }

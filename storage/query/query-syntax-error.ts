@@ -1,10 +1,10 @@
 /**
- * A syntax or type problem found while reading a filter or an order_by clause, before it is
- * turned into the catalogued error of its field (TRACKING_INVALID_FILTER or
- * TRACKING_INVALID_ORDER_BY). Never leaves this folder: the parsers translate it.
+ * A syntax or type problem found while reading a filter or an order_by clause. The engine throws
+ * it internally; the parsers turn it into the catalogued error the entity's search spec names
+ * (e.g. TRACKING_INVALID_FILTER for runs), so it never reaches a caller.
  */
-export class SearchSyntaxError extends Error {
-  override readonly name = "SearchSyntaxError";
+export class QuerySyntaxError extends Error {
+  override readonly name = "QuerySyntaxError";
   /** 1-based column of the offending character or token (length + 1 for "at the end"). */
   readonly position: number;
   /** What is wrong, phrased for the caller, e.g. "expected a value after '>'". */

@@ -1,8 +1,7 @@
-import { trackingErrors } from "../../core/errors/tracking-errors.js";
 import type { ComparisonOp, FilterExpr, FilterValue } from "./filter-ast.js";
 import { type FilterToken, tokenize } from "./filter-lexer.js";
+import { QuerySyntaxError } from "./query-syntax-error.js";
 import { type ResolvedField, resolveField, type SearchSpec } from "./search-spec.js";
-import { SearchSyntaxError } from "./search-syntax-error.js";
 
 /** Longest filter accepted, in characters. */
 export const maxFilterLength = 10_000;
@@ -23,19 +22,19 @@ export const maxInListValues = 1000;
  *     comparison := field op value | field [NOT] IN '(' value (',' value)* ')' | field IS [NOT] NULL
  *     op         := = | != | <> | < | <= | > | >= | [NOT] LIKE | [NOT] ILIKE
  *
- * Throws TRACKING_INVALID_FILTER naming the 1-based position and what was expected there.
+ * Throws the spec's invalid-filter error naming the 1-based position and what was expected there.
  */
 export function parseFilter(text: string, spec: SearchSpec): FilterExpr | undefined {
   try {
     if (text.length > maxFilterLength) {
-      throw new SearchSyntaxError(maxFilterLength + 1, `filter is longer than ${maxFilterLength} characters`);
+      throw new QuerySyntaxError(maxFilterLength + 1, `filter is longer than ${maxFilterLength} characters`);
     }
     const tokens = tokenize(text);
     const first = tokens[0];
     if (first === undefined || first.kind === "end") return undefined;
     return new Parser(tokens, spec).parseAll();
   } catch (err) {
-    if (err instanceof SearchSyntaxError) throw trackingErrors.invalidFilter(err.position, err.reason);
+    if (err instanceof QuerySyntaxError) throw spec.invalidFilter(err.position, err.reason);
     throw err;
   }
 }
@@ -56,8 +55,8 @@ class Parser {
     const expr = this.#parseOr();
     const next = this.#peek();
     if (next.kind !== "end") {
-      if (next.kind === "punct" && next.text === ")") throw new SearchSyntaxError(next.position, "unbalanced ')'");
-      throw new SearchSyntaxError(next.position, `expected AND, OR or the end of the filter, got ${describe(next)}`);
+      if (next.kind === "punct" && next.text === ")") throw new QuerySyntaxError(next.position, "unbalanced ')'");
+      throw new QuerySyntaxError(next.position, `expected AND, OR or the end of the filter, got ${describe(next)}`);
     }
     return expr;
   }
@@ -84,7 +83,7 @@ class Parser {
     const token = this.#peek();
     if (token.kind === "punct" && token.text === "(") {
       if (this.#depth >= maxFilterDepth) {
-        throw new SearchSyntaxError(token.position, `parentheses nested deeper than ${maxFilterDepth}`);
+        throw new QuerySyntaxError(token.position, `parentheses nested deeper than ${maxFilterDepth}`);
       }
       this.#index++;
       this.#depth++;
@@ -92,9 +91,9 @@ class Parser {
       const close = this.#peek();
       if (!(close.kind === "punct" && close.text === ")")) {
         if (close.kind === "end") {
-          throw new SearchSyntaxError(token.position, "unbalanced '(': no matching ')'");
+          throw new QuerySyntaxError(token.position, "unbalanced '(': no matching ')'");
         }
-        throw new SearchSyntaxError(close.position, `expected ')', AND or OR, got ${describe(close)}`);
+        throw new QuerySyntaxError(close.position, `expected ')', AND or OR, got ${describe(close)}`);
       }
       this.#index++;
       this.#depth--;
@@ -107,7 +106,7 @@ class Parser {
     const fieldToken = this.#next();
     const field = this.#resolve(fieldToken);
     if (++this.#comparisons > maxFilterComparisons) {
-      throw new SearchSyntaxError(fieldToken.position, `more than ${maxFilterComparisons} comparisons`);
+      throw new QuerySyntaxError(fieldToken.position, `more than ${maxFilterComparisons} comparisons`);
     }
     const position = fieldToken.position;
     const opToken = this.#next();
@@ -122,7 +121,7 @@ class Parser {
       if (negated) this.#index++;
       const nullToken = this.#next();
       if (!this.#isKeyword(nullToken, "NULL")) {
-        throw new SearchSyntaxError(nullToken.position, `expected NULL after 'IS${negated ? " NOT" : ""}'`);
+        throw new QuerySyntaxError(nullToken.position, `expected NULL after 'IS${negated ? " NOT" : ""}'`);
       }
       return { kind: "null-check", field, negated, position };
     }
@@ -132,7 +131,7 @@ class Parser {
       negated = true;
       keyword = this.#next();
       if (!(this.#isKeyword(keyword, "IN") || this.#isKeyword(keyword, "LIKE") || this.#isKeyword(keyword, "ILIKE"))) {
-        throw new SearchSyntaxError(keyword.position, "expected IN, LIKE or ILIKE after 'NOT'");
+        throw new QuerySyntaxError(keyword.position, "expected IN, LIKE or ILIKE after 'NOT'");
       }
     }
     if (this.#isKeyword(keyword, "LIKE") || this.#isKeyword(keyword, "ILIKE")) {
@@ -145,30 +144,30 @@ class Parser {
     if (this.#isKeyword(keyword, "IN")) {
       const open = this.#next();
       if (!(open.kind === "punct" && open.text === "(")) {
-        throw new SearchSyntaxError(open.position, `expected '(' after '${negated ? "NOT IN" : "IN"}'`);
+        throw new QuerySyntaxError(open.position, `expected '(' after '${negated ? "NOT IN" : "IN"}'`);
       }
       const close = this.#peek();
       if (close.kind === "punct" && close.text === ")") {
-        throw new SearchSyntaxError(close.position, "empty IN list: give at least one value");
+        throw new QuerySyntaxError(close.position, "empty IN list: give at least one value");
       }
       const values: FilterValue[] = [];
       for (;;) {
         const value = this.#parseValue(values.length === 0 ? "after '('" : "after ','");
         this.#checkValue(field, "=", value, negated ? "NOT IN" : "IN");
         if (values.length >= maxInListValues) {
-          throw new SearchSyntaxError(value.position, `more than ${maxInListValues} values in an IN list`);
+          throw new QuerySyntaxError(value.position, `more than ${maxInListValues} values in an IN list`);
         }
         values.push(this.#normalize(field, value));
         const sep = this.#next();
         if (sep.kind === "punct" && sep.text === ")") break;
         if (!(sep.kind === "punct" && sep.text === ",")) {
-          if (sep.kind === "end") throw new SearchSyntaxError(open.position, "unbalanced '(': IN list has no ')'");
-          throw new SearchSyntaxError(sep.position, `expected ',' or ')' in the IN list, got ${describe(sep)}`);
+          if (sep.kind === "end") throw new QuerySyntaxError(open.position, "unbalanced '(': IN list has no ')'");
+          throw new QuerySyntaxError(sep.position, `expected ',' or ')' in the IN list, got ${describe(sep)}`);
         }
       }
       return { kind: "in", field, negated, values, position };
     }
-    throw new SearchSyntaxError(
+    throw new QuerySyntaxError(
       opToken.position,
       opToken.kind === "end"
         ? `expected an operator after ${field.display}`
@@ -183,13 +182,10 @@ class Parser {
       resolved = resolveField(this.#spec, undefined, token.text);
     else if (token.kind === "quoted-name") resolved = resolveField(this.#spec, undefined, token.text);
     else if (token.kind === "end")
-      throw new SearchSyntaxError(token.position, "expected a comparison, got the end of the filter");
+      throw new QuerySyntaxError(token.position, "expected a comparison, got the end of the filter");
     else
-      throw new SearchSyntaxError(
-        token.position,
-        `expected a field name such as metrics.<key>, got ${describe(token)}`,
-      );
-    if (typeof resolved === "string") throw new SearchSyntaxError(token.position, resolved);
+      throw new QuerySyntaxError(token.position, `expected a field name such as metrics.<key>, got ${describe(token)}`);
+    if (typeof resolved === "string") throw new QuerySyntaxError(token.position, resolved);
     return resolved;
   }
 
@@ -201,7 +197,7 @@ class Parser {
     }
     const got = token.kind === "end" ? "" : `, got ${describe(token)}`;
     const hint = token.kind === "field" || token.kind === "word" ? " (quote strings: 'value')" : "";
-    throw new SearchSyntaxError(token.position, `expected a value ${where}${got}${hint}`);
+    throw new QuerySyntaxError(token.position, `expected a value ${where}${got}${hint}`);
   }
 
   /** Type rules: numbers for numeric fields (no LIKE), quoted strings for string fields. */
@@ -209,26 +205,26 @@ class Parser {
     const isLike = op.endsWith("LIKE");
     if (field.type === "string") {
       if (value.kind !== "string") {
-        throw new SearchSyntaxError(
+        throw new QuerySyntaxError(
           value.position,
           `${field.display} compares to strings: quote the value, e.g. '${value.text}'`,
         );
       }
       if (op === "<" || op === "<=" || op === ">" || op === ">=") {
-        throw new SearchSyntaxError(
+        throw new QuerySyntaxError(
           value.position,
           `${field.display} is a string: use =, !=, LIKE, ILIKE, IN or NOT IN, not '${shownOp}'`,
         );
       }
       if (isLike && /(^|[^\\])(\\\\)*\\$/.test(value.value)) {
-        throw new SearchSyntaxError(
+        throw new QuerySyntaxError(
           value.position,
           "the pattern ends with the escape character '\\' (write '\\\\' for a backslash)",
         );
       }
       const allowed = this.#allowedValues(field);
-      if (allowed !== undefined && !isLike && !allowed.includes(value.value.toUpperCase())) {
-        throw new SearchSyntaxError(
+      if (allowed !== undefined && !isLike && canonicalValue(allowed, value.value) === undefined) {
+        throw new QuerySyntaxError(
           value.position,
           `invalid ${field.display} '${value.value}': use one of ${allowed.join(", ")}`,
         );
@@ -236,16 +232,16 @@ class Parser {
       return;
     }
     if (isLike) {
-      throw new SearchSyntaxError(value.position, `${field.display} is a number: '${shownOp}' applies to strings only`);
+      throw new QuerySyntaxError(value.position, `${field.display} is a number: '${shownOp}' applies to strings only`);
     }
     if (value.kind !== "number") {
-      throw new SearchSyntaxError(
+      throw new QuerySyntaxError(
         value.position,
         `${field.display} compares to numbers, got the string '${value.value}'`,
       );
     }
     if (field.type === "integer" && !Number.isSafeInteger(value.value)) {
-      throw new SearchSyntaxError(
+      throw new QuerySyntaxError(
         value.position,
         `${field.display} compares to whole numbers (milliseconds or ids), got ${value.text}`,
       );
@@ -256,10 +252,11 @@ class Parser {
     return field.kind === "attribute" ? this.#spec.attributes[field.name]?.allowedValues : undefined;
   }
 
-  /** Values of enumerated attributes are stored upper-case (`status = 'finished'` means FINISHED). */
+  /** Values of enumerated attributes in their stored spelling (`status = 'finished'` means FINISHED). */
   #normalize(field: ResolvedField, value: FilterValue): FilterValue {
-    if (value.kind === "string" && this.#allowedValues(field) !== undefined) {
-      return { ...value, value: value.value.toUpperCase() };
+    const allowed = this.#allowedValues(field);
+    if (value.kind === "string" && allowed !== undefined) {
+      return { ...value, value: canonicalValue(allowed, value.value) ?? value.value };
     }
     return value;
   }
@@ -277,6 +274,12 @@ class Parser {
     if (token.kind !== "end") this.#index++;
     return token;
   }
+}
+
+/** The allowed value `value` names, matched case-insensitively; undefined when none. */
+function canonicalValue(allowed: readonly string[], value: string): string | undefined {
+  const lower = value.toLowerCase();
+  return allowed.find((a) => a.toLowerCase() === lower);
 }
 
 const keywords = new Set(["AND", "OR", "NOT", "IN", "LIKE", "ILIKE", "IS", "NULL"]);

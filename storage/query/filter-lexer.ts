@@ -1,4 +1,4 @@
-import { SearchSyntaxError } from "./search-syntax-error.js";
+import { QuerySyntaxError } from "./query-syntax-error.js";
 
 /**
  * Tokens of the search language. Positions are 1-based columns (UTF-16 code units) of the
@@ -37,12 +37,12 @@ const numberPattern = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?/;
 
 /**
  * Splits a filter (or an order_by clause) into tokens, ending with an `end` token. Throws
- * {@link SearchSyntaxError} on an unterminated quote, an empty key, a malformed number, a NUL
+ * {@link QuerySyntaxError} on an unterminated quote, an empty key, a malformed number, a NUL
  * (which PostgreSQL text cannot hold) or a character that starts no token.
  */
 export function tokenize(text: string): FilterToken[] {
   const nul = text.indexOf("\u0000");
-  if (nul >= 0) throw new SearchSyntaxError(nul + 1, "unexpected NUL character");
+  if (nul >= 0) throw new QuerySyntaxError(nul + 1, "unexpected NUL character");
   const tokens: FilterToken[] = [];
   let i = 0;
   while (i < text.length) {
@@ -63,14 +63,14 @@ export function tokenize(text: string): FilterToken[] {
       const q = text.charAt(j);
       if (q === "`" || q === '"') {
         const quoted = readQuoted(text, j);
-        if (quoted.value === "") throw new SearchSyntaxError(j + 1, `empty key after '${word}.'`);
+        if (quoted.value === "") throw new QuerySyntaxError(j + 1, `empty key after '${word}.'`);
         tokens.push({ kind: "field", prefix: word, key: quoted.value, position });
         i = quoted.end;
       } else {
         let k = j;
         while (k < text.length && bareKeyChar.test(text.charAt(k))) k++;
         if (k === j) {
-          throw new SearchSyntaxError(
+          throw new QuerySyntaxError(
             j + 1,
             `expected a key after '${word}.' (quote keys with other characters in backticks, e.g. ${word}.\`my key\`)`,
           );
@@ -80,7 +80,7 @@ export function tokenize(text: string): FilterToken[] {
       }
     } else if (c === "`") {
       const quoted = readQuoted(text, i);
-      if (quoted.value === "") throw new SearchSyntaxError(position, "empty name in backticks");
+      if (quoted.value === "") throw new QuerySyntaxError(position, "empty name in backticks");
       tokens.push({ kind: "quoted-name", text: quoted.value, position });
       i = quoted.end;
     } else if (c === "'" || c === '"') {
@@ -89,13 +89,13 @@ export function tokenize(text: string): FilterToken[] {
       i = quoted.end;
     } else if (/[0-9.+-]/.test(c)) {
       const m = numberPattern.exec(text.slice(i));
-      if (m === null) throw new SearchSyntaxError(position, `unexpected character '${c}'`);
+      if (m === null) throw new QuerySyntaxError(position, `unexpected character '${c}'`);
       const end = i + m[0].length;
       if (end < text.length && /[A-Za-z0-9_.]/.test(text.charAt(end))) {
-        throw new SearchSyntaxError(position, `malformed number '${text.slice(i, end + 1)}'`);
+        throw new QuerySyntaxError(position, `malformed number '${text.slice(i, end + 1)}'`);
       }
       const value = Number(m[0]);
-      if (!Number.isFinite(value)) throw new SearchSyntaxError(position, `number '${m[0]}' is out of range`);
+      if (!Number.isFinite(value)) throw new QuerySyntaxError(position, `number '${m[0]}' is out of range`);
       tokens.push({ kind: "number", value, text: m[0], position });
       i = end;
     } else if (c === "(" || c === ")" || c === ",") {
@@ -107,15 +107,15 @@ export function tokenize(text: string): FilterToken[] {
         tokens.push({ kind: "operator", text: two, position });
         i += 2;
       } else if (c === "!") {
-        throw new SearchSyntaxError(position, "unexpected character '!' (did you mean '!='?)");
+        throw new QuerySyntaxError(position, "unexpected character '!' (did you mean '!='?)");
       } else if (two === "==") {
-        throw new SearchSyntaxError(position, "unexpected '==' (use '=')");
+        throw new QuerySyntaxError(position, "unexpected '==' (use '=')");
       } else {
         tokens.push({ kind: "operator", text: c, position });
         i++;
       }
     } else {
-      throw new SearchSyntaxError(position, `unexpected character '${c}'`);
+      throw new QuerySyntaxError(position, `unexpected character '${c}'`);
     }
   }
   tokens.push({ kind: "end", position: text.length + 1 });
@@ -141,5 +141,5 @@ function readQuoted(text: string, start: number): { value: string; end: number }
     i++;
   }
   const what = quote === "`" ? "backtick-quoted name" : "string";
-  throw new SearchSyntaxError(start + 1, `unterminated ${what}: no closing ${quote}`);
+  throw new QuerySyntaxError(start + 1, `unterminated ${what}: no closing ${quote}`);
 }

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { MlpipeError } from "../../core/errors/mlpipe-error.js";
 import { trackingErrors } from "../../core/errors/tracking-errors.js";
+import type { FilterExpr } from "../../storage/query/filter-ast.js";
+import { tokenize } from "../../storage/query/filter-lexer.js";
+import { maxFilterDepth, maxFilterLength, parseFilter } from "../../storage/query/filter-parser.js";
 import { experimentSearchSpec } from "./experiment-search-spec.js";
-import type { FilterExpr } from "./filter-ast.js";
-import { tokenize } from "./filter-lexer.js";
-import { maxFilterDepth, maxFilterLength, parseFilter } from "./filter-parser.js";
 import { runSearchSpec } from "./run-search-spec.js";
 
 const parse = (text: string): FilterExpr | undefined => parseFilter(text, runSearchSpec);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { trackingErrors } from "../../core/errors/tracking-errors.js";
+import { formatOrderKey, parseOrderBy } from "../../storage/query/order-by.js";
 import { experimentSearchSpec } from "./experiment-search-spec.js";
-import { formatOrderKey, parseOrderBy } from "./order-by.js";
 import { runSearchSpec } from "./run-search-spec.js";
 
 const parse = (clauses: string[]): string[] => parseOrderBy(clauses, runSearchSpec).map(formatOrderKey);
