@@ -10,7 +10,7 @@ import { commonErrors } from "../core/errors/common-errors.js";
 import type { ModelSignature } from "../gen/mlpipe/registry/v1/registry_pb.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { readOnnxSignature } from "./onnx-signature-reader.js";
-import { blobKeyOfUri, joinUri, type ModelSource } from "./registration-source.js";
+import { blobKeyOfUri, joinUri, type RegistrationSource } from "./registration-source.js";
 import type { RegistryStore } from "./registry-store.js";
 
 /** A registrable artifact, read into memory. */
@@ -41,7 +41,7 @@ export interface ArtifactCheckDeps {
 /** Finds, reads, hashes and loads the artifact of `source`. */
 export async function checkArtifact(
   deps: ArtifactCheckDeps,
-  source: ModelSource,
+  source: RegistrationSource,
   signal?: AbortSignal,
 ): Promise<CheckedArtifact | RejectedArtifact> {
   let key: string;

@@ -10,7 +10,7 @@ import type {
 
 /**
  * Persistence of the model registry. Implemented once over SQL (SqlRegistryStore) for PGlite and
- * PostgreSQL. Inputs are already validated by the service (registry-validation.ts); the store
+ * PostgreSQL. Inputs are already validated by the service (core/validation); the store
  * enforces what only the database can: existence, uniqueness, version numbering, atomic stage
  * transitions, and an audit event (with its NOTIFY) in the same transaction as every change:
  * each mutation takes the actor it records. Each mutation of a model locks the model's row first, so a model's changes, version

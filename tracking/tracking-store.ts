@@ -12,7 +12,7 @@ import type {
 
 /**
  * Persistence of the tracking service. Implemented once over SQL (SqlTrackingStore) for both
- * drivers. Inputs are already validated by the service (tracking/validation.ts); the
+ * drivers. Inputs are already validated by the service (core/validation); the
  * store enforces what only the database can: existence, uniqueness, immutability of params,
  * idempotency of batches, atomicity. Missing things throw the catalogued NOT_FOUND errors.
  */

@@ -29,7 +29,7 @@ export type ComparisonSymbol = "=" | "!=" | "<>" | "<" | "<=" | ">" | ">=";
 const wordStart = /[A-Za-z_]/;
 const wordChar = /[A-Za-z0-9_]/;
 /**
- * Characters of an unquoted key: the key characters of tracking/validation.ts (letters,
+ * Characters of an unquoted key: the key characters of core/validation/keys.ts (letters,
  * digits, `_ - . / :`) except space, which needs quotes.
  */
 const bareKeyChar = /[\p{L}\p{N}_\-./:]/u;

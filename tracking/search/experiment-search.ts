@@ -1,7 +1,8 @@
+import { validatePageSize } from "../../core/validation/numbers.js";
 import { runKeysetSearch } from "../../storage/query/keyset-search.js";
 import type { SqlQueryable } from "../../storage/sql/sql-client.js";
+import { pageSizes } from "../page-sizes.js";
 import type { SearchExperimentsQuery } from "../tracking-store.js";
-import { pageSizes, validatePageSize } from "../validation.js";
 import { experimentSearchSpec } from "./experiment-search-spec.js";
 import { lifecycleView } from "./view-type.js";
 

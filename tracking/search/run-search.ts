@@ -1,8 +1,10 @@
 import { commonErrors } from "../../core/errors/common-errors.js";
+import { validateExperimentId } from "../../core/validation/ids.js";
+import { validatePageSize } from "../../core/validation/numbers.js";
 import { runKeysetSearch } from "../../storage/query/keyset-search.js";
 import type { SqlQueryable } from "../../storage/sql/sql-client.js";
+import { pageSizes } from "../page-sizes.js";
 import type { SearchRunsQuery } from "../tracking-store.js";
-import { pageSizes, validateExperimentId, validatePageSize } from "../validation.js";
 import { runSearchSpec } from "./run-search-spec.js";
 import { lifecycleView } from "./view-type.js";
 
