@@ -9,9 +9,9 @@ import { createHash } from "node:crypto";
 import { commonErrors } from "../core/errors/common-errors.js";
 import type { ModelSignature } from "../gen/mlpipe/registry/v1/registry_pb.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
+import type { RunArtifactLookup } from "../tracking/run-artifact-lookup.js";
 import { readOnnxSignature } from "./onnx-signature-reader.js";
 import { blobKeyOfUri, joinUri, type RegistrationSource } from "./registration-source.js";
-import type { RegistryStore } from "./registry-store.js";
 
 /** A registrable artifact, read into memory. */
 export interface CheckedArtifact {
@@ -32,7 +32,8 @@ export interface RejectedArtifact {
 
 /** What {@link checkArtifact} needs. */
 export interface ArtifactCheckDeps {
-  readonly store: Pick<RegistryStore, "findRunArtifact">;
+  /** Tracking's lookup of a run's artifact file (`runs:/` sources). */
+  readonly runArtifacts: RunArtifactLookup;
   readonly blobs: Pick<BlobStore, "rootUri" | "get">;
   /** Largest artifact read, in bytes; a larger one fails registration. */
   readonly maxArtifactBytes: number;
@@ -47,7 +48,7 @@ export async function checkArtifact(
   let key: string;
   let expectedSha256: string | undefined;
   if (source.kind === "run") {
-    const run = await deps.store.findRunArtifact(source.runId, source.path);
+    const run = await deps.runArtifacts.findRunArtifact(source.runId, source.path);
     if (run === undefined) return { ok: false, reason: `run ${source.runId} does not exist` };
     if (run.file === undefined) {
       return { ok: false, reason: `run ${source.runId} has no artifact file "${source.path}"` };

@@ -30,6 +30,7 @@ import {
 } from "../gen/mlpipe/registry/v1/registry_pb.js";
 import { FileInfoSchema } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
+import type { RunArtifactLookup } from "../tracking/run-artifact-lookup.js";
 import { checkArtifact } from "./model-registration.js";
 import { joinUri, parseRegistrationSource } from "./registration-source.js";
 import type { RegistryStore, SearchQuery } from "./registry-store.js";
@@ -39,6 +40,8 @@ import type { Wakeup, WatchHub } from "./watch-hub.js";
 /** What the registry service is built from. */
 export interface RegistryServiceDeps {
   readonly store: RegistryStore;
+  /** Tracking's answer to "where is this run's artifact file" (`runs:/` sources). */
+  readonly runArtifacts: RunArtifactLookup;
   /** Where artifacts are read from and where the registry keeps its copies. */
   readonly blobs: BlobStore;
   /** Wake-ups for WatchRegisteredModel; started by the composition root. */
@@ -82,7 +85,7 @@ const artifactFileName = "model.onnx";
 
 /** Creates the registry service implementation. */
 export function createRegistryService(deps: RegistryServiceDeps): ServiceImpl<typeof RegistryService> {
-  const { store, blobs, logger } = deps;
+  const { store, runArtifacts, blobs, logger } = deps;
   const maxArtifactBytes = deps.maxArtifactBytes ?? defaultMaxArtifactBytes;
   const storagePrefix = deps.storagePrefix ?? "model-registry";
   const actor = (ctx: HandlerContext): string => actorFrom(ctx.requestHeader.get(actorHeader));
@@ -157,7 +160,7 @@ export function createRegistryService(deps: RegistryServiceDeps): ServiceImpl<ty
       const who = actor(ctx);
       // Fail fast, before reading a possibly large artifact, when the model does not exist.
       await store.getModel(name);
-      const checked = await checkArtifact({ store, blobs, maxArtifactBytes }, source, ctx.signal);
+      const checked = await checkArtifact({ runArtifacts, blobs, maxArtifactBytes }, source, ctx.signal);
       const base = {
         name,
         source: req.source,

@@ -1,30 +1,7 @@
 import type { SearchSpec } from "../storage/query/search-spec.js";
-import { invalidRegistryFilter, invalidRegistryOrderBy, maxRegistryOrderByClauses } from "./model-search-spec.js";
+import { invalidRegistryFilter, invalidRegistryOrderBy, maxRegistryOrderByClauses } from "./registry-search.js";
+import { versionFrom, versionRowColumns } from "./sql-registry-rows.js";
 import { stageNames } from "./stage-names.js";
-
-/** Columns of a version row (`model_versions` with its model's name), by name. */
-export const versionRowColumns = {
-  model_id: "v.model_id",
-  name: "m.name",
-  version: "v.version",
-  creation_time: "v.creation_time",
-  last_updated_time: "v.last_updated_time",
-  description: "v.description",
-  current_stage: "v.current_stage",
-  source: "v.source",
-  run_id: "v.run_id",
-  status: "v.status",
-  status_message: "v.status_message",
-  artifact_size: "v.artifact_size",
-  artifact_sha256: "v.artifact_sha256",
-  storage_key: "v.storage_key",
-  storage_uri: "v.storage_uri",
-  signature_json: "v.signature_json",
-  created_by: "v.created_by",
-} as const;
-
-/** The rows a version is read from: versions with their model (for its name). */
-export const versionFrom = "model_versions v JOIN registered_models m ON m.model_id = v.model_id";
 
 /**
  * What SearchModelVersions filters and orders on: `name` (the model's), `version`, `run_id`,

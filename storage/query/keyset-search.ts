@@ -131,3 +131,16 @@ function base(search: ParsedSearch): Omit<SearchSqlInput, "after" | "limit"> {
     order: search.order,
   };
 }
+
+/**
+ * The objects loaded for a page of ids, in the page's order, skipping any removed between the
+ * search and the load (a search returns ids; the store loads what they name).
+ */
+export function inPageOrder<T>(ids: readonly string[], byId: ReadonlyMap<string, T>): T[] {
+  const items: T[] = [];
+  for (const id of ids) {
+    const item = byId.get(id);
+    if (item !== undefined) items.push(item);
+  }
+  return items;
+}

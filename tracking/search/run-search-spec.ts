@@ -1,8 +1,6 @@
 import { trackingErrors } from "../../core/errors/tracking-errors.js";
 import type { SearchSpec } from "../../storage/query/search-spec.js";
-
-/** The statuses a run can have, as stored (`runs.status`). */
-export const runStatuses = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"] as const;
+import { runStatuses } from "../sql-run-rows.js";
 
 /** Most order_by clauses of SearchRuns and SearchExperiments (the id is always added as the final tie-breaker). */
 export const maxOrderByClauses = 3;

@@ -1,0 +1,43 @@
+/**
+ * What the registry's two searches (registered models, model versions) share: their catalogued
+ * errors (INVALID_ARGUMENT naming `filter` or `order_by`, as before the query engine was shared),
+ * their order_by limit, and how a page of rows is read through storage/query.
+ */
+import { commonErrors } from "../core/errors/common-errors.js";
+import { runKeysetSearch } from "../storage/query/keyset-search.js";
+import type { SearchSpec } from "../storage/query/search-spec.js";
+import type { SqlQueryable } from "../storage/sql/sql-client.js";
+import type { Page, SearchQuery } from "./registry-store.js";
+
+/** Most order_by clauses of the registry's searches (the unique order is added after them). */
+export const maxRegistryOrderByClauses = 3;
+
+/** The registry's filter errors: INVALID_ARGUMENT naming `filter` and the 1-based position. */
+export function invalidRegistryFilter(position: number, reason: string): Error {
+  return commonErrors.invalidArgument("filter", `at position ${position}: ${reason}`);
+}
+
+/** The registry's order_by errors: INVALID_ARGUMENT naming `order_by` and the clause. */
+export function invalidRegistryOrderBy(clause: string, reason: string): Error {
+  return commonErrors.invalidArgument("order_by", `"${clause}": ${reason}`);
+}
+
+/**
+ * One page of a registry search (page size already validated): the rows the spec selects, in
+ * order (default: by name), and the token of the next page.
+ */
+export async function searchRegistryRows<Row extends object>(
+  db: SqlQueryable,
+  spec: SearchSpec,
+  query: SearchQuery,
+): Promise<Page<Row>> {
+  const page = await runKeysetSearch<Row>(db, {
+    spec,
+    filter: query.filter,
+    orderBy: query.orderBy,
+    defaultOrderBy: "name ASC",
+    pageToken: query.pageToken,
+    maxResults: query.maxResults,
+  });
+  return { items: page.rows, nextPageToken: page.nextPageToken };
+}
