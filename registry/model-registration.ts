@@ -10,7 +10,7 @@ import { commonErrors } from "../core/errors/common-errors.js";
 import type { ModelSignature } from "../gen/mlpipe/registry/v1/registry_pb.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import type { RunArtifactLookup } from "../tracking/run-artifact-lookup.js";
-import { readOnnxSignature } from "./onnx-signature-reader.js";
+import { checkOnnxModel } from "./onnx-model-check.js";
 import { blobKeyOfUri, joinUri, type RegistrationSource } from "./registration-source.js";
 
 /** A registrable artifact, read into memory. */
@@ -74,7 +74,7 @@ export async function checkArtifact(
       reason: `the artifact's content has sha256 ${read.sha256}, but the run's artifact index records ${expectedSha256}`,
     };
   }
-  const onnx = await readOnnxSignature(read.bytes);
+  const onnx = await checkOnnxModel(read.bytes);
   if (!onnx.ok) return onnx;
   return { ok: true, bytes: read.bytes, size: read.bytes.byteLength, sha256: read.sha256, signature: onnx.signature };
 }
