@@ -125,7 +125,7 @@ export class ConfigError extends Error {
 }
 
 /** Every variable mlpipe reads; any other MLPIPE_* variable is rejected as a likely typo. */
-export const knownVariables = [
+const knownVariables = [
   "LOG_LEVEL",
   "MLPIPE_DATA_DIR",
   "DATABASE_URL",

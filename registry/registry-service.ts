@@ -30,6 +30,7 @@ import {
 } from "../gen/mlpipe/registry/v1/registry_pb.js";
 import { FileInfoSchema } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
+import { downloadChunks } from "../storage/blob/download-chunks.js";
 import type { RunArtifactLookup } from "../tracking/run-artifact-lookup.js";
 import { checkArtifact } from "./model-registration.js";
 import { joinUri, parseRegistrationSource } from "./registration-source.js";
@@ -59,10 +60,7 @@ export interface RegistryServiceDeps {
 }
 
 /** Default of {@link RegistryServiceDeps.maxArtifactBytes}. */
-export const defaultMaxArtifactBytes = 2 ** 31 - 1;
-
-/** Largest chunk of a download, in bytes. */
-export const downloadChunkBytes = 1024 * 1024;
+const defaultMaxArtifactBytes = 2 ** 31 - 1;
 
 /** Page size of searches and listings: 100 by default, at most 1000. */
 const pageSize: PageSizeRule = { default: 100, max: 1000 };
@@ -289,12 +287,8 @@ export function createRegistryService(deps: RegistryServiceDeps): ServiceImpl<ty
           }),
         },
       });
-      for await (const chunk of reader.body) {
-        for (let offset = 0; offset < chunk.byteLength; offset += downloadChunkBytes) {
-          yield create(DownloadModelVersionResponseSchema, {
-            content: { case: "chunk", value: chunk.subarray(offset, offset + downloadChunkBytes) },
-          });
-        }
+      for await (const chunk of downloadChunks(reader.body)) {
+        yield create(DownloadModelVersionResponseSchema, { content: { case: "chunk", value: chunk } });
       }
     },
 

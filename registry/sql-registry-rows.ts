@@ -53,7 +53,7 @@ export const versionRowColumns = {
 export type VersionRow = Record<keyof typeof versionRowColumns, string>;
 
 /** The select list of a model row over `registered_models m`. */
-export const modelColumns = Object.values(modelRowColumns).join(", ");
+const modelColumns = Object.values(modelRowColumns).join(", ");
 /** The select list of a version row over {@link versionFrom}. */
 export const versionColumns = Object.values(versionRowColumns).join(", ");
 /** The rows a version is read from: versions with their model (for its name). */

@@ -8,7 +8,7 @@ import type { Metric, Param, Tag } from "../gen/mlpipe/tracking/v1/tracking_pb.j
 import type { LogBatchInput } from "./tracking-store.js";
 
 /** Most items of one LogBatch (MLflow's limits). */
-export const batchLimits = {
+const batchLimits = {
   metrics: 1000,
   params: 100,
   tags: 100,
@@ -23,7 +23,7 @@ export function validateMetric(metric: Metric, field: string): Metric {
 }
 
 /** A param: key and value. */
-export function validateParam(param: Param, field: string): Param {
+function validateParam(param: Param, field: string): Param {
   validateKey(param.key, `${field}.key`);
   validateParamValue(param.value, `${field}.value`);
   return param;

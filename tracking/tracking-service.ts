@@ -27,6 +27,7 @@ import {
   ViewTypeSchema,
 } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
+import { downloadChunks } from "../storage/blob/download-chunks.js";
 import { artifactKey, artifactKeyPrefix, validateArtifactPath } from "./artifact-path.js";
 import { validateLogBatch, validateMetric } from "./log-batch-validation.js";
 import { pageSizes } from "./page-sizes.js";
@@ -40,9 +41,6 @@ export interface TrackingServiceDeps {
   readonly blobs: BlobStore;
   readonly logger: Logger;
 }
-
-/** Largest chunk DownloadArtifact sends, in bytes (1 MiB, under every client's default message limit). */
-export const maxDownloadChunkBytes = 1024 * 1024;
 
 /** The "Default" experiment runs go to when CreateRun names none. */
 const defaultExperimentId = "0";
@@ -284,11 +282,7 @@ export function createTrackingService(deps: TrackingServiceDeps): ServiceImpl<ty
       if (file === undefined || file.isDir) throw trackingErrors.artifactNotFound(runId, path);
       const reader = await blobs.get(artifactKey(info.artifactUri, blobs.rootUri, path), { signal: ctx.signal });
       yield { content: { case: "info", value: file } };
-      for await (const chunk of reader.body) {
-        for (let offset = 0; offset < chunk.byteLength; offset += maxDownloadChunkBytes) {
-          yield { content: { case: "chunk", value: chunk.subarray(offset, offset + maxDownloadChunkBytes) } };
-        }
-      }
+      for await (const chunk of downloadChunks(reader.body)) yield { content: { case: "chunk", value: chunk } };
     },
 
     async listArtifacts(req) {

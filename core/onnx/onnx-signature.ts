@@ -58,7 +58,7 @@ const typeNames: Partial<Record<number, string>> = {
   22: "int4",
 };
 
-function valueOf(v: ValueInfoProto): OnnxValue {
+function graphValue(v: ValueInfoProto): OnnxValue {
   if (v.type?.value.case !== "tensorType") return { kind: "other", name: v.name };
   const t = v.type.value.value;
   const dims = t.shape?.dim ?? [];
@@ -88,7 +88,7 @@ export function readOnnxSignature(bytes: Uint8Array): OnnxSignature {
   if (graph === undefined || graph.output.length === 0) throw new OnnxFormatError("the model has no graph");
   const constants = new Set(graph.initializer.map((t) => t.name));
   return {
-    inputs: graph.input.filter((v) => !constants.has(v.name)).map(valueOf),
-    outputs: graph.output.map(valueOf),
+    inputs: graph.input.filter((v) => !constants.has(v.name)).map(graphValue),
+    outputs: graph.output.map(graphValue),
   };
 }

@@ -4,9 +4,9 @@ import { hasControlCharacters } from "./text.js";
 /** The request header naming who makes a change the registry records. */
 export const actorHeader = "mlpipe-actor";
 /** The actor recorded when the header is absent or blank. */
-export const anonymousActor = "anonymous";
+const anonymousActor = "anonymous";
 /** Longest actor name, in characters. */
-export const maxActorLength = 256;
+const maxActorLength = 256;
 
 /**
  * The actor of a mutating call from its `mlpipe-actor` header value: trimmed, "anonymous" when

@@ -1,7 +1,7 @@
 import { commonErrors } from "../errors/common-errors.js";
 
 /** Longest model alias, in characters (MLflow's limit). */
-export const maxAliasLength = 255;
+const maxAliasLength = 255;
 
 /** The alias rule in words, for messages that state it whole (configuration). */
 export const aliasRule = `1 to ${maxAliasLength} letters, digits, _ and -; not "latest" or v<digits>`;

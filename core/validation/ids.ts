@@ -8,7 +8,7 @@ const sha256Pattern = /^[0-9a-f]{64}$/;
 const maxInt64 = 2n ** 63n - 1n;
 
 /** Longest LogBatch batch_id, in characters. */
-export const maxBatchIdLength = 128;
+const maxBatchIdLength = 128;
 
 /** Run ids: 32 lower-case hex digits (a UUID without dashes, as MLflow makes them and the tracking API issues). */
 export function validateRunId(runId: string, field = "run_id"): string {

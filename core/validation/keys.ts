@@ -2,7 +2,7 @@ import { commonErrors } from "../errors/common-errors.js";
 import { hasControlCharacters, validateText } from "./text.js";
 
 /** Longest metric, param or tag key, in characters (MLflow's limit; registry tag keys too). */
-export const maxKeyLength = 250;
+const maxKeyLength = 250;
 
 /**
  * Tracking keys: MLflow's `^[\w\-. /:]+$` with Python's Unicode `\w` (letters, digits,

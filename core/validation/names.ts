@@ -2,11 +2,11 @@ import { commonErrors } from "../errors/common-errors.js";
 import { hasControlCharacters, validateText } from "./text.js";
 
 /** Longest experiment name, in characters (MLflow's limit). */
-export const maxExperimentNameLength = 500;
+const maxExperimentNameLength = 500;
 /** Longest run name, in characters (MLflow's limit). */
-export const maxRunNameLength = 250;
+const maxRunNameLength = 250;
 /** Longest registered model name, in characters. */
-export const maxModelNameLength = 256;
+const maxModelNameLength = 256;
 
 /** Experiment names: 1 to 500 characters, no NUL. INVALID_ARGUMENT naming `field` otherwise. */
 export function validateExperimentName(name: string, field = "name"): string {

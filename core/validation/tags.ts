@@ -3,7 +3,7 @@ import { validateKey, validateModelTagKey } from "./keys.js";
 import { validateModelTagValue, validateTagValue } from "./values.js";
 
 /** Most tags of one create request of a registered model or version. */
-export const maxModelTagsPerRequest = 100;
+const maxModelTagsPerRequest = 100;
 
 /** A tag of a run or experiment: key and value. */
 export function validateTag(tag: { readonly key: string; readonly value: string }, field: string): void {

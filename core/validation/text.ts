@@ -14,7 +14,7 @@ export function hasControlCharacters(value: string): boolean {
 }
 
 /** True when `value` has more than `limit` code points; counted only when its UTF-16 length could exceed it. */
-export function exceedsLength(value: string, limit: number): boolean {
+function exceedsLength(value: string, limit: number): boolean {
   if (value.length <= limit) return false;
   let n = 0;
   for (const _ of value) if (++n > limit) return true;

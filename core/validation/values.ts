@@ -1,13 +1,13 @@
 import { validateText } from "./text.js";
 
 /** Longest param value, in characters (MLflow's limit). */
-export const maxParamValueLength = 6000;
+const maxParamValueLength = 6000;
 /** Longest tag value of a run or experiment, in characters (MLflow's limit). */
-export const maxTagValueLength = 8000;
+const maxTagValueLength = 8000;
 /** Longest tag value of a registered model or version, in characters. */
-export const maxModelTagValueLength = 5000;
+const maxModelTagValueLength = 5000;
 /** Longest description of a registered model or version, in characters. */
-export const maxDescriptionLength = 5000;
+const maxDescriptionLength = 5000;
 
 /** Param values: at most 6000 characters, no NUL. */
 export function validateParamValue(value: string, field: string): string {

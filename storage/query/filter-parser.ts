@@ -10,7 +10,7 @@ export const maxFilterDepth = 32;
 /** Most comparisons (including IN and IS NULL tests) in one filter: each becomes a SQL condition. */
 export const maxFilterComparisons = 200;
 /** Most values in one IN list. */
-export const maxInListValues = 1000;
+const maxInListValues = 1000;
 
 /**
  * Parses a filter expression into a type-checked tree; undefined for an empty (or blank) filter,

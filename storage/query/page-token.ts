@@ -15,7 +15,7 @@ import { commonErrors } from "../../core/errors/common-errors.js";
 export type SortColumnType = "text" | "bigint" | "float8" | "int";
 
 /** Longest page token accepted, in characters (sort values can hold long param and tag values). */
-export const maxPageTokenLength = 100_000;
+const maxPageTokenLength = 100_000;
 
 /** The token of the page after the row with these sort values (their text form), for `query`. */
 export function encodePageToken(query: string, values: readonly string[]): string {

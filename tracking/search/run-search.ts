@@ -9,7 +9,7 @@ import { runSearchSpec } from "./run-search-spec.js";
 import { lifecycleView } from "./view-type.js";
 
 /** Most experiments one SearchRuns may cover. */
-export const maxSearchExperiments = 100;
+const maxSearchExperiments = 100;
 
 /**
  * Finds one page of run ids for SearchRuns: runs of the given experiments, in the view type,
