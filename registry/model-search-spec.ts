@@ -1,5 +1,5 @@
-import type { SearchSpec } from "../storage/query/search-spec.js";
-import { invalidRegistryFilter, invalidRegistryOrderBy, maxRegistryOrderByClauses } from "./registry-search.js";
+import { plainAttribute, type SearchSpec } from "../storage/query/search-spec.js";
+import { registrySearchSpec } from "./registry-search.js";
 import { modelRowColumns } from "./sql-registry-rows.js";
 
 /**
@@ -7,7 +7,7 @@ import { modelRowColumns } from "./sql-registry-rows.js";
  * `last_updated_time` (ms) and `tags.<key>`, in the search language of runs (AND, OR,
  * parentheses, IN, LIKE, ILIKE, IS NULL). Default order: name; the name breaks ties.
  */
-export const modelSearchSpec: SearchSpec = {
+export const modelSearchSpec: SearchSpec = registrySearchSpec({
   what: "registered models",
   from: "registered_models m",
   select: modelRowColumns,
@@ -21,18 +21,8 @@ export const modelSearchSpec: SearchSpec = {
     },
   },
   attributes: {
-    name: { expr: "m.name", type: "string", sqlType: "text", nullable: false, aliases: [] },
-    creation_time: { expr: "m.creation_time", type: "integer", sqlType: "bigint", nullable: false, aliases: [] },
-    last_updated_time: {
-      expr: "m.last_updated_time",
-      type: "integer",
-      sqlType: "bigint",
-      nullable: false,
-      aliases: [],
-    },
+    name: plainAttribute("m.name", "string"),
+    creation_time: plainAttribute("m.creation_time", "integer"),
+    last_updated_time: plainAttribute("m.last_updated_time", "integer"),
   },
-  attributePrefixes: [],
-  maxOrderByClauses: maxRegistryOrderByClauses,
-  invalidFilter: invalidRegistryFilter,
-  invalidOrderBy: invalidRegistryOrderBy,
-};
+});

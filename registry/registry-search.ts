@@ -10,16 +10,32 @@ import type { SqlQueryable } from "../storage/sql/sql-client.js";
 import type { Page, SearchQuery } from "./registry-store.js";
 
 /** Most order_by clauses of the registry's searches (the unique order is added after them). */
-export const maxRegistryOrderByClauses = 3;
+const maxRegistryOrderByClauses = 3;
 
 /** The registry's filter errors: INVALID_ARGUMENT naming `filter` and the 1-based position. */
-export function invalidRegistryFilter(position: number, reason: string): Error {
+function invalidRegistryFilter(position: number, reason: string): Error {
   return commonErrors.invalidArgument("filter", `at position ${position}: ${reason}`);
 }
 
 /** The registry's order_by errors: INVALID_ARGUMENT naming `order_by` and the clause. */
-export function invalidRegistryOrderBy(clause: string, reason: string): Error {
+function invalidRegistryOrderBy(clause: string, reason: string): Error {
   return commonErrors.invalidArgument("order_by", `"${clause}": ${reason}`);
+}
+
+/**
+ * A search spec of the registry from what differs between its searches: no `attributes.`
+ * prefix, the registry's errors and order_by limit.
+ */
+export function registrySearchSpec(
+  spec: Pick<SearchSpec, "what" | "from" | "select" | "uniqueOrder" | "keyed" | "attributes">,
+): SearchSpec {
+  return {
+    ...spec,
+    attributePrefixes: [],
+    maxOrderByClauses: maxRegistryOrderByClauses,
+    invalidFilter: invalidRegistryFilter,
+    invalidOrderBy: invalidRegistryOrderBy,
+  };
 }
 
 /**

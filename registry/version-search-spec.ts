@@ -1,5 +1,5 @@
-import type { SearchSpec } from "../storage/query/search-spec.js";
-import { invalidRegistryFilter, invalidRegistryOrderBy, maxRegistryOrderByClauses } from "./registry-search.js";
+import { plainAttribute, type SearchSpec } from "../storage/query/search-spec.js";
+import { registrySearchSpec } from "./registry-search.js";
 import { versionFrom, versionRowColumns } from "./sql-registry-rows.js";
 import { stageNames } from "./stage-names.js";
 
@@ -9,7 +9,7 @@ import { stageNames } from "./stage-names.js";
  * `last_updated_time` and `tags.<key>` (the version's tags), in the search language of runs.
  * Default order: name, then version newest first, which also break ties.
  */
-export const versionSearchSpec: SearchSpec = {
+export const versionSearchSpec: SearchSpec = registrySearchSpec({
   what: "model versions",
   from: versionFrom,
   select: versionRowColumns,
@@ -26,29 +26,12 @@ export const versionSearchSpec: SearchSpec = {
     },
   },
   attributes: {
-    name: { expr: "m.name", type: "string", sqlType: "text", nullable: false, aliases: [] },
-    version: { expr: "v.version", type: "integer", sqlType: "bigint", nullable: false, aliases: [] },
-    run_id: { expr: "v.run_id", type: "string", sqlType: "text", nullable: false, aliases: [] },
-    source: { expr: "v.source", type: "string", sqlType: "text", nullable: false, aliases: [] },
-    current_stage: {
-      expr: "v.current_stage",
-      type: "string",
-      sqlType: "text",
-      nullable: false,
-      aliases: [],
-      allowedValues: stageNames,
-    },
-    creation_time: { expr: "v.creation_time", type: "integer", sqlType: "bigint", nullable: false, aliases: [] },
-    last_updated_time: {
-      expr: "v.last_updated_time",
-      type: "integer",
-      sqlType: "bigint",
-      nullable: false,
-      aliases: [],
-    },
+    name: plainAttribute("m.name", "string"),
+    version: plainAttribute("v.version", "integer"),
+    run_id: plainAttribute("v.run_id", "string"),
+    source: plainAttribute("v.source", "string"),
+    current_stage: { ...plainAttribute("v.current_stage", "string"), allowedValues: stageNames },
+    creation_time: plainAttribute("v.creation_time", "integer"),
+    last_updated_time: plainAttribute("v.last_updated_time", "integer"),
   },
-  attributePrefixes: [],
-  maxOrderByClauses: maxRegistryOrderByClauses,
-  invalidFilter: invalidRegistryFilter,
-  invalidOrderBy: invalidRegistryOrderBy,
-};
+});

@@ -89,6 +89,14 @@ export interface AttributeSpec {
   readonly allowedValues?: readonly string[];
 }
 
+/**
+ * The common attribute: a NOT NULL column with no other spelling, a string (`text`) or a whole
+ * number (`bigint`: times in ms, ids, versions).
+ */
+export function plainAttribute(expr: string, type: "string" | "integer"): AttributeSpec {
+  return { expr, type, sqlType: type === "string" ? "text" : "bigint", nullable: false, aliases: [] };
+}
+
 /** A name resolved against a spec: what the AST and the SQL compiler work with. */
 export type ResolvedField =
   | {

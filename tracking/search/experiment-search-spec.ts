@@ -1,5 +1,5 @@
 import { trackingErrors } from "../../core/errors/tracking-errors.js";
-import type { SearchSpec } from "../../storage/query/search-spec.js";
+import { plainAttribute, type SearchSpec } from "../../storage/query/search-spec.js";
 import { maxOrderByClauses } from "./run-search-spec.js";
 
 /**
@@ -22,16 +22,10 @@ export const experimentSearchSpec: SearchSpec = {
     },
   },
   attributes: {
-    name: { expr: "e.name", type: "string", sqlType: "text", nullable: false, aliases: [] },
-    creation_time: { expr: "e.creation_time", type: "integer", sqlType: "bigint", nullable: false, aliases: [] },
-    last_update_time: {
-      expr: "e.last_update_time",
-      type: "integer",
-      sqlType: "bigint",
-      nullable: false,
-      aliases: [],
-    },
-    experiment_id: { expr: "e.experiment_id", type: "integer", sqlType: "bigint", nullable: false, aliases: [] },
+    name: plainAttribute("e.name", "string"),
+    creation_time: plainAttribute("e.creation_time", "integer"),
+    last_update_time: plainAttribute("e.last_update_time", "integer"),
+    experiment_id: plainAttribute("e.experiment_id", "integer"),
   },
   attributePrefixes: ["attr", "attribute", "attributes"],
   maxOrderByClauses,

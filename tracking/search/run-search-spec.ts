@@ -1,5 +1,5 @@
 import { trackingErrors } from "../../core/errors/tracking-errors.js";
-import type { SearchSpec } from "../../storage/query/search-spec.js";
+import { plainAttribute, type SearchSpec } from "../../storage/query/search-spec.js";
 import { runStatuses } from "../sql-run-rows.js";
 
 /** Most order_by clauses of SearchRuns and SearchExperiments (the id is always added as the final tie-breaker). */
@@ -30,18 +30,11 @@ export const runSearchSpec: SearchSpec = {
     tag: { prefixes: ["tag", "tags"], table: "run_tags", owner: { run_id: "r.run_id" }, type: "string" },
   },
   attributes: {
-    run_name: { expr: "r.run_name", type: "string", sqlType: "text", nullable: false, aliases: ["run name"] },
-    status: {
-      expr: "r.status",
-      type: "string",
-      sqlType: "text",
-      nullable: false,
-      aliases: [],
-      allowedValues: runStatuses,
-    },
-    start_time: { expr: "r.start_time", type: "integer", sqlType: "bigint", nullable: false, aliases: ["created"] },
-    end_time: { expr: "r.end_time", type: "integer", sqlType: "bigint", nullable: true, aliases: [] },
-    run_id: { expr: "r.run_id", type: "string", sqlType: "text", nullable: false, aliases: [] },
+    run_name: { ...plainAttribute("r.run_name", "string"), aliases: ["run name"] },
+    status: { ...plainAttribute("r.status", "string"), allowedValues: runStatuses },
+    start_time: { ...plainAttribute("r.start_time", "integer"), aliases: ["created"] },
+    end_time: { ...plainAttribute("r.end_time", "integer"), nullable: true },
+    run_id: plainAttribute("r.run_id", "string"),
   },
   attributePrefixes: ["attr", "attribute", "run", "attributes"],
   maxOrderByClauses,
