@@ -2,8 +2,8 @@
  * The command line in-process: help, usage errors and their exit codes, `--json` errors, an
  * unreachable server. Output is captured; no server is started.
  */
-import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
+import { closedPort } from "../test/support/closed-port.js";
 import type { CliIo, CliOutput } from "./cli-io.js";
 import { allCommands } from "./commands/all-commands.js";
 import { ExitCode } from "./exit-codes.js";
@@ -35,14 +35,9 @@ async function run(
   return { code, out: stdout.text(), err: stderr.text() };
 }
 
-/** The URL of a port nothing listens on (bound, then closed). */
+/** The URL of a port nothing listens on. */
 async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return `http://127.0.0.1:${address.port}`;
+  return `http://127.0.0.1:${await closedPort()}`;
 }
 
 describe("runCli", () => {
