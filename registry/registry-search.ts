@@ -4,10 +4,10 @@
  * their order_by limit, and how a page of rows is read through storage/query.
  */
 import { commonErrors } from "../core/errors/common-errors.js";
-import { runKeysetSearch } from "../storage/query/keyset-search.js";
+import { type Page, runKeysetSearch } from "../storage/query/keyset-search.js";
 import type { SearchSpec } from "../storage/query/search-spec.js";
 import type { SqlQueryable } from "../storage/sql/sql-client.js";
-import type { Page, SearchQuery } from "./registry-store.js";
+import type { SearchQuery } from "./registry-store.js";
 
 /** Most order_by clauses of the registry's searches (the unique order is added after them). */
 const maxRegistryOrderByClauses = 3;
@@ -47,7 +47,7 @@ export async function searchRegistryRows<Row extends object>(
   spec: SearchSpec,
   query: SearchQuery,
 ): Promise<Page<Row>> {
-  const page = await runKeysetSearch<Row>(db, {
+  return runKeysetSearch<Row>(db, {
     spec,
     filter: query.filter,
     orderBy: query.orderBy,
@@ -55,5 +55,4 @@ export async function searchRegistryRows<Row extends object>(
     pageToken: query.pageToken,
     maxResults: query.maxResults,
   });
-  return { items: page.rows, nextPageToken: page.nextPageToken };
 }

@@ -7,6 +7,7 @@ import type {
   RegistryEvent,
   Stage,
 } from "../gen/mlpipe/registry/v1/registry_pb.js";
+import type { Page } from "../storage/query/keyset-search.js";
 
 /**
  * Persistence of the model registry, one interface per aggregate (models, versions, stages and
@@ -110,12 +111,6 @@ export interface RegistryEventStore {
   eventsAfter(modelId: string, afterSequence: bigint, limit: number): Promise<RegistryEvent[]>;
   /** The last event sequence of each of these models that has events (the watch hub's poll). */
   latestSequences(modelIds: readonly string[]): Promise<Map<string, bigint>>;
-}
-
-/** A page of results and the keyset token of the next page ("" on the last page). */
-export interface Page<T> {
-  readonly items: T[];
-  readonly nextPageToken: string;
 }
 
 /** A search: filter text, page size (validated), order_by clauses, page token. */

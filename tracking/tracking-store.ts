@@ -9,6 +9,7 @@ import type {
   Tag,
   ViewType,
 } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
+import type { Page } from "../storage/query/keyset-search.js";
 import type { RunArtifactLookup } from "./run-artifact-lookup.js";
 
 /**
@@ -76,12 +77,6 @@ export interface ArtifactIndex extends RunArtifactLookup {
   getArtifact(runId: string, path: string): Promise<FileInfo | undefined>;
   /** Files and sub-directories directly under `dir` ("" for the root), sorted by path. */
   listArtifacts(runId: string, dir: string): Promise<FileInfo[]>;
-}
-
-/** A page of results and the keyset token of the next page ("" on the last page). */
-export interface Page<T> {
-  readonly items: T[];
-  readonly nextPageToken: string;
 }
 
 export interface CreateExperimentInput {

@@ -33,12 +33,9 @@ export interface KeysetSearch {
   readonly maxResults: number;
 }
 
-/**
- * One page of rows, each with the spec's select columns as the driver returns them (BIGINT as
- * decimal strings), and the token of the next page ("" on the last page).
- */
-export interface RowPage<Row> {
-  readonly rows: Row[];
+/** A page of results and the keyset token of the next page ("" on the last page). */
+export interface Page<T> {
+  readonly items: T[];
   readonly nextPageToken: string;
 }
 
@@ -52,7 +49,8 @@ interface ParsedSearch {
 }
 
 /**
- * Runs one page of a search: parses the filter and order_by (the spec's catalogued errors),
+ * Runs one page of a search, returning rows of the spec's select columns as the driver returns
+ * them (BIGINT as decimal strings): parses the filter and order_by (the spec's catalogued errors),
  * decodes the page token (INVALID_PAGE_TOKEN for one issued for another query), fetches
  * maxResults + 1 rows to learn whether a next page exists, and encodes the last row's sort
  * values as the next token. Because the order is total (the spec's unique order breaks ties) and
@@ -64,7 +62,7 @@ interface ParsedSearch {
 export async function runKeysetSearch<Row extends object = Record<string, unknown>>(
   db: SqlQueryable,
   request: KeysetSearch,
-): Promise<RowPage<Row>> {
+): Promise<Page<Row>> {
   const { spec } = request;
   const order = parseOrderBy(request.orderBy, spec);
   const search: ParsedSearch = {
@@ -117,9 +115,9 @@ export async function runKeysetSearch<Row extends object = Record<string, unknow
     (row) => Object.fromEntries(Object.keys(spec.select).map((name) => [name, row[name]])) as Row,
   );
   const last = page.at(-1);
-  if (rows.length <= request.maxResults || last === undefined) return { rows: selected, nextPageToken: "" };
+  if (rows.length <= request.maxResults || last === undefined) return { items: selected, nextPageToken: "" };
   const values = columns.map((c, i) => sortValueText(last[`k${i}`], c.type));
-  return { rows: selected, nextPageToken: encodePageToken(queryKey, values) };
+  return { items: selected, nextPageToken: encodePageToken(queryKey, values) };
 }
 
 function base(search: ParsedSearch): Omit<SearchSqlInput, "after" | "limit"> {

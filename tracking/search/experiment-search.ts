@@ -29,5 +29,5 @@ export async function searchExperimentIds(
     pageToken: query.pageToken,
     maxResults,
   });
-  return { experimentIds: page.rows.map((row) => String(row.id)), nextPageToken: page.nextPageToken };
+  return { experimentIds: page.items.map((row) => String(row.id)), nextPageToken: page.nextPageToken };
 }

@@ -47,5 +47,5 @@ export async function searchRunIds(
     pageToken: query.pageToken,
     maxResults,
   });
-  return { runIds: page.rows.map((row) => String(row.id)), nextPageToken: page.nextPageToken };
+  return { runIds: page.items.map((row) => String(row.id)), nextPageToken: page.nextPageToken };
 }
