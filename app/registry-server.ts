@@ -10,7 +10,7 @@ import { createWatchHub, type WatchHub } from "../registry/watch-hub.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { createBlobStore } from "../storage/blob/create-blob-store.js";
 import { openSqlClient } from "../storage/sql/open-sql-client.js";
-import { SqlTrackingStore } from "../tracking/sql-tracking-store.js";
+import { createSqlTrackingStore } from "../tracking/sql-tracking-store.js";
 import { createTrackingService } from "../tracking/tracking-service.js";
 
 /** A running tracking + registry server. */
@@ -39,7 +39,7 @@ export async function startRegistryServer(config: Config, logger: Logger): Promi
   let watchHub: WatchHub | undefined;
   try {
     blobs = await createBlobStore(config);
-    const store = new SqlTrackingStore(sql, { artifactRootUri: blobs.rootUri });
+    const store = createSqlTrackingStore(sql, { artifactRootUri: blobs.rootUri });
     await store.ensureDefaultExperiment();
     const tracking = createTrackingService({ store, blobs, logger });
     const registryStore = createSqlRegistryStore(sql);
@@ -51,7 +51,7 @@ export async function startRegistryServer(config: Config, logger: Logger): Promi
     });
     watchHub = hub;
     await hub.start();
-    const registry = createRegistryService({ store: registryStore, blobs, watchHub: hub, logger });
+    const registry = createRegistryService({ store: registryStore, runArtifacts: store, blobs, watchHub: hub, logger });
     const handler = createConnectHandler({
       routes: (router) => {
         router.service(TrackingService, tracking);

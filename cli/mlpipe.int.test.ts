@@ -7,11 +7,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InferenceService } from "../gen/mlpipe/inference/v1/inference_pb.js";
+import { closedPort } from "../test/support/closed-port.js";
 import { createGrpcClient } from "../test/support/grpc-client.js";
 import { type ServerProcess, spawnServerProcess } from "../test/support/server-process.js";
 import { trainIris } from "../training/train-iris.js";
@@ -84,16 +84,6 @@ async function predictHttp(inferenceUrl: string): Promise<{ status: number; body
     body: JSON.stringify({ features: setosa }),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
 }
 
 /** Output of a failed command must be one clear line, never a stack trace. */

@@ -2,8 +2,8 @@
  * The command line in-process: help, usage errors and their exit codes, `--json` errors, an
  * unreachable server. Output is captured; no server is started.
  */
-import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
+import { closedPort } from "../test/support/closed-port.js";
 import type { CliIo, CliOutput } from "./cli-io.js";
 import { allCommands } from "./commands/all-commands.js";
 import { ExitCode } from "./exit-codes.js";
@@ -33,6 +33,11 @@ async function run(
   const io: CliIo = { stdout, stderr, env, cwd: "/" };
   const code = await runCli(argv, io, allCommands);
   return { code, out: stdout.text(), err: stderr.text() };
+}
+
+/** The URL of a port nothing listens on. */
+async function closedPortUrl(): Promise<string> {
+  return `http://127.0.0.1:${await closedPort()}`;
 }
 
 describe("runCli", () => {
@@ -88,6 +93,20 @@ describe("runCli", () => {
     expect(r.err).toMatch(/REGISTRY_URL must be an http/);
   });
 
+  it("lets client commands ignore server settings they never read, malformed or not", async () => {
+    const url = await closedPortUrl();
+    const env = { REGISTRY_URL: url, MAX_BATCH_SIZE: "many", MLPIPE_DATADIR: "/typo", MODEL_STAGE: "v1" };
+    for (const argv of [
+      ["models", "list"],
+      ["versions", "list", "iris-classifier"],
+      ["runs", "list", "--experiment", "x"],
+    ]) {
+      const r = await run(argv, env);
+      expect({ argv, code: r.code }).toEqual({ argv, code: ExitCode.unreachable });
+      expect(r.err).toContain(`cannot reach the server at ${url}`);
+    }
+  });
+
   it("writes errors as JSON with --json", async () => {
     const r = await run(["promote", "m", "x", "Production", "--json"]);
     expect(r.code).toBe(ExitCode.usage);
@@ -102,12 +121,7 @@ describe("runCli", () => {
   });
 
   it("exits 3 naming the URL when the server cannot be reached", async () => {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const address = server.address();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    if (address === null || typeof address === "string") throw new Error("no port");
-    const url = `http://127.0.0.1:${address.port}`;
+    const url = await closedPortUrl();
     const viaEnv = await run(["versions", "list", "iris-classifier"], { REGISTRY_URL: url });
     expect(viaEnv.code).toBe(ExitCode.unreachable);
     expect(viaEnv.err).toBe(

@@ -3,7 +3,7 @@
  * the process (see mlpipe.ts), so tests can run it in-process with captured output.
  */
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { loadConfig } from "../core/config.js";
+import { loadConfig, readRegistryUrl } from "../core/config.js";
 import { commonErrors } from "../core/errors/common-errors.js";
 import { failureJson, formatFailure, toCliFailure } from "./cli-failure.js";
 import type { CliIo } from "./cli-io.js";
@@ -167,7 +167,8 @@ function createContext(
     args,
     json: args.boolean("json"),
     registryUrl: () => {
-      const url = urlFlag("registry-url") ?? loadWith().inference.registryUrl ?? defaultRegistryUrl;
+      // Client commands read REGISTRY_URL alone: a server setting they never use must not break them.
+      const url = urlFlag("registry-url") ?? readRegistryUrl(io.env) ?? defaultRegistryUrl;
       setTarget(url);
       return url;
     },

@@ -103,6 +103,16 @@ describe("loadConfig", () => {
     expect(() => loadConfig(env, "/srv")).toThrow(message);
   });
 
+  it("refuses MODEL_STAGE values the registry reserves, as the registry does", () => {
+    for (const stage of ["v1", "V42", "latest"]) {
+      expect(() => loadConfig({ MODEL_STAGE: stage }, "/srv")).toThrow(ConfigError);
+      expect(() => loadConfig({ MODEL_STAGE: stage }, "/srv")).toThrow(
+        new RegExp(`MODEL_STAGE must be a stage .* or an alias .*, got "${stage}" \\(.*reserved`),
+      );
+    }
+    expect(() => loadConfig({ MODEL_NAME: "a".repeat(257) }, "/srv")).toThrow(/MODEL_NAME .*at most 256 characters/);
+  });
+
   it("accepts a stage in any case or an alias as MODEL_STAGE", () => {
     expect(loadConfig({ MODEL_STAGE: "staging" }, "/srv").inference.modelStage).toBe("staging");
     expect(loadConfig({ MODEL_STAGE: "champion" }, "/srv").inference.modelStage).toBe("champion");

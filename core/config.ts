@@ -1,5 +1,7 @@
 import { resolve } from "node:path";
 import { type LogLevel, logLevels } from "./logger.js";
+import { aliasRule, stageOrAliasProblem } from "./validation/aliases.js";
+import { modelNameProblem, modelNameRule } from "./validation/names.js";
 
 /**
  * The configuration of every mlpipe process, read from the environment once by a composition root
@@ -71,7 +73,8 @@ export interface InferenceConfig {
   /**
    * What to serve from the registry (MODEL_STAGE, default "Production"): a stage name
    * (None, Staging, Production, Archived; any case; its highest-numbered version) or an alias
-   * (letters, digits, `_` and `-`, e.g. "champion").
+   * (letters, digits, `_` and `-`, e.g. "champion"; `latest` and `v<digits>` are reserved, as in
+   * the registry, whose rule this is: core/validation/aliases.ts).
    */
   readonly modelStage: string;
   /** Model registry URL (REGISTRY_URL), e.g. http://registry:5000; without MODEL_PATH the model comes from there. */
@@ -122,7 +125,7 @@ export class ConfigError extends Error {
 }
 
 /** Every variable mlpipe reads; any other MLPIPE_* variable is rejected as a likely typo. */
-export const knownVariables = [
+const knownVariables = [
   "LOG_LEVEL",
   "MLPIPE_DATA_DIR",
   "DATABASE_URL",
@@ -155,7 +158,8 @@ export const knownVariables = [
   "SHUTDOWN_GRACE_MS",
 ] as const;
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** An environment as `process.env` gives it: variable names to values. */
+export type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * Reads and validates the configuration from an environment (usually `process.env`), applying
@@ -186,22 +190,20 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   if (artifactRoot.startsWith("s3://") && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(artifactRoot)) {
     throw new ConfigError(`ARTIFACT_ROOT "${artifactRoot}" is not a valid s3://bucket[/prefix] URI`);
   }
-  const registryUrl = str(env, "REGISTRY_URL");
-  if (registryUrl !== undefined && !/^https?:\/\/[^/]+/.test(registryUrl)) {
-    throw new ConfigError(`REGISTRY_URL must be an http:// or https:// URL, got "${registryUrl}"`);
-  }
+  const registryUrl = readRegistryUrl(env);
   const modelPath = str(env, "MODEL_PATH");
+  // The registry's own rules for model names and aliases (core/validation), so a typo fails at
+  // startup, not at every reconnect to the registry.
   const modelName = str(env, "MODEL_NAME") ?? "iris-classifier";
-  // The registry's rules for model names and aliases, so a typo fails at startup, not at every reconnect.
-  if (modelName.length > 256 || modelName.includes("/") || /\p{Cc}/u.test(modelName)) {
-    throw new ConfigError(
-      `MODEL_NAME must be 1 to 256 characters without "/" or control characters, got "${modelName}"`,
-    );
+  const nameProblem = modelNameProblem(modelName);
+  if (nameProblem !== undefined) {
+    throw new ConfigError(`MODEL_NAME must be ${modelNameRule}, got "${modelName}" (${nameProblem})`);
   }
   const modelStage = str(env, "MODEL_STAGE") ?? "Production";
-  if (!/^[A-Za-z0-9_-]{1,255}$/.test(modelStage)) {
+  const stageProblem = stageOrAliasProblem(modelStage);
+  if (stageProblem !== undefined) {
     throw new ConfigError(
-      `MODEL_STAGE must be a stage (None, Staging, Production, Archived) or an alias (letters, digits, _ and -), got "${modelStage}"`,
+      `MODEL_STAGE must be a stage (None, Staging, Production, Archived) or an alias (${aliasRule}), got "${modelStage}" (${stageProblem})`,
     );
   }
   const handlerPath = str(env, "MODEL_HANDLER");
@@ -245,6 +247,19 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     },
   };
   return deepFreeze(config);
+}
+
+/**
+ * The registry URL (REGISTRY_URL) alone, checked as loadConfig checks it: what client commands
+ * read, so a malformed server setting (MAX_BATCH_SIZE, ...) does not break them. Throws
+ * {@link ConfigError} naming the variable.
+ */
+export function readRegistryUrl(env: Env): string | undefined {
+  const registryUrl = str(env, "REGISTRY_URL");
+  if (registryUrl !== undefined && !/^https?:\/\/[^/]+/.test(registryUrl)) {
+    throw new ConfigError(`REGISTRY_URL must be an http:// or https:// URL, got "${registryUrl}"`);
+  }
+  return registryUrl;
 }
 
 function str(env: Env, name: string): string | undefined {

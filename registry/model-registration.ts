@@ -9,9 +9,9 @@ import { createHash } from "node:crypto";
 import { commonErrors } from "../core/errors/common-errors.js";
 import type { ModelSignature } from "../gen/mlpipe/registry/v1/registry_pb.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
-import { readOnnxSignature } from "./onnx-signature-reader.js";
-import { blobKeyOfUri, joinUri, type ModelSource } from "./registration-source.js";
-import type { RegistryStore } from "./registry-store.js";
+import type { RunArtifactLookup } from "../tracking/run-artifact-lookup.js";
+import { checkOnnxModel } from "./onnx-model-check.js";
+import { blobKeyOfUri, joinUri, type RegistrationSource } from "./registration-source.js";
 
 /** A registrable artifact, read into memory. */
 export interface CheckedArtifact {
@@ -32,7 +32,8 @@ export interface RejectedArtifact {
 
 /** What {@link checkArtifact} needs. */
 export interface ArtifactCheckDeps {
-  readonly store: Pick<RegistryStore, "findRunArtifact">;
+  /** Tracking's lookup of a run's artifact file (`runs:/` sources). */
+  readonly runArtifacts: RunArtifactLookup;
   readonly blobs: Pick<BlobStore, "rootUri" | "get">;
   /** Largest artifact read, in bytes; a larger one fails registration. */
   readonly maxArtifactBytes: number;
@@ -41,13 +42,13 @@ export interface ArtifactCheckDeps {
 /** Finds, reads, hashes and loads the artifact of `source`. */
 export async function checkArtifact(
   deps: ArtifactCheckDeps,
-  source: ModelSource,
+  source: RegistrationSource,
   signal?: AbortSignal,
 ): Promise<CheckedArtifact | RejectedArtifact> {
   let key: string;
   let expectedSha256: string | undefined;
   if (source.kind === "run") {
-    const run = await deps.store.findRunArtifact(source.runId, source.path);
+    const run = await deps.runArtifacts.findRunArtifact(source.runId, source.path);
     if (run === undefined) return { ok: false, reason: `run ${source.runId} does not exist` };
     if (run.file === undefined) {
       return { ok: false, reason: `run ${source.runId} has no artifact file "${source.path}"` };
@@ -73,7 +74,7 @@ export async function checkArtifact(
       reason: `the artifact's content has sha256 ${read.sha256}, but the run's artifact index records ${expectedSha256}`,
     };
   }
-  const onnx = await readOnnxSignature(read.bytes);
+  const onnx = await checkOnnxModel(read.bytes);
   if (!onnx.ok) return onnx;
   return { ok: true, bytes: read.bytes, size: read.bytes.byteLength, sha256: read.sha256, signature: onnx.signature };
 }

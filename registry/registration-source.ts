@@ -6,28 +6,26 @@
 import { isAbsolute, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { commonErrors } from "../core/errors/common-errors.js";
+import { isRunIdInUri } from "../core/validation/ids.js";
 
-/** A parsed registration source. */
-export type ModelSource =
+/** A parsed registration source: a run's artifact file, or a key of the artifact store. */
+export type RegistrationSource =
   | { readonly kind: "run"; readonly runId: string; readonly path: string }
   | { readonly kind: "blob"; readonly key: string };
-
-/** Run ids as MLflow accepts them: a letter or digit, then up to 255 letters, digits, `_` or `-`. */
-const runIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,255}$/;
 
 /**
  * Parses a `source` field. A `runs:/` source needs a run id and a relative file path without
  * `.`/`..` or empty segments; any other URI must lie under `rootUri` (the artifact store's root),
  * because the registry reads nothing else. Throws INVALID_ARGUMENT (field "source").
  */
-export function parseModelSource(source: string, rootUri: string): ModelSource {
+export function parseRegistrationSource(source: string, rootUri: string): RegistrationSource {
   if (source === "") throw commonErrors.invalidArgument("source", "must not be empty");
   if (source.startsWith("runs:")) {
     const m = /^runs:\/([^/]+)\/(.+)$/.exec(source);
     if (m?.[1] === undefined || m[2] === undefined) {
       throw commonErrors.invalidArgument("source", `"${source}" is not of the form runs:/<run_id>/<path>`);
     }
-    if (!runIdPattern.test(m[1])) throw commonErrors.invalidArgument("source", `"${m[1]}" is not a valid run id`);
+    if (!isRunIdInUri(m[1])) throw commonErrors.invalidArgument("source", `"${m[1]}" is not a valid run id`);
     const problem = relativePathProblem(m[2]);
     if (problem !== undefined) throw commonErrors.invalidArgument("source", `artifact path "${m[2]}" ${problem}`);
     return { kind: "run", runId: m[1], path: m[2] };

@@ -43,6 +43,7 @@ import {
 } from "../test/support/grpc-client.js";
 import { irisBias, irisWeights } from "../test/support/onnx-models.js";
 import { startPostgres, type TestPostgres } from "../test/support/postgres.js";
+import { createSqlTrackingStore } from "../tracking/sql-tracking-store.js";
 import { buildLinearClassifier } from "../training/onnx-model-builder.js";
 import { createRegistryService } from "./registry-service.js";
 import { createSqlRegistryStore } from "./sql-registry-store.js";
@@ -71,7 +72,9 @@ async function startReplica(
     logger,
   });
   await watchHub.start();
-  const service = createRegistryService({ store, blobs, watchHub, logger, watchHeartbeatMs });
+  // Tracking's store answers the registry's run-artifact lookups, as in app/registry-server.ts.
+  const runArtifacts = createSqlTrackingStore(client, { artifactRootUri: blobs.rootUri });
+  const service = createRegistryService({ store, runArtifacts, blobs, watchHub, logger, watchHeartbeatMs });
   const handler = createConnectHandler({
     routes: (router) => router.service(RegistryService, service),
     maxRequestBytes: 16 * 1024 * 1024,

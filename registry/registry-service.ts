@@ -10,6 +10,14 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { commonErrors } from "../core/errors/common-errors.js";
 import { registryErrors } from "../core/errors/registry-errors.js";
 import type { Logger } from "../core/logger.js";
+import { actorFrom, actorHeader } from "../core/validation/actor.js";
+import { validateAlias } from "../core/validation/aliases.js";
+import { validateStage } from "../core/validation/enums.js";
+import { validateVersion } from "../core/validation/ids.js";
+import { validateModelName } from "../core/validation/names.js";
+import { type PageSizeRule, validatePageSize } from "../core/validation/numbers.js";
+import { validateModelTag, validateModelTags } from "../core/validation/tags.js";
+import { validateDescription } from "../core/validation/values.js";
 import {
   type DownloadModelVersionResponse,
   DownloadModelVersionResponseSchema,
@@ -22,27 +30,19 @@ import {
 } from "../gen/mlpipe/registry/v1/registry_pb.js";
 import { FileInfoSchema } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
+import { downloadChunks } from "../storage/blob/download-chunks.js";
+import type { RunArtifactLookup } from "../tracking/run-artifact-lookup.js";
 import { checkArtifact } from "./model-registration.js";
-import { joinUri, parseModelSource } from "./registration-source.js";
+import { joinUri, parseRegistrationSource } from "./registration-source.js";
 import type { RegistryStore, SearchQuery } from "./registry-store.js";
-import {
-  actorFrom,
-  actorHeader,
-  checkAlias,
-  checkDescription,
-  checkMaxResults,
-  checkModelName,
-  checkStage,
-  checkTag,
-  checkTags,
-  checkVersion,
-} from "./registry-validation.js";
 import { allStages, statusName } from "./stage-names.js";
 import type { Wakeup, WatchHub } from "./watch-hub.js";
 
 /** What the registry service is built from. */
 export interface RegistryServiceDeps {
   readonly store: RegistryStore;
+  /** Tracking's answer to "where is this run's artifact file" (`runs:/` sources). */
+  readonly runArtifacts: RunArtifactLookup;
   /** Where artifacts are read from and where the registry keeps its copies. */
   readonly blobs: BlobStore;
   /** Wake-ups for WatchRegisteredModel; started by the composition root. */
@@ -60,20 +60,16 @@ export interface RegistryServiceDeps {
 }
 
 /** Default of {@link RegistryServiceDeps.maxArtifactBytes}. */
-export const defaultMaxArtifactBytes = 2 ** 31 - 1;
+const defaultMaxArtifactBytes = 2 ** 31 - 1;
 
-/** Largest chunk of a download, in bytes. */
-export const downloadChunkBytes = 1024 * 1024;
-
-/** Largest page of searches and listings, and the default. */
-const maxPage = 1000;
-const defaultPage = 100;
+/** Page size of searches and listings: 100 by default, at most 1000. */
+const pageSize: PageSizeRule = { default: 100, max: 1000 };
 
 /** The store query of a search request, its page size checked (max_results: 0 gives the default). */
 function searchQuery(req: SearchQuery): SearchQuery {
   return {
     filter: req.filter,
-    maxResults: checkMaxResults(req.maxResults, defaultPage, maxPage),
+    maxResults: validatePageSize(req.maxResults, pageSize),
     orderBy: req.orderBy,
     pageToken: req.pageToken,
   };
@@ -87,7 +83,7 @@ const artifactFileName = "model.onnx";
 
 /** Creates the registry service implementation. */
 export function createRegistryService(deps: RegistryServiceDeps): ServiceImpl<typeof RegistryService> {
-  const { store, blobs, logger } = deps;
+  const { store, runArtifacts, blobs, logger } = deps;
   const maxArtifactBytes = deps.maxArtifactBytes ?? defaultMaxArtifactBytes;
   const storagePrefix = deps.storagePrefix ?? "model-registry";
   const actor = (ctx: HandlerContext): string => actorFrom(ctx.requestHeader.get(actorHeader));
@@ -105,15 +101,15 @@ export function createRegistryService(deps: RegistryServiceDeps): ServiceImpl<ty
 
   return {
     async createRegisteredModel(req, ctx) {
-      const name = checkModelName(req.name);
-      checkDescription(req.description);
-      checkTags(req.tags);
+      const name = validateModelName(req.name);
+      validateDescription(req.description);
+      validateModelTags(req.tags);
       const who = actor(ctx);
       return { registeredModel: await store.createModel({ name, description: req.description, tags: req.tags }, who) };
     },
 
     async getRegisteredModel(req) {
-      return { registeredModel: await store.getModel(checkModelName(req.name)) };
+      return { registeredModel: await store.getModel(validateModelName(req.name)) };
     },
 
     async searchRegisteredModels(req) {
@@ -122,47 +118,47 @@ export function createRegistryService(deps: RegistryServiceDeps): ServiceImpl<ty
     },
 
     async renameRegisteredModel(req, ctx) {
-      const name = checkModelName(req.name);
-      const newName = checkModelName(req.newName, "new_name");
+      const name = validateModelName(req.name);
+      const newName = validateModelName(req.newName, "new_name");
       const who = actor(ctx);
       return { registeredModel: await store.renameModel(name, newName, who) };
     },
 
     async updateRegisteredModel(req, ctx) {
-      const name = checkModelName(req.name);
-      checkDescription(req.description);
+      const name = validateModelName(req.name);
+      validateDescription(req.description);
       return { registeredModel: await store.updateModelDescription(name, req.description, actor(ctx)) };
     },
 
     async deleteRegisteredModel(req, ctx) {
-      const name = checkModelName(req.name);
+      const name = validateModelName(req.name);
       const { storageKeys } = await store.deleteModel(name, actor(ctx));
       await removeCopies(storageKeys);
       return {};
     },
 
     async setRegisteredModelTag(req, ctx) {
-      const name = checkModelName(req.name);
-      checkTag(req.key, req.value);
+      const name = validateModelName(req.name);
+      validateModelTag(req.key, req.value);
       await store.setModelTag(name, req.key, req.value, actor(ctx));
       return {};
     },
 
     async deleteRegisteredModelTag(req, ctx) {
-      const name = checkModelName(req.name);
+      const name = validateModelName(req.name);
       await store.deleteModelTag(name, req.key, actor(ctx));
       return {};
     },
 
     async createModelVersion(req, ctx) {
-      const name = checkModelName(req.name);
-      checkDescription(req.description);
-      checkTags(req.tags);
-      const source = parseModelSource(req.source, blobs.rootUri);
+      const name = validateModelName(req.name);
+      validateDescription(req.description);
+      validateModelTags(req.tags);
+      const source = parseRegistrationSource(req.source, blobs.rootUri);
       const who = actor(ctx);
       // Fail fast, before reading a possibly large artifact, when the model does not exist.
       await store.getModel(name);
-      const checked = await checkArtifact({ store, blobs, maxArtifactBytes }, source, ctx.signal);
+      const checked = await checkArtifact({ runArtifacts, blobs, maxArtifactBytes }, source, ctx.signal);
       const base = {
         name,
         source: req.source,
@@ -218,7 +214,7 @@ export function createRegistryService(deps: RegistryServiceDeps): ServiceImpl<ty
     },
 
     async getModelVersion(req) {
-      return { modelVersion: await store.getVersion(checkModelName(req.name), checkVersion(req.version)) };
+      return { modelVersion: await store.getVersion(validateModelName(req.name), validateVersion(req.version)) };
     },
 
     async searchModelVersions(req) {
@@ -227,39 +223,39 @@ export function createRegistryService(deps: RegistryServiceDeps): ServiceImpl<ty
     },
 
     async updateModelVersion(req, ctx) {
-      const name = checkModelName(req.name);
-      const version = checkVersion(req.version);
-      checkDescription(req.description);
+      const name = validateModelName(req.name);
+      const version = validateVersion(req.version);
+      validateDescription(req.description);
       return { modelVersion: await store.updateVersionDescription(name, version, req.description, actor(ctx)) };
     },
 
     async deleteModelVersion(req, ctx) {
-      const name = checkModelName(req.name);
-      const version = checkVersion(req.version);
+      const name = validateModelName(req.name);
+      const version = validateVersion(req.version);
       const { storageKey } = await store.deleteVersion(name, version, actor(ctx));
       if (storageKey !== "") await removeCopies([storageKey]);
       return {};
     },
 
     async setModelVersionTag(req, ctx) {
-      const name = checkModelName(req.name);
-      const version = checkVersion(req.version);
-      checkTag(req.key, req.value);
+      const name = validateModelName(req.name);
+      const version = validateVersion(req.version);
+      validateModelTag(req.key, req.value);
       await store.setVersionTag(name, version, req.key, req.value, actor(ctx));
       return {};
     },
 
     async deleteModelVersionTag(req, ctx) {
-      const name = checkModelName(req.name);
-      const version = checkVersion(req.version);
+      const name = validateModelName(req.name);
+      const version = validateVersion(req.version);
       await store.deleteVersionTag(name, version, req.key, actor(ctx));
       return {};
     },
 
     async transitionModelVersionStage(req, ctx) {
-      const name = checkModelName(req.name);
-      const version = checkVersion(req.version);
-      const stage = checkStage(req.stage);
+      const name = validateModelName(req.name);
+      const version = validateVersion(req.version);
+      const stage = validateStage(req.stage);
       const who = actor(ctx);
       return {
         modelVersion: await store.transitionStage(name, version, stage, req.archiveExistingVersions, who),
@@ -267,14 +263,14 @@ export function createRegistryService(deps: RegistryServiceDeps): ServiceImpl<ty
     },
 
     async getLatestVersions(req) {
-      const name = checkModelName(req.name);
-      const stages = req.stages.length === 0 ? allStages : req.stages.map((s, i) => checkStage(s, `stages[${i}]`));
+      const name = validateModelName(req.name);
+      const stages = req.stages.length === 0 ? allStages : req.stages.map((s, i) => validateStage(s, `stages[${i}]`));
       return { modelVersions: await store.getLatestVersions(name, [...new Set(stages)]) };
     },
 
     async *downloadModelVersion(req, ctx): AsyncGenerator<DownloadModelVersionResponse> {
-      const name = checkModelName(req.name);
-      const version = checkVersion(req.version);
+      const name = validateModelName(req.name);
+      const version = validateVersion(req.version);
       const found = await store.getVersionArtifact(name, version);
       if (found.version.status !== ModelVersionStatus.READY || found.storageKey === "") {
         throw registryErrors.versionNotReady(name, version, statusName(found.version.status));
@@ -291,46 +287,42 @@ export function createRegistryService(deps: RegistryServiceDeps): ServiceImpl<ty
           }),
         },
       });
-      for await (const chunk of reader.body) {
-        for (let offset = 0; offset < chunk.byteLength; offset += downloadChunkBytes) {
-          yield create(DownloadModelVersionResponseSchema, {
-            content: { case: "chunk", value: chunk.subarray(offset, offset + downloadChunkBytes) },
-          });
-        }
+      for await (const chunk of downloadChunks(reader.body)) {
+        yield create(DownloadModelVersionResponseSchema, { content: { case: "chunk", value: chunk } });
       }
     },
 
     async setRegisteredModelAlias(req, ctx) {
-      const name = checkModelName(req.name);
-      const alias = checkAlias(req.alias);
-      const version = checkVersion(req.version);
+      const name = validateModelName(req.name);
+      const alias = validateAlias(req.alias);
+      const version = validateVersion(req.version);
       await store.setAlias(name, alias, version, actor(ctx));
       return {};
     },
 
     async deleteRegisteredModelAlias(req, ctx) {
-      const name = checkModelName(req.name);
-      const alias = checkAlias(req.alias);
+      const name = validateModelName(req.name);
+      const alias = validateAlias(req.alias);
       await store.deleteAlias(name, alias, actor(ctx));
       return {};
     },
 
     async getModelVersionByAlias(req) {
-      const name = checkModelName(req.name);
-      return { modelVersion: await store.getVersionByAlias(name, checkAlias(req.alias)) };
+      const name = validateModelName(req.name);
+      return { modelVersion: await store.getVersionByAlias(name, validateAlias(req.alias)) };
     },
 
     async listRegistryEvents(req) {
       const page = await store.listEvents(
-        checkModelName(req.name),
-        checkMaxResults(req.maxResults, defaultPage, maxPage),
+        validateModelName(req.name),
+        validatePageSize(req.maxResults, pageSize),
         req.pageToken,
       );
       return { events: page.items, nextPageToken: page.nextPageToken };
     },
 
     async *watchRegisteredModel(req, ctx): AsyncGenerator<WatchRegisteredModelResponse> {
-      const name = checkModelName(req.name);
+      const name = validateModelName(req.name);
       if (req.afterSequence < 0n) throw commonErrors.invalidArgument("after_sequence", "must be 0 or more");
       let cursor = req.afterSequence;
       let modelId: string;

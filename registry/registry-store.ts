@@ -7,18 +7,24 @@ import type {
   RegistryEvent,
   Stage,
 } from "../gen/mlpipe/registry/v1/registry_pb.js";
+import type { Page } from "../storage/query/keyset-search.js";
 
 /**
- * Persistence of the model registry. Implemented once over SQL (SqlRegistryStore) for PGlite and
- * PostgreSQL. Inputs are already validated by the service (registry-validation.ts); the store
- * enforces what only the database can: existence, uniqueness, version numbering, atomic stage
- * transitions, and an audit event (with its NOTIFY) in the same transaction as every change:
- * each mutation takes the actor it records. Each mutation of a model locks the model's row first, so a model's changes, version
- * numbers and events are serialized across every replica sharing the database.
+ * Persistence of the model registry, one interface per aggregate (models, versions, stages and
+ * aliases, the audit log and watch) and their union for the service. Implemented once over SQL
+ * (createSqlRegistryStore) for PGlite and PostgreSQL. Inputs are already validated by the service
+ * (core/validation); the store enforces what only the database can: existence, uniqueness,
+ * version numbering, atomic stage transitions, and an audit event (with its NOTIFY) in the same
+ * transaction as every change: each mutation takes the actor it records. Each mutation of a model
+ * locks the model's row first, so a model's changes, version numbers and events are serialized
+ * across every replica sharing the database.
  *
  * Missing things throw the catalogued NOT_FOUND errors (REGISTRY_MODEL_NOT_FOUND, ...).
  */
-export interface RegistryStore {
+export interface RegistryStore extends ModelStore, VersionStore, StageStore, RegistryEventStore {}
+
+/** Registered models and their tags. */
+export interface ModelStore {
   /** Creates a model and records MODEL_CREATED. REGISTRY_MODEL_ALREADY_EXISTS when the name is taken. */
   createModel(input: CreateModelInput, actor: string): Promise<RegisteredModel>;
   getModel(name: string): Promise<RegisteredModel>;
@@ -36,12 +42,10 @@ export interface RegistryStore {
   setModelTag(name: string, key: string, value: string, actor: string): Promise<void>;
   /** Deletes a tag, recording MODEL_TAG_DELETED; REGISTRY_TAG_NOT_FOUND when it is not set. */
   deleteModelTag(name: string, key: string, actor: string): Promise<void>;
+}
 
-  /**
-   * Where a run keeps its artifacts and what the artifact index knows of one file of it;
-   * undefined when the run does not exist.
-   */
-  findRunArtifact(runId: string, path: string): Promise<RunArtifact | undefined>;
+/** Model versions and their tags. */
+export interface VersionStore {
   /**
    * Creates the next version of the model (numbers are never reused) in stage None and records
    * VERSION_CREATED. REGISTRY_MODEL_NOT_FOUND when the model is gone.
@@ -62,6 +66,10 @@ export interface RegistryStore {
   setVersionTag(name: string, version: bigint, key: string, value: string, actor: string): Promise<void>;
   /** Deletes a tag, recording VERSION_TAG_DELETED; REGISTRY_TAG_NOT_FOUND when it is not set. */
   deleteVersionTag(name: string, version: bigint, key: string, actor: string): Promise<void>;
+}
+
+/** Where versions stand: stages and aliases. */
+export interface StageStore {
   /**
    * Moves a READY version to `stage` (REGISTRY_VERSION_NOT_READY otherwise), with
    * `archiveExisting` moving the other versions in a Staging or Production target to Archived,
@@ -77,13 +85,15 @@ export interface RegistryStore {
   ): Promise<ModelVersion>;
   /** The highest-numbered version in each of `stages` that has one, in the order of `stages`. */
   getLatestVersions(name: string, stages: readonly Stage[]): Promise<ModelVersion[]>;
-
   /** Points `alias` at a READY version, recording ALIAS_SET (nothing when it already points there). */
   setAlias(name: string, alias: string, version: bigint, actor: string): Promise<void>;
   /** Deletes an alias and records ALIAS_DELETED; REGISTRY_ALIAS_NOT_FOUND when there is none. */
   deleteAlias(name: string, alias: string, actor: string): Promise<void>;
   getVersionByAlias(name: string, alias: string): Promise<ModelVersion>;
+}
 
+/** The audit log, read as history pages and by watch streams. */
+export interface RegistryEventStore {
   /** The model's audit history, oldest first. */
   listEvents(name: string, maxResults: number, pageToken: string): Promise<Page<RegistryEvent>>;
   /**
@@ -103,12 +113,6 @@ export interface RegistryStore {
   latestSequences(modelIds: readonly string[]): Promise<Map<string, bigint>>;
 }
 
-/** A page of results and the keyset token of the next page ("" on the last page). */
-export interface Page<T> {
-  readonly items: T[];
-  readonly nextPageToken: string;
-}
-
 /** A search: filter text, page size (validated), order_by clauses, page token. */
 export interface SearchQuery {
   readonly filter: string;
@@ -121,14 +125,6 @@ export interface CreateModelInput {
   readonly name: string;
   readonly description: string;
   readonly tags: Readonly<Record<string, string>>;
-}
-
-/** What the tracking tables know of a run's artifact file. */
-export interface RunArtifact {
-  /** Root URI of the run's artifacts. */
-  readonly artifactUri: string;
-  /** The file in the artifact index, or undefined when the run has no such file. */
-  readonly file: { readonly size: number; readonly sha256: string } | undefined;
 }
 
 /** A version to create: what registration found out about the artifact. */

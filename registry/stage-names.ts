@@ -7,32 +7,30 @@ import { ModelVersionStatus, RegistryEventType, Stage } from "../gen/mlpipe/regi
 /** A stage as stored in `model_versions.current_stage`. */
 export type StageName = "None" | "Staging" | "Production" | "Archived";
 
-const stageNames: ReadonlyArray<readonly [Stage, StageName]> = [
+const stagePairs: ReadonlyArray<readonly [Stage, StageName]> = [
   [Stage.NONE, "None"],
   [Stage.STAGING, "Staging"],
   [Stage.PRODUCTION, "Production"],
   [Stage.ARCHIVED, "Archived"],
 ];
 
+/** Every stored stage name, in their enum order. */
+export const stageNames: readonly StageName[] = stagePairs.map(([, n]) => n);
+
 /** The stored name of a (validated) stage. */
 export function stageName(stage: Stage): StageName {
-  const found = stageNames.find(([s]) => s === stage);
+  const found = stagePairs.find(([s]) => s === stage);
   if (found === undefined) throw new Error(`stage ${stage} has no name`);
   return found[1];
 }
 
 /** The enum of a stored stage name; UNSPECIFIED for "" (events without a stage). */
 export function stageFromName(name: string): Stage {
-  return stageNames.find(([, n]) => n === name)?.[0] ?? Stage.UNSPECIFIED;
-}
-
-/** The stage of a stored name matched case-insensitively (search filters); undefined when unknown. */
-export function stageNameFromText(text: string): StageName | undefined {
-  return stageNames.find(([, n]) => n.toLowerCase() === text.toLowerCase())?.[1];
+  return stagePairs.find(([, n]) => n === name)?.[0] ?? Stage.UNSPECIFIED;
 }
 
 /** Every stage, in their enum order. */
-export const allStages: readonly Stage[] = stageNames.map(([s]) => s);
+export const allStages: readonly Stage[] = stagePairs.map(([s]) => s);
 
 /** A version status as stored in `model_versions.status`. */
 export type StatusName = "PENDING_REGISTRATION" | "FAILED_REGISTRATION" | "READY";

@@ -19,8 +19,8 @@ import { createPgClient } from "../storage/sql/pg-client.js";
 import { createPgliteClient } from "../storage/sql/pglite-client.js";
 import type { SqlClient } from "../storage/sql/sql-client.js";
 import { startPostgres, type TestPostgres } from "../test/support/postgres.js";
-import { SqlTrackingStore } from "./sql-tracking-store.js";
-import type { LogBatchInput } from "./tracking-store.js";
+import { createSqlTrackingStore } from "./sql-tracking-store.js";
+import type { LogBatchInput, TrackingStore } from "./tracking-store.js";
 
 let server: TestPostgres;
 
@@ -71,14 +71,14 @@ function uniqueName(prefix: string): string {
   return `${prefix}-${nameCounter}`;
 }
 
-describe.each(drivers)("SqlTrackingStore over $name", ({ open }) => {
-  let store: SqlTrackingStore;
+describe.each(drivers)("the SQL tracking store over $name", ({ open }) => {
+  let store: TrackingStore;
   let sql: SqlClient;
 
   beforeAll(async () => {
     sql = await open();
     await migrate(sql);
-    store = new SqlTrackingStore(sql, { artifactRootUri: `${root}/` });
+    store = createSqlTrackingStore(sql, { artifactRootUri: `${root}/` });
     await store.ensureDefaultExperiment();
   });
 
@@ -676,6 +676,23 @@ describe.each(drivers)("SqlTrackingStore over $name", ({ open }) => {
       expect(await list("dat")).toEqual([]);
       expect(await list("README.md")).toEqual([]);
       expect(await list("nowhere")).toEqual([]);
+    });
+
+    it("answers the registry's run-artifact lookup, deleted runs included", async () => {
+      const runId = await newRun();
+      await store.recordArtifact(runId, { path: "model/model.onnx", size: 42, sha256: "c".repeat(64) });
+      const run = await store.getRun(runId);
+      expect(await store.findRunArtifact(runId, "model/model.onnx")).toEqual({
+        artifactUri: run.info?.artifactUri,
+        file: { size: 42, sha256: "c".repeat(64) },
+      });
+      expect(await store.findRunArtifact(runId, "model")).toEqual({
+        artifactUri: run.info?.artifactUri,
+        file: undefined,
+      });
+      await store.deleteRun(runId);
+      expect((await store.findRunArtifact(runId, "model/model.onnx"))?.file?.size).toBe(42);
+      expect(await store.findRunArtifact("f".repeat(32), "model/model.onnx")).toBeUndefined();
     });
   });
 });

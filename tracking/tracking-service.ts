@@ -3,6 +3,15 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { commonErrors } from "../core/errors/common-errors.js";
 import { trackingErrors } from "../core/errors/tracking-errors.js";
 import type { Logger } from "../core/logger.js";
+import { validateEnum } from "../core/validation/enums.js";
+import { validateExperimentId, validateRunId, validateSha256 } from "../core/validation/ids.js";
+import { validateKey } from "../core/validation/keys.js";
+import { validateExperimentName, validateRunName } from "../core/validation/names.js";
+import { validatePageSize, validateTimestamp } from "../core/validation/numbers.js";
+import { validateOrderBy, validateQueryText } from "../core/validation/query-text.js";
+import { validateTag, validateTagMap } from "../core/validation/tags.js";
+import { validateText } from "../core/validation/text.js";
+import { validateParamValue, validateTagValue } from "../core/validation/values.js";
 import {
   LifecycleStage,
   type Metric,
@@ -18,30 +27,12 @@ import {
   ViewTypeSchema,
 } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
+import { downloadChunks } from "../storage/blob/download-chunks.js";
 import { artifactKey, artifactKeyPrefix, validateArtifactPath } from "./artifact-path.js";
+import { validateLogBatch, validateMetric } from "./log-batch-validation.js";
+import { pageSizes } from "./page-sizes.js";
+import { maxOrderByClauses } from "./search/run-search-spec.js";
 import type { TrackingStore } from "./tracking-store.js";
-import {
-  pageSizes,
-  trackingLimits,
-  validateEnum,
-  validateExperimentId,
-  validateExperimentName,
-  validateKey,
-  validateLogBatch,
-  validateMetric,
-  validateOrderBy,
-  validatePageSize,
-  validateParamValue,
-  validateQueryText,
-  validateRunId,
-  validateRunName,
-  validateSha256,
-  validateTag,
-  validateTagMap,
-  validateTagValue,
-  validateText,
-  validateTimestamp,
-} from "./validation.js";
 
 /** What the tracking service needs. */
 export interface TrackingServiceDeps {
@@ -51,15 +42,13 @@ export interface TrackingServiceDeps {
   readonly logger: Logger;
 }
 
-/** Largest chunk DownloadArtifact sends, in bytes (1 MiB, under every client's default message limit). */
-export const maxDownloadChunkBytes = 1024 * 1024;
-
 /** The "Default" experiment runs go to when CreateRun names none. */
 const defaultExperimentId = "0";
 
 /**
  * The transport-agnostic implementation of every RPC of mlpipe.tracking.v1.TrackingService:
- * validate the request (validation.ts, artifact-path.ts), call the store, shape the response.
+ * validate the request (core/validation, log-batch-validation.ts, artifact-path.ts), call the store,
+ * shape the response.
  * Errors are MlpipeErrors from the catalogue; the network edge turns them into statuses.
  */
 export function createTrackingService(deps: TrackingServiceDeps): ServiceImpl<typeof TrackingService> {
@@ -250,7 +239,7 @@ export function createTrackingService(deps: TrackingServiceDeps): ServiceImpl<ty
         filter: validateQueryText(req.filter, "filter"),
         viewType: validateEnum(req.runViewType, ViewTypeSchema, "run_view_type"),
         maxResults: validatePageSize(req.maxResults, pageSizes.searchRuns),
-        orderBy: validateOrderBy(req.orderBy, trackingLimits.runOrderByClauses),
+        orderBy: validateOrderBy(req.orderBy, maxOrderByClauses),
         pageToken: validateQueryText(req.pageToken, "page_token"),
       });
       return { runs: page.items, nextPageToken: page.nextPageToken };
@@ -293,11 +282,7 @@ export function createTrackingService(deps: TrackingServiceDeps): ServiceImpl<ty
       if (file === undefined || file.isDir) throw trackingErrors.artifactNotFound(runId, path);
       const reader = await blobs.get(artifactKey(info.artifactUri, blobs.rootUri, path), { signal: ctx.signal });
       yield { content: { case: "info", value: file } };
-      for await (const chunk of reader.body) {
-        for (let offset = 0; offset < chunk.byteLength; offset += maxDownloadChunkBytes) {
-          yield { content: { case: "chunk", value: chunk.subarray(offset, offset + maxDownloadChunkBytes) } };
-        }
-      }
+      for await (const chunk of downloadChunks(reader.body)) yield { content: { case: "chunk", value: chunk } };
     },
 
     async listArtifacts(req) {

@@ -9,17 +9,27 @@ import type {
   Tag,
   ViewType,
 } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
+import type { Page } from "../storage/query/keyset-search.js";
+import type { RunArtifactLookup } from "./run-artifact-lookup.js";
 
 /**
- * Persistence of the tracking service. Implemented once over SQL (SqlTrackingStore) for both
- * drivers. Inputs are already validated by the service (tracking/validation.ts); the
- * store enforces what only the database can: existence, uniqueness, immutability of params,
- * idempotency of batches, atomicity. Missing things throw the catalogued NOT_FOUND errors.
+ * Persistence of the tracking service, one interface per aggregate (experiments, runs, what is
+ * logged to runs, the artifact index) and their union for the service. Implemented once over SQL
+ * (createSqlTrackingStore) for both drivers. Inputs are already validated by the service
+ * (core/validation); the store enforces what only the database can: existence, uniqueness,
+ * immutability of params, idempotency of batches, atomicity. Missing things throw the catalogued
+ * NOT_FOUND errors.
  */
-export interface TrackingStore {
+export interface TrackingStore extends ExperimentStore, RunStore, RunLogStore, ArtifactIndex {
+  /** Closes the SQL client the store was given. Closing twice is harmless. */
+  close(): Promise<void>;
+}
+
+/** Experiments and their tags. */
+export interface ExperimentStore {
   /** Creates the "Default" experiment (id "0") when it does not exist. Idempotent. */
   ensureDefaultExperiment(): Promise<void>;
-
+  /** TRACKING_EXPERIMENT_ALREADY_EXISTS when an active experiment has the name. */
   createExperiment(input: CreateExperimentInput): Promise<Experiment>;
   getExperiment(experimentId: string): Promise<Experiment>;
   /** The active experiment with this name, else the most recently deleted one. */
@@ -28,41 +38,45 @@ export interface TrackingStore {
   renameExperiment(experimentId: string, newName: string): Promise<Experiment>;
   setExperimentTag(experimentId: string, key: string, value: string): Promise<void>;
   deleteExperimentTag(experimentId: string, key: string): Promise<void>;
-  /** Soft-deletes the experiment and its active runs. */
+  /** Soft-deletes the experiment and its active runs; deleting a deleted experiment changes nothing. */
   deleteExperiment(experimentId: string): Promise<void>;
   /** Restores the experiment and the runs deleted with it. */
   restoreExperiment(experimentId: string): Promise<void>;
   /** Removes a deleted experiment and everything under it; returns its artifact location. */
   purgeExperiment(experimentId: string): Promise<{ artifactLocation: string }>;
+}
 
+/** Runs: their info, lifecycle and tags, and run search. */
+export interface RunStore {
   createRun(input: CreateRunInput): Promise<Run>;
+  /** The run with its params, latest metrics and tags. */
   getRun(runId: string): Promise<Run>;
   updateRun(runId: string, update: UpdateRunInput): Promise<RunInfo>;
+  /** Soft-deletes the run; deleting a deleted run changes nothing. */
   deleteRun(runId: string): Promise<void>;
   restoreRun(runId: string): Promise<void>;
   deleteRunTag(runId: string, key: string): Promise<void>;
+  searchRuns(query: SearchRunsQuery): Promise<Page<Run>>;
+}
+
+/** What is logged to runs: metrics, params and tags in batches, and metric history. */
+export interface RunLogStore {
   /**
    * Stores metrics, params and tags of an active run in one transaction. With a batchId already
    * stored for the run, stores nothing and returns duplicate: true.
    */
   logBatch(runId: string, batch: LogBatchInput): Promise<{ duplicate: boolean }>;
   getMetricHistory(query: MetricHistoryQuery): Promise<Page<Metric>>;
-  searchRuns(query: SearchRunsQuery): Promise<Page<Run>>;
+}
 
+/** The index of the artifact files uploaded to runs (the bytes live in the blob store). */
+export interface ArtifactIndex extends RunArtifactLookup {
   /** Records (or replaces) an uploaded artifact file in the index. */
   recordArtifact(runId: string, file: { path: string; size: number; sha256: string }): Promise<void>;
   /** The indexed file at `path`, or undefined. */
   getArtifact(runId: string, path: string): Promise<FileInfo | undefined>;
   /** Files and sub-directories directly under `dir` ("" for the root), sorted by path. */
   listArtifacts(runId: string, dir: string): Promise<FileInfo[]>;
-
-  close(): Promise<void>;
-}
-
-/** A page of results and the keyset token of the next page ("" on the last page). */
-export interface Page<T> {
-  readonly items: T[];
-  readonly nextPageToken: string;
 }
 
 export interface CreateExperimentInput {

@@ -20,16 +20,6 @@ export function loadIrisRows(): readonly (readonly number[])[] {
   return rows;
 }
 
-/** Cycles through the rows forever. */
-export function rowCycler(rows: readonly (readonly number[])[]): () => readonly number[] {
-  let i = 0;
-  return () => {
-    const row = rows[i % rows.length] ?? [0, 0, 0, 0];
-    i++;
-    return row;
-  };
-}
-
 /** `count` rows of the corpus (cycled) as one little-endian float32 [count, 4] tensor. */
 export function float32Batch(rows: readonly (readonly number[])[], count: number): Float32Array {
   const out = new Float32Array(count * 4);

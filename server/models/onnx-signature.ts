@@ -1,20 +1,14 @@
 /**
- * Reads what a served model expects and returns from its `.onnx` bytes: the graph inputs (those
- * that are not initializers) and outputs with their element types and shapes, and how to turn the
+ * What the inference server needs to know about a model, derived from its signature (read by
+ * core/onnx): the one input rows are batched into, the tensor outputs, and how to turn the
  * outputs into predictions (a classification label and/or probabilities or logits, or a
  * regression value).
  */
-import { fromBinary } from "@bufbuild/protobuf";
-import { ModelProtoSchema, TensorProto_DataType, type ValueInfoProto } from "../../gen/onnx/onnx_pb.js";
+import { OnnxFormatError, readOnnxSignature, type TensorSpec } from "../../core/onnx/onnx-signature.js";
 import { isNumericType, type NumericType } from "./tensor-types.js";
 
-/** Name, element type and shape of a model input or output; -1 marks a dynamic dimension. */
-export interface TensorSpec {
-  readonly name: string;
-  /** ONNX element type name ("float32", "int64", "string", ...). */
-  readonly dtype: string;
-  readonly shape: readonly number[];
-}
+// The one TensorSpec type (core/onnx), re-exported for the server's and the gateway's importers.
+export type { TensorSpec } from "../../core/onnx/onnx-signature.js";
 
 /** How a model's outputs become predictions. */
 export type OutputInterpretation =
@@ -43,36 +37,9 @@ export interface ModelSignature {
   readonly interpretation: OutputInterpretation;
 }
 
-const typeNames: Partial<Record<number, string>> = {
-  [TensorProto_DataType.FLOAT]: "float32",
-  [TensorProto_DataType.UINT8]: "uint8",
-  [TensorProto_DataType.INT8]: "int8",
-  [TensorProto_DataType.UINT16]: "uint16",
-  [TensorProto_DataType.INT16]: "int16",
-  [TensorProto_DataType.INT32]: "int32",
-  [TensorProto_DataType.INT64]: "int64",
-  [TensorProto_DataType.STRING]: "string",
-  [TensorProto_DataType.BOOL]: "bool",
-  [TensorProto_DataType.FLOAT16]: "float16",
-  [TensorProto_DataType.DOUBLE]: "float64",
-  [TensorProto_DataType.UINT32]: "uint32",
-  [TensorProto_DataType.UINT64]: "uint64",
-  [TensorProto_DataType.BFLOAT16]: "bfloat16",
-};
-
 /** Thrown for a file that is not an ONNX model or whose signature the server cannot serve. */
 export class UnsupportedModelError extends Error {
   override readonly name = "UnsupportedModelError";
-}
-
-function spec(v: ValueInfoProto): TensorSpec | undefined {
-  if (v.type?.value.case !== "tensorType") return undefined;
-  const t = v.type.value.value;
-  return {
-    name: v.name,
-    dtype: typeNames[t.elemType] ?? `onnx_type_${t.elemType}`,
-    shape: (t.shape?.dim ?? []).map((d) => (d.value.case === "dimValue" ? Number(d.value.value) : -1)),
-  };
 }
 
 function isRowVector(s: TensorSpec): boolean {
@@ -81,17 +48,16 @@ function isRowVector(s: TensorSpec): boolean {
 
 /** Parses `.onnx` bytes and derives the signature; throws {@link UnsupportedModelError} with a reason. */
 export function readSignature(bytes: Uint8Array): ModelSignature {
-  let model: ReturnType<typeof fromBinary<typeof ModelProtoSchema>>;
+  let read: ReturnType<typeof readOnnxSignature>;
   try {
-    model = fromBinary(ModelProtoSchema, bytes, { readUnknownFields: false });
+    read = readOnnxSignature(bytes);
   } catch (err) {
-    throw new UnsupportedModelError(`not an ONNX model (${err instanceof Error ? err.message : String(err)})`);
+    if (err instanceof OnnxFormatError) throw new UnsupportedModelError(err.message);
+    throw err;
   }
-  const graph = model.graph;
-  if (graph === undefined || graph.output.length === 0) throw new UnsupportedModelError("the model has no graph");
-  const constants = new Set(graph.initializer.map((t) => t.name));
-  const inputs = graph.input.filter((v) => !constants.has(v.name)).map(spec);
-  const outputs = graph.output.map(spec).filter((s): s is TensorSpec => s !== undefined);
+  const tensors = (values: typeof read.inputs) => values.map((v) => (v.kind === "tensor" ? v.spec : undefined));
+  const inputs = tensors(read.inputs);
+  const outputs = tensors(read.outputs).filter((s): s is TensorSpec => s !== undefined);
   if (inputs.length !== 1 || inputs[0] === undefined) {
     throw new UnsupportedModelError(`the model must have exactly one tensor input, it has ${inputs.length}`);
   }

@@ -1,8 +1,9 @@
+import { validatePageSize } from "../../core/validation/numbers.js";
+import { runKeysetSearch } from "../../storage/query/keyset-search.js";
 import type { SqlQueryable } from "../../storage/sql/sql-client.js";
+import { pageSizes } from "../page-sizes.js";
 import type { SearchExperimentsQuery } from "../tracking-store.js";
-import { pageSizes, validatePageSize } from "../validation.js";
 import { experimentSearchSpec } from "./experiment-search-spec.js";
-import { runKeysetSearch } from "./keyset-search.js";
 import { lifecycleView } from "./view-type.js";
 
 /**
@@ -28,5 +29,5 @@ export async function searchExperimentIds(
     pageToken: query.pageToken,
     maxResults,
   });
-  return { experimentIds: page.ids, nextPageToken: page.nextPageToken };
+  return { experimentIds: page.items.map((row) => String(row.id)), nextPageToken: page.nextPageToken };
 }

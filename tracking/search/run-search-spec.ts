@@ -1,45 +1,43 @@
-import type { SearchSpec } from "./search-spec.js";
+import { trackingErrors } from "../../core/errors/tracking-errors.js";
+import { plainAttribute, type SearchSpec } from "../../storage/query/search-spec.js";
+import { runStatuses } from "../sql-run-rows.js";
 
-/** The statuses a run can have, as stored (`runs.status`). */
-export const runStatuses = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"] as const;
+/** Most order_by clauses of SearchRuns and SearchExperiments (the id is always added as the final tie-breaker). */
+export const maxOrderByClauses = 3;
 
 /**
  * What SearchRuns filters and orders on (storage/sql/migrations/0001_tracking.sql):
  * `metrics.<key>` (latest value, a number), `params.<key>` and `tags.<key>` (strings), and the
  * attributes run_name, status, start_time, end_time (ms) and run_id, also written
  * `attributes.<name>`. MLflow's spellings are accepted: `metric.`, `param.`/`parameters.`, `tag.`,
- * `attribute.`/`attr.`/`run.`, `` `run name` ``, `created` for start_time.
+ * `attribute.`/`attr.`/`run.`, `` `run name` ``, `created` for start_time. Errors are
+ * TRACKING_INVALID_FILTER and TRACKING_INVALID_ORDER_BY.
  */
 export const runSearchSpec: SearchSpec = {
   what: "runs",
-  table: "runs",
-  alias: "r",
-  idColumn: "run_id",
-  idType: "text",
-  lifecycleColumn: "lifecycle_stage",
+  from: "runs r",
+  select: { id: "r.run_id" },
+  uniqueOrder: [{ expr: "r.run_id", type: "text" }],
+  lifecycleColumn: "r.lifecycle_stage",
   keyed: {
-    metric: { prefixes: ["metric", "metrics"], table: "latest_metrics", ownerColumn: "run_id", type: "float" },
+    metric: { prefixes: ["metric", "metrics"], table: "latest_metrics", owner: { run_id: "r.run_id" }, type: "float" },
     param: {
       prefixes: ["param", "parameter", "parameters", "params"],
       table: "params",
-      ownerColumn: "run_id",
+      owner: { run_id: "r.run_id" },
       type: "string",
     },
-    tag: { prefixes: ["tag", "tags"], table: "run_tags", ownerColumn: "run_id", type: "string" },
+    tag: { prefixes: ["tag", "tags"], table: "run_tags", owner: { run_id: "r.run_id" }, type: "string" },
   },
   attributes: {
-    run_name: { column: "run_name", type: "string", sqlType: "text", nullable: false, aliases: ["run name"] },
-    status: {
-      column: "status",
-      type: "string",
-      sqlType: "text",
-      nullable: false,
-      aliases: [],
-      allowedValues: runStatuses,
-    },
-    start_time: { column: "start_time", type: "integer", sqlType: "bigint", nullable: false, aliases: ["created"] },
-    end_time: { column: "end_time", type: "integer", sqlType: "bigint", nullable: true, aliases: [] },
-    run_id: { column: "run_id", type: "string", sqlType: "text", nullable: false, aliases: [] },
+    run_name: { ...plainAttribute("r.run_name", "string"), aliases: ["run name"] },
+    status: { ...plainAttribute("r.status", "string"), allowedValues: runStatuses },
+    start_time: { ...plainAttribute("r.start_time", "integer"), aliases: ["created"] },
+    end_time: { ...plainAttribute("r.end_time", "integer"), nullable: true },
+    run_id: plainAttribute("r.run_id", "string"),
   },
   attributePrefixes: ["attr", "attribute", "run", "attributes"],
+  maxOrderByClauses,
+  invalidFilter: (position, reason) => trackingErrors.invalidFilter(position, reason),
+  invalidOrderBy: (clause, reason) => trackingErrors.invalidOrderBy(clause, reason),
 };

@@ -1,13 +1,15 @@
 import { commonErrors } from "../../core/errors/common-errors.js";
+import { validateExperimentId } from "../../core/validation/ids.js";
+import { validatePageSize } from "../../core/validation/numbers.js";
+import { runKeysetSearch } from "../../storage/query/keyset-search.js";
 import type { SqlQueryable } from "../../storage/sql/sql-client.js";
+import { pageSizes } from "../page-sizes.js";
 import type { SearchRunsQuery } from "../tracking-store.js";
-import { pageSizes, validateExperimentId, validatePageSize } from "../validation.js";
-import { runKeysetSearch } from "./keyset-search.js";
 import { runSearchSpec } from "./run-search-spec.js";
 import { lifecycleView } from "./view-type.js";
 
 /** Most experiments one SearchRuns may cover. */
-export const maxSearchExperiments = 100;
+const maxSearchExperiments = 100;
 
 /**
  * Finds one page of run ids for SearchRuns: runs of the given experiments, in the view type,
@@ -37,7 +39,7 @@ export async function searchRunIds(
   const view = lifecycleView(query.viewType, "run_view_type");
   const page = await runKeysetSearch(db, {
     spec: runSearchSpec,
-    scope: { column: "experiment_id", type: "bigint", values: experimentIds },
+    scope: { expr: "r.experiment_id", type: "bigint", values: experimentIds },
     view,
     filter: query.filter,
     orderBy: query.orderBy,
@@ -45,5 +47,5 @@ export async function searchRunIds(
     pageToken: query.pageToken,
     maxResults,
   });
-  return { runIds: page.ids, nextPageToken: page.nextPageToken };
+  return { runIds: page.items.map((row) => String(row.id)), nextPageToken: page.nextPageToken };
 }

@@ -1,6 +1,6 @@
 import { commonErrors } from "../../core/errors/common-errors.js";
 import { ViewType } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
-import type { LifecycleView } from "./search-sql.js";
+import type { LifecycleView } from "../../storage/query/search-sql.js";
 
 /**
  * Maps a request's view type to the lifecycle stages searched: unspecified and ACTIVE_ONLY give

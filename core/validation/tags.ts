@@ -1,0 +1,36 @@
+import { commonErrors } from "../errors/common-errors.js";
+import { validateKey, validateModelTagKey } from "./keys.js";
+import { validateModelTagValue, validateTagValue } from "./values.js";
+
+/** Most tags of one create request of a registered model or version. */
+const maxModelTagsPerRequest = 100;
+
+/** A tag of a run or experiment: key and value. */
+export function validateTag(tag: { readonly key: string; readonly value: string }, field: string): void {
+  validateKey(tag.key, `${field}.key`);
+  validateTagValue(tag.value, `${field}.value`);
+}
+
+/** A map of tags of an experiment: each key and value, the field named `<field>["<key>"]`. */
+export function validateTagMap(tags: Readonly<Record<string, string>>, field: string): Record<string, string> {
+  for (const [key, value] of Object.entries(tags)) validateTag({ key, value }, `${field}["${key}"]`);
+  return { ...tags };
+}
+
+/**
+ * A tag of a registered model or version: key (1 to 250 characters, no control characters) and
+ * value (up to 5000 characters). The fields are `key`/`value`, or `<field>`/`<field>.value`.
+ */
+export function validateModelTag(key: string, value: string, field = "key"): void {
+  validateModelTagKey(key, field);
+  validateModelTagValue(value, field === "key" ? "value" : `${field}.value`);
+}
+
+/** The tags of a create request of a registered model or version: at most 100, each checked. */
+export function validateModelTags(tags: Readonly<Record<string, string>>): void {
+  const keys = Object.keys(tags);
+  if (keys.length > maxModelTagsPerRequest) {
+    throw commonErrors.invalidArgument("tags", `at most ${maxModelTagsPerRequest}`);
+  }
+  for (const key of keys) validateModelTag(key, tags[key] ?? "", `tags[${JSON.stringify(key)}]`);
+}
