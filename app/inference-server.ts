@@ -25,7 +25,7 @@ import { createGrpcAdmission, withLoadShedding } from "../gateway/load-shedding.
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { InferenceService } from "../gen/mlpipe/inference/v1/inference_pb.js";
 import { createInferenceMetrics, type InferenceMetrics } from "../server/inference-metrics.js";
-import { createLocalFileSource, type ModelSource } from "../server/models/model-loader.js";
+import { createLocalFileLoader, type ModelLoader } from "../server/models/model-loader.js";
 import { createModelManager, type ModelManager } from "../server/models/model-manager.js";
 import { createPredictionService, type PredictionService } from "../server/prediction-service.js";
 import { type RegistryServing, startRegistryServing } from "../server/registry-follow/registry-serving.js";
@@ -52,8 +52,8 @@ export interface InferenceServer {
 
 /** Extra wiring for tests. */
 export interface InferenceServerOverrides {
-  /** The model to load first; default a local file source over MODEL_PATH, else the registry. */
-  readonly source?: ModelSource;
+  /** The model to load first; default a local file loader over MODEL_PATH, else the registry. */
+  readonly loader?: ModelLoader;
   /** Backoff of registry reconnects and load retries (registry mode); default 200 ms doubling up to 10 s. */
   readonly registryBackoff?: BackoffOptions;
 }
@@ -61,7 +61,7 @@ export interface InferenceServerOverrides {
 /**
  * Starts listening, then serves a model; readiness turns true when one is loaded and warmed.
  *
- * With MODEL_PATH (or an override source) that file is loaded before this resolves, and a file
+ * With MODEL_PATH (or an override loader) that file is loaded before this resolves, and a file
  * that cannot be loaded fails the start. Otherwise, with REGISTRY_URL, the version of MODEL_NAME
  * that MODEL_STAGE (a stage or an alias) names is downloaded, loaded and then followed as the
  * registry moves it: this resolves at once, not ready, and readiness turns true when the first
@@ -73,11 +73,11 @@ export async function startInferenceServer(
   overrides: InferenceServerOverrides = {},
 ): Promise<InferenceServer> {
   const c = config.inference;
-  const source =
-    overrides.source ??
-    (c.modelPath === undefined ? undefined : createLocalFileSource({ path: c.modelPath, name: c.modelName }));
+  const loader =
+    overrides.loader ??
+    (c.modelPath === undefined ? undefined : createLocalFileLoader({ path: c.modelPath, name: c.modelName }));
   const registryUrl = c.registryUrl;
-  if (source === undefined && registryUrl === undefined) {
+  if (loader === undefined && registryUrl === undefined) {
     throw new ConfigError(
       "set MODEL_PATH (a local .onnx file) or REGISTRY_URL (serve MODEL_NAME at MODEL_STAGE from the model registry)",
     );
@@ -192,9 +192,9 @@ export async function startInferenceServer(
     return stopping;
   };
 
-  if (source !== undefined) {
+  if (loader !== undefined) {
     try {
-      await manager.swap(source);
+      await manager.swap(loader);
     } catch (err) {
       await shutdown();
       throw err;

@@ -14,7 +14,7 @@ import {
   ModelTask,
   PredictResponseSchema,
 } from "../gen/mlpipe/inference/v1/inference_pb.js";
-import { createLocalFileSource } from "../server/models/model-loader.js";
+import { createLocalFileLoader } from "../server/models/model-loader.js";
 import { createGrpcClient, type GrpcClient, grpcErrorDetails, isServiceError } from "../test/support/grpc-client.js";
 import {
   postJson,
@@ -380,7 +380,7 @@ describe("inference server: bad input on every surface, never a 500", () => {
 
 describe("inference server: model versions and hot swap", () => {
   it("loads a version beside the served one, answers requests pinned to it, then swaps under load with zero failures", async () => {
-    const b = createLocalFileSource({ path: models.irisB, name: "iris-classifier", version: "2", stage: "Staging" });
+    const b = createLocalFileLoader({ path: models.irisB, name: "iris-classifier", version: "2", stage: "Staging" });
     await server.manager.load(b);
     const pinned = await postJson(`${server.url}/predict`, { features: setosa, model_version: "Staging" });
     expect(pinned.body.model_version).toBe("2");
@@ -407,7 +407,7 @@ describe("inference server: model versions and hot swap", () => {
       }
     };
     const load = Promise.all(Array.from({ length: 6 }, (_, n) => client(n)));
-    const c = createLocalFileSource({
+    const c = createLocalFileLoader({
       path: models.irisB,
       name: "iris-classifier",
       version: "3",
@@ -426,12 +426,12 @@ describe("inference server: model versions and hot swap", () => {
     expect(await readMetric(server.url, "active_model_version", { version: "3" })).toBe(1);
     expect(await readMetric(server.url, "active_model_version", { version: "1" })).toBe(0);
     // swap back so later tests see the first model again
-    await server.manager.swap(createLocalFileSource({ path: models.iris, name: "iris-classifier", version: "1" }));
+    await server.manager.swap(createLocalFileLoader({ path: models.iris, name: "iris-classifier", version: "1" }));
   });
 
   it("serves a regression model's value, pinned by alias beside the classifier", async () => {
     await server.manager.load(
-      createLocalFileSource({ path: models.regression, name: "house-prices", version: "10", aliases: ["reg"] }),
+      createLocalFileLoader({ path: models.regression, name: "house-prices", version: "10", aliases: ["reg"] }),
     );
     const want = regressionWeights.reduce((acc, w, i) => acc + w * (setosa[i] ?? 0), regressionBias);
     const res = await postJson(`${server.url}/predict`, { features: setosa, model_version: "reg" });
@@ -446,7 +446,7 @@ describe("inference server: model versions and hot swap", () => {
   });
 
   it("refuses to swap to a file that is not a model, and keeps serving", async () => {
-    await expect(server.manager.swap(createLocalFileSource({ path: models.dir }))).rejects.toMatchObject({
+    await expect(server.manager.swap(createLocalFileLoader({ path: models.dir }))).rejects.toMatchObject({
       id: "INFERENCE_MODEL_LOAD_FAILED",
     });
     expect((await postJson(`${server.url}/predict`, { features: setosa })).status).toBe(200);
