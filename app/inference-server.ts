@@ -13,15 +13,15 @@ import { pathToFileURL } from "node:url";
 import type { Config } from "../core/config.js";
 import { ConfigError } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
-import { createAdmissionControl } from "../gateway/admission-control.js";
-import { createConnectHandler } from "../gateway/connect-handler.js";
-import { type DualProtocolServer, listenDualProtocol } from "../gateway/dual-protocol-server.js";
-import { createGrpcFastPath, predictionHandlers } from "../gateway/grpc-fast-path.js";
-import { createInferenceGrpcService } from "../gateway/inference-grpc-service.js";
-import { createHealthService } from "../gateway/inference-health-service.js";
-import { createInferenceHttpRoutes, retryAfterSeconds } from "../gateway/inference-http-routes.js";
-import { createReadiness, type Readiness } from "../gateway/inference-readiness.js";
-import { createGrpcAdmission, withLoadShedding } from "../gateway/load-shedding.js";
+import { createAdmissionControl } from "../gateway/admission/admission-control.js";
+import { createGrpcAdmission, withLoadShedding } from "../gateway/admission/load-shedding.js";
+import { type DualProtocolServer, listenDualProtocol } from "../gateway/http/dual-protocol-server.js";
+import { createGrpcFastPath, predictionHandlers } from "../gateway/inference/grpc-fast-path.js";
+import { createInferenceGrpcService } from "../gateway/inference/inference-connect-service.js";
+import { createHealthService } from "../gateway/inference/inference-health-service.js";
+import { createInferenceHttpRoutes, retryAfterSeconds } from "../gateway/inference/inference-http-routes.js";
+import { createReadiness, type Readiness } from "../gateway/inference/inference-readiness.js";
+import { createConnectHandler } from "../gateway/protocol-connect/connect-handler.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { InferenceService } from "../gen/mlpipe/inference/v1/inference_pb.js";
 import { createInferenceMetrics, type InferenceMetrics } from "../server/inference-metrics.js";
@@ -138,7 +138,7 @@ export async function startInferenceServer(
     },
   );
 
-  // gRPC Predict, PredictBatch and PredictStream skip connect-node (see grpc-fast-path.ts).
+  // gRPC Predict, PredictBatch and PredictStream skip connect-node (see gateway/inference/grpc-fast-path.ts).
   const streamRoute = createGrpcFastPath({
     handlers: predictionHandlers(service),
     admission: createGrpcAdmission({ admission, metrics, retryAfterSeconds }),

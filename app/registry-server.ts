@@ -1,7 +1,7 @@
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
-import { createConnectHandler } from "../gateway/connect-handler.js";
-import { listenDualProtocol } from "../gateway/dual-protocol-server.js";
+import { listenDualProtocol } from "../gateway/http/dual-protocol-server.js";
+import { createConnectHandler } from "../gateway/protocol-connect/connect-handler.js";
 import { RegistryService } from "../gen/mlpipe/registry/v1/registry_pb.js";
 import { TrackingService } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
 import { createRegistryService } from "../registry/registry-service.js";

@@ -2,7 +2,7 @@ import { Code as ConnectCode, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../core/config.js";
 import { registryErrors } from "../core/errors/registry-errors.js";
-import { fromMlpipeError } from "../gateway/error-interceptor.js";
+import { fromMlpipeError } from "../gateway/protocol-connect/error-interceptor.js";
 import { formatFailure, toCliFailure } from "./cli-failure.js";
 import { ExitCode } from "./exit-codes.js";
 

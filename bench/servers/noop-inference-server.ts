@@ -13,9 +13,9 @@ import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { parseArgs } from "node:util";
 import { create } from "@bufbuild/protobuf";
 import { createLogger } from "../../core/logger.js";
-import { createConnectHandler } from "../../gateway/connect-handler.js";
-import { listenDualProtocol } from "../../gateway/dual-protocol-server.js";
-import { createGrpcFastPath } from "../../gateway/grpc-fast-path.js";
+import { listenDualProtocol } from "../../gateway/http/dual-protocol-server.js";
+import { createGrpcFastPath } from "../../gateway/inference/grpc-fast-path.js";
+import { createConnectHandler } from "../../gateway/protocol-connect/connect-handler.js";
 import {
   InferenceService,
   PredictBatchResponseSchema,

@@ -1,6 +1,6 @@
 /**
  * The stage follower's scheduling over a stand-in model manager (the real one needs workers and
- * ONNX files; gateway/inference-registry.int.test.ts runs the follower over the real parts).
+ * ONNX files; gateway/inference/inference-registry.int.test.ts runs the follower over the real parts).
  */
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";

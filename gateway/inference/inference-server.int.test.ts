@@ -4,25 +4,25 @@ import { join } from "node:path";
 import { fromBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { InferenceServer } from "../app/inference-server.js";
-import { Code } from "../core/errors/index.js";
-import { Health, HealthCheckResponse_ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
-import { ErrorDetailSchema } from "../gen/mlpipe/common/v1/error_pb.js";
+import type { InferenceServer } from "../../app/inference-server.js";
+import { Code } from "../../core/errors/index.js";
+import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
+import { ErrorDetailSchema } from "../../gen/mlpipe/common/v1/error_pb.js";
 import {
   DataType,
   InferenceService,
   ModelTask,
   PredictResponseSchema,
-} from "../gen/mlpipe/inference/v1/inference_pb.js";
-import { createLocalFileLoader } from "../server/models/model-loader.js";
-import { createGrpcClient, type GrpcClient, grpcErrorDetails, isServiceError } from "../test/support/grpc-client.js";
+} from "../../gen/mlpipe/inference/v1/inference_pb.js";
+import { createLocalFileLoader } from "../../server/models/model-loader.js";
+import { createGrpcClient, type GrpcClient, grpcErrorDetails, isServiceError } from "../../test/support/grpc-client.js";
 import {
   postJson,
   readMetric,
   startTestServer,
   testHandlerPath,
   until,
-} from "../test/support/inference-test-harness.js";
+} from "../../test/support/inference-test-harness.js";
 import {
   irisBias,
   irisWeights,
@@ -31,7 +31,7 @@ import {
   regressionWeights,
   type TestModels,
   writeTestModels,
-} from "../test/support/onnx-models.js";
+} from "../../test/support/onnx-models.js";
 
 const setosa = [5.1, 3.5, 1.4, 0.2];
 const virginica = [6.7, 3.0, 5.2, 2.3];
@@ -364,7 +364,7 @@ describe("inference server: bad input on every surface, never a 500", () => {
   });
 
   // connect-es reports a request message it cannot parse as INTERNAL before any interceptor runs;
-  // the edge (gateway/malformed-request-status.ts) makes it the client error it is.
+  // the edge (gateway/protocol-connect/malformed-request-status.ts) makes it the client error it is.
   it("gRPC and Connect: a malformed protobuf message is INVALID_ARGUMENT", async () => {
     const garbage = Buffer.from([0x0a, 0xff, 0xff, 0xff]);
     await expectGrpcError(rawPredict(garbage), grpc.status.INVALID_ARGUMENT, "INVALID_ARGUMENT");

@@ -1,9 +1,9 @@
 import { Code as ConnectCode, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { Code } from "../core/errors/code.js";
-import { commonErrors } from "../core/errors/common-errors.js";
-import { MlpipeError } from "../core/errors/mlpipe-error.js";
-import type { Logger } from "../core/logger.js";
-import { ErrorDetailSchema } from "../gen/mlpipe/common/v1/error_pb.js";
+import { Code } from "../../core/errors/code.js";
+import { commonErrors } from "../../core/errors/common-errors.js";
+import { MlpipeError } from "../../core/errors/mlpipe-error.js";
+import type { Logger } from "../../core/logger.js";
+import { ErrorDetailSchema } from "../../gen/mlpipe/common/v1/error_pb.js";
 
 /** What is known of the call an error belongs to, for the log line. */
 export interface ErrorContext {

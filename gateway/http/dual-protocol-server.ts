@@ -7,7 +7,7 @@ import http2, {
   type ServerHttp2Stream,
 } from "node:http2";
 import net, { type AddressInfo, type Socket } from "node:net";
-import type { Logger } from "../core/logger.js";
+import type { Logger } from "../../core/logger.js";
 
 /**
  * A request handler both HTTP versions call: Node's http.RequestListener and its http2
@@ -24,7 +24,7 @@ export interface DualProtocolServerOptions {
   readonly handler: DualProtocolHandler;
   /**
    * Sees every HTTP/2 stream before `handler`: returning true means it serves the stream itself on
-   * Node's stream API (grpc-fast-path.ts), false passes it on to `handler`.
+   * Node's stream API (gateway/inference/grpc-fast-path.ts), false passes it on to `handler`.
    */
   readonly streamRoute?: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => boolean;
   /** Interface to bind, e.g. "0.0.0.0" or "127.0.0.1". */

@@ -1,8 +1,8 @@
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
-import { commonErrors } from "../core/errors/common-errors.js";
-import { httpStatusOf } from "../core/errors/http-status.js";
-import { errorJsonBody } from "../core/errors/mlpipe-error.js";
-import { encodeGrpcMessage } from "./grpc-message.js";
+import { commonErrors } from "../../core/errors/common-errors.js";
+import { httpStatusOf } from "../../core/errors/http-status.js";
+import { errorJsonBody } from "../../core/errors/mlpipe-error.js";
+import { encodeGrpcMessage } from "../protocol-grpc/grpc-message.js";
 
 /** gRPC's status for an unknown method (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
 const grpcUnimplemented = "12";

@@ -19,13 +19,13 @@ import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { encodeEnvelope } from "@connectrpc/connect/protocol";
 import { endStreamFlag, endStreamToJson, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
-import { errorJsonBody, httpStatusOf, inferenceErrors } from "../core/errors/index.js";
-import type { InferenceMetrics } from "../server/inference-metrics.js";
-import type { Protocol } from "../server/prediction-service.js";
+import { errorJsonBody, httpStatusOf, inferenceErrors } from "../../core/errors/index.js";
+import type { InferenceMetrics } from "../../server/inference-metrics.js";
+import type { Protocol } from "../../server/prediction-service.js";
+import type { DualProtocolHandler } from "../http/dual-protocol-server.js";
+import { fromMlpipeError } from "../protocol-connect/error-interceptor.js";
+import { encodeGrpcMessage } from "../protocol-grpc/grpc-message.js";
 import type { AdmissionControl, ShedReason } from "./admission-control.js";
-import type { DualProtocolHandler } from "./dual-protocol-server.js";
-import { fromMlpipeError } from "./error-interceptor.js";
-import { encodeGrpcMessage } from "./grpc-message.js";
 
 /** Options of {@link withLoadShedding}. */
 export interface LoadSheddingOptions {
@@ -163,7 +163,7 @@ export function withLoadShedding(handler: DualProtocolHandler, options: LoadShed
   };
 }
 
-/** Admission of gRPC calls served straight on HTTP/2 streams (grpc-fast-path.ts), outside the request handler. */
+/** Admission of gRPC calls served straight on HTTP/2 streams (gateway/inference/grpc-fast-path.ts), outside the request handler. */
 export interface GrpcAdmission {
   /**
    * Admits a call (release it once it is answered) or returns the headers of its refusal: a

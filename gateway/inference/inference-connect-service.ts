@@ -6,7 +6,7 @@
  */
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { inferenceErrors, toErrorData } from "../core/errors/index.js";
+import { inferenceErrors, toErrorData } from "../../core/errors/index.js";
 import {
   DataType,
   type InferenceService,
@@ -28,11 +28,11 @@ import {
   TensorSchema,
   type TensorSpec as TensorSpecMessage,
   TensorSpecSchema,
-} from "../gen/mlpipe/inference/v1/inference_pb.js";
-import { cancelSignalOf } from "../server/batching/cancellation.js";
-import type { TensorSpec } from "../server/models/onnx-signature.js";
-import type { Prediction as ServerPrediction } from "../server/models/prediction-reader.js";
-import type { NumericType, RawTensor } from "../server/models/tensor-types.js";
+} from "../../gen/mlpipe/inference/v1/inference_pb.js";
+import { cancelSignalOf } from "../../server/batching/cancellation.js";
+import type { TensorSpec } from "../../server/models/onnx-signature.js";
+import type { Prediction as ServerPrediction } from "../../server/models/prediction-reader.js";
+import type { NumericType, RawTensor } from "../../server/models/tensor-types.js";
 import type {
   CallContext,
   PredictionService,
@@ -40,7 +40,7 @@ import type {
   Protocol,
   ResultForm,
   TensorInput,
-} from "../server/prediction-service.js";
+} from "../../server/prediction-service.js";
 
 const toDataType: Record<NumericType, DataType> = {
   float32: DataType.FLOAT32,

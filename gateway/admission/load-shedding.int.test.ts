@@ -10,19 +10,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { InferenceServer } from "../app/inference-server.js";
-import { Health, HealthCheckResponse_ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
-import { ErrorDetailSchema } from "../gen/mlpipe/common/v1/error_pb.js";
-import { DataType, InferenceService } from "../gen/mlpipe/inference/v1/inference_pb.js";
-import { createGrpcClient, type GrpcClient, grpcErrorDetails, isServiceError } from "../test/support/grpc-client.js";
+import type { InferenceServer } from "../../app/inference-server.js";
+import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
+import { ErrorDetailSchema } from "../../gen/mlpipe/common/v1/error_pb.js";
+import { DataType, InferenceService } from "../../gen/mlpipe/inference/v1/inference_pb.js";
+import { createGrpcClient, type GrpcClient, grpcErrorDetails, isServiceError } from "../../test/support/grpc-client.js";
 import {
   postJson,
   readMetric,
   startTestServer,
   testHandlerPath,
   until,
-} from "../test/support/inference-test-harness.js";
-import { writeTestModels } from "../test/support/onnx-models.js";
+} from "../../test/support/inference-test-harness.js";
+import { writeTestModels } from "../../test/support/onnx-models.js";
 
 const setosa = [5.1, 3.5, 1.4, 0.2];
 /** A row the test handler holds in its worker until the latch file exists. */

@@ -28,8 +28,8 @@ import { promisify } from "node:util";
 import { gunzip, inflate } from "node:zlib";
 import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
-import { Code, commonErrors, MlpipeError } from "../core/errors/index.js";
-import type { Logger } from "../core/logger.js";
+import { Code, commonErrors, MlpipeError } from "../../core/errors/index.js";
+import type { Logger } from "../../core/logger.js";
 import {
   InferenceService,
   type PredictBatchRequest,
@@ -44,13 +44,13 @@ import {
   PredictStreamRequestSchema,
   type PredictStreamResponse,
   PredictStreamResponseSchema,
-} from "../gen/mlpipe/inference/v1/inference_pb.js";
-import { Cancellation } from "../server/batching/cancellation.js";
-import type { CallContext, PredictionService } from "../server/prediction-service.js";
-import { fromMlpipeError } from "./error-interceptor.js";
-import { encodeGrpcMessage } from "./grpc-message.js";
-import { predictAnswer, predictBatchAnswer, streamAnswer, streamErrorAnswer } from "./inference-grpc-service.js";
-import type { GrpcAdmission } from "./load-shedding.js";
+} from "../../gen/mlpipe/inference/v1/inference_pb.js";
+import { Cancellation } from "../../server/batching/cancellation.js";
+import type { CallContext, PredictionService } from "../../server/prediction-service.js";
+import type { GrpcAdmission } from "../admission/load-shedding.js";
+import { fromMlpipeError } from "../protocol-connect/error-interceptor.js";
+import { encodeGrpcMessage } from "../protocol-grpc/grpc-message.js";
+import { predictAnswer, predictBatchAnswer, streamAnswer, streamErrorAnswer } from "./inference-connect-service.js";
 
 /** Serves a new HTTP/2 stream and returns true, or returns false to leave it to the request handler. */
 export type StreamRoute = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => boolean;

@@ -1,11 +1,11 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import type { Logger } from "../core/logger.js";
-import type { DualProtocolHandler } from "./dual-protocol-server.js";
+import type { Logger } from "../../core/logger.js";
+import type { DualProtocolHandler } from "../http/dual-protocol-server.js";
+import { routeNotFound } from "../protocol/route-not-found.js";
+import { respecGrpcMessageTrailer } from "../protocol-grpc/grpc-message.js";
 import { createErrorInterceptor } from "./error-interceptor.js";
-import { respecGrpcMessageTrailer } from "./grpc-message.js";
 import { withMalformedRequestStatus } from "./malformed-request-status.js";
-import { routeNotFound } from "./route-not-found.js";
 
 /** Options of {@link createConnectHandler}. */
 export interface ConnectHandlerOptions {

@@ -3,7 +3,7 @@ import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../core/logger.js";
+import { createLogger } from "../../core/logger.js";
 import { type DualProtocolHandler, type DualProtocolServer, listenDualProtocol } from "./dual-protocol-server.js";
 
 const logger = createLogger({ level: "silent" });

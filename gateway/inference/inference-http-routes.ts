@@ -6,12 +6,19 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import { Code, commonErrors, errorJsonBody, httpStatusOf, inferenceErrors, MlpipeError } from "../core/errors/index.js";
-import type { Logger } from "../core/logger.js";
-import { Cancellation } from "../server/batching/cancellation.js";
-import type { InferenceMetrics } from "../server/inference-metrics.js";
-import type { Prediction } from "../server/models/prediction-reader.js";
-import type { CallContext, PredictionService } from "../server/prediction-service.js";
+import {
+  Code,
+  commonErrors,
+  errorJsonBody,
+  httpStatusOf,
+  inferenceErrors,
+  MlpipeError,
+} from "../../core/errors/index.js";
+import type { Logger } from "../../core/logger.js";
+import { Cancellation } from "../../server/batching/cancellation.js";
+import type { InferenceMetrics } from "../../server/inference-metrics.js";
+import type { Prediction } from "../../server/models/prediction-reader.js";
+import type { CallContext, PredictionService } from "../../server/prediction-service.js";
 import { docsPage, openApiDocument } from "./inference-openapi.js";
 import type { Readiness } from "./inference-readiness.js";
 

@@ -1,12 +1,12 @@
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { commonErrors } from "../core/errors/common-errors.js";
-import { trackingErrors } from "../core/errors/tracking-errors.js";
-import { createLogger } from "../core/logger.js";
-import { ErrorDetailSchema } from "../gen/mlpipe/common/v1/error_pb.js";
-import { TrackingService } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
-import { SqlConstraintError } from "../storage/sql/sql-client.js";
-import { captureLog } from "../test/support/captured-log.js";
+import { commonErrors } from "../../core/errors/common-errors.js";
+import { trackingErrors } from "../../core/errors/tracking-errors.js";
+import { createLogger } from "../../core/logger.js";
+import { ErrorDetailSchema } from "../../gen/mlpipe/common/v1/error_pb.js";
+import { TrackingService } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
+import { SqlConstraintError } from "../../storage/sql/sql-client.js";
+import { captureLog } from "../../test/support/captured-log.js";
 import { createErrorInterceptor } from "./error-interceptor.js";
 
 /**

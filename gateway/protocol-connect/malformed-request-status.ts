@@ -14,7 +14,7 @@
  *
  * Only the parse failure is recognised, by connect-es's "parse binary: " message prefix on an
  * INTERNAL error with no details (mlpipe's own INTERNAL errors always carry an ErrorDetail);
- * gateway/malformed-request.int.test.ts fails if an upgrade changes that text.
+ * gateway/protocol-connect/malformed-request.int.test.ts fails if an upgrade changes that text.
  */
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code as ConnectCode, type ConnectError } from "@connectrpc/connect";
@@ -30,8 +30,8 @@ import {
 } from "@connectrpc/connect/protocol-connect";
 import { findTrailerError, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerParse, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
-import { commonErrors } from "../core/errors/common-errors.js";
-import type { Logger } from "../core/logger.js";
+import { commonErrors } from "../../core/errors/common-errors.js";
+import type { Logger } from "../../core/logger.js";
 import { fromMlpipeError } from "./error-interceptor.js";
 
 const parsePrefix = "parse binary: ";

@@ -8,9 +8,9 @@ import { Code as ConnectCode, ConnectError, createClient } from "@connectrpc/con
 import { createConnectTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { InferenceServer } from "../app/inference-server.js";
-import { Code } from "../core/errors/index.js";
-import { ErrorDetailSchema } from "../gen/mlpipe/common/v1/error_pb.js";
+import type { InferenceServer } from "../../app/inference-server.js";
+import { Code } from "../../core/errors/index.js";
+import { ErrorDetailSchema } from "../../gen/mlpipe/common/v1/error_pb.js";
 import {
   DataType,
   InferenceService,
@@ -21,10 +21,10 @@ import {
   ResponseForm,
   type Tensor,
   type TensorSchema,
-} from "../gen/mlpipe/inference/v1/inference_pb.js";
-import { createGrpcClient, type GrpcClient, grpcErrorDetails, isServiceError } from "../test/support/grpc-client.js";
-import { startTestServer } from "../test/support/inference-test-harness.js";
-import { irisBias, irisWeights, referenceProbabilities, writeTestModels } from "../test/support/onnx-models.js";
+} from "../../gen/mlpipe/inference/v1/inference_pb.js";
+import { createGrpcClient, type GrpcClient, grpcErrorDetails, isServiceError } from "../../test/support/grpc-client.js";
+import { startTestServer } from "../../test/support/inference-test-harness.js";
+import { irisBias, irisWeights, referenceProbabilities, writeTestModels } from "../../test/support/onnx-models.js";
 
 type BatchInit = MessageInitShape<typeof PredictBatchRequestSchema>;
 type StreamInit = MessageInitShape<typeof PredictStreamRequestSchema>;

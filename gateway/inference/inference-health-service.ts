@@ -5,14 +5,14 @@
  */
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { inferenceErrors } from "../core/errors/index.js";
+import { inferenceErrors } from "../../core/errors/index.js";
 import {
   type Health,
   type HealthCheckResponse,
   HealthCheckResponseSchema,
   HealthCheckResponse_ServingStatus as Status,
-} from "../gen/grpc/health/v1/health_pb.js";
-import { InferenceService } from "../gen/mlpipe/inference/v1/inference_pb.js";
+} from "../../gen/grpc/health/v1/health_pb.js";
+import { InferenceService } from "../../gen/mlpipe/inference/v1/inference_pb.js";
 import type { Readiness } from "./inference-readiness.js";
 
 const known = new Set(["", InferenceService.typeName]);

@@ -10,8 +10,8 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { InferenceServer } from "../app/inference-server.js";
-import { ErrorDetailSchema } from "../gen/mlpipe/common/v1/error_pb.js";
+import type { InferenceServer } from "../../app/inference-server.js";
+import { ErrorDetailSchema } from "../../gen/mlpipe/common/v1/error_pb.js";
 import {
   DataType,
   InferenceService,
@@ -21,16 +21,16 @@ import {
   PredictStreamRequestSchema,
   PredictStreamResponseSchema,
   ResponseForm,
-} from "../gen/mlpipe/inference/v1/inference_pb.js";
-import { createGrpcClient, type GrpcClient, isServiceError, statusBinDetails } from "../test/support/grpc-client.js";
-import { readMetric, startTestServer } from "../test/support/inference-test-harness.js";
+} from "../../gen/mlpipe/inference/v1/inference_pb.js";
+import { createGrpcClient, type GrpcClient, isServiceError, statusBinDetails } from "../../test/support/grpc-client.js";
+import { readMetric, startTestServer } from "../../test/support/inference-test-harness.js";
 import {
   irisBias,
   irisWeights,
   referenceProbabilities,
   type TestModels,
   writeTestModels,
-} from "../test/support/onnx-models.js";
+} from "../../test/support/onnx-models.js";
 
 const setosa = [5.1, 3.5, 1.4, 0.2];
 const virginica = [6.7, 3.0, 5.2, 2.3];

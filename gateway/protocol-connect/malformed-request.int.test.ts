@@ -1,19 +1,19 @@
 /**
  * A request message that is not valid protobuf is the client's mistake: INVALID_ARGUMENT on every
- * protocol of the RPC edge (gateway/malformed-request-status.ts), checked on the registry server
+ * protocol of the RPC edge (gateway/protocol-connect/malformed-request-status.ts), checked on the registry server
  * (the inference server's tests check its Predict). Real server, real sockets: grpc-js for gRPC,
  * fetch for Connect and gRPC-Web.
  */
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ErrorDetailSchema } from "../gen/mlpipe/common/v1/error_pb.js";
+import { ErrorDetailSchema } from "../../gen/mlpipe/common/v1/error_pb.js";
 import {
   GetRegisteredModelRequestSchema,
   GetRegisteredModelResponseSchema,
-} from "../gen/mlpipe/registry/v1/registry_pb.js";
-import { grpcErrorDetails, isServiceError } from "../test/support/grpc-client.js";
-import { startTestRegistryServer, type TestRegistryServer } from "../test/support/registry-server.js";
+} from "../../gen/mlpipe/registry/v1/registry_pb.js";
+import { grpcErrorDetails, isServiceError } from "../../test/support/grpc-client.js";
+import { startTestRegistryServer, type TestRegistryServer } from "../../test/support/registry-server.js";
 
 /** Field 1 (a string) whose length varint never ends. */
 const garbage = Buffer.from([0x0a, 0xff, 0xff, 0xff]);

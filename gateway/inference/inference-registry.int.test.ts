@@ -11,15 +11,15 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type InferenceServer, startInferenceServer } from "../app/inference-server.js";
-import { type RegistryServer, startRegistryServer } from "../app/registry-server.js";
-import { type Config, loadConfig } from "../core/config.js";
-import { createLogger } from "../core/logger.js";
-import { InferenceService } from "../gen/mlpipe/inference/v1/inference_pb.js";
-import { RegistryService, Stage } from "../gen/mlpipe/registry/v1/registry_pb.js";
-import { type CapturedLog, captureLog } from "../test/support/captured-log.js";
-import { createGrpcClient, type GrpcClient } from "../test/support/grpc-client.js";
-import { postJson, until } from "../test/support/inference-test-harness.js";
+import { type InferenceServer, startInferenceServer } from "../../app/inference-server.js";
+import { type RegistryServer, startRegistryServer } from "../../app/registry-server.js";
+import { type Config, loadConfig } from "../../core/config.js";
+import { createLogger } from "../../core/logger.js";
+import { InferenceService } from "../../gen/mlpipe/inference/v1/inference_pb.js";
+import { RegistryService, Stage } from "../../gen/mlpipe/registry/v1/registry_pb.js";
+import { type CapturedLog, captureLog } from "../../test/support/captured-log.js";
+import { createGrpcClient, type GrpcClient } from "../../test/support/grpc-client.js";
+import { postJson, until } from "../../test/support/inference-test-harness.js";
 import {
   irisBias,
   irisWeights,
@@ -27,7 +27,7 @@ import {
   referenceProbabilities,
   type TestModels,
   writeTestModels,
-} from "../test/support/onnx-models.js";
+} from "../../test/support/onnx-models.js";
 
 const modelName = "iris-classifier";
 const setosa = [5.1, 3.5, 1.4, 0.2];

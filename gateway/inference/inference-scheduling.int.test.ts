@@ -5,12 +5,12 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { InferenceServer } from "../app/inference-server.js";
-import { ErrorDetailSchema } from "../gen/mlpipe/common/v1/error_pb.js";
-import { DataType, InferenceService } from "../gen/mlpipe/inference/v1/inference_pb.js";
-import { createGrpcClient, type GrpcClient, grpcErrorDetails, isServiceError } from "../test/support/grpc-client.js";
-import { postJson, readMetric, startTestServer, until } from "../test/support/inference-test-harness.js";
-import { writeTestModels } from "../test/support/onnx-models.js";
+import type { InferenceServer } from "../../app/inference-server.js";
+import { ErrorDetailSchema } from "../../gen/mlpipe/common/v1/error_pb.js";
+import { DataType, InferenceService } from "../../gen/mlpipe/inference/v1/inference_pb.js";
+import { createGrpcClient, type GrpcClient, grpcErrorDetails, isServiceError } from "../../test/support/grpc-client.js";
+import { postJson, readMetric, startTestServer, until } from "../../test/support/inference-test-harness.js";
+import { writeTestModels } from "../../test/support/onnx-models.js";
 
 const setosa = [5.1, 3.5, 1.4, 0.2];
 let server: InferenceServer;
