@@ -13,6 +13,7 @@ import {
   HealthCheckResponse_ServingStatus as Status,
 } from "../../gen/grpc/health/v1/health_pb.js";
 import { InferenceService } from "../../gen/mlpipe/inference/v1/inference_pb.js";
+import { createAsyncQueue } from "../protocol-connect/async-queue.js";
 import type { Readiness } from "./inference-readiness.js";
 
 const known = new Set(["", InferenceService.typeName]);
@@ -21,42 +22,29 @@ function response(status: Status): HealthCheckResponse {
   return create(HealthCheckResponseSchema, { status });
 }
 
+const statusOf = (serving: boolean): Status => (serving ? Status.SERVING : Status.NOT_SERVING);
+
 /** Implements Health over a readiness status. */
 export function createHealthService(readiness: Readiness): ServiceImpl<typeof Health> {
   return {
     check(req) {
       if (!known.has(req.service)) throw inferenceErrors.healthServiceUnknown(req.service);
-      return response(readiness.serving ? Status.SERVING : Status.NOT_SERVING);
+      return response(statusOf(readiness.serving));
     },
     async *watch(req, ctx) {
-      if (!known.has(req.service)) {
-        yield response(Status.SERVICE_UNKNOWN);
-        await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve(), { once: true }));
-        return;
-      }
-      const changes: boolean[] = [];
-      let wake: (() => void) | undefined;
-      const unsubscribe = readiness.subscribe((serving) => {
-        changes.push(serving);
-        wake?.();
-      });
-      const onAbort = (): void => wake?.();
+      // Every change from now on, until the client goes away.
+      const changes = createAsyncQueue<HealthCheckResponse>();
+      const onAbort = (): void => changes.close();
       ctx.signal.addEventListener("abort", onAbort, { once: true });
+      if (ctx.signal.aborted) changes.close();
+      const unsubscribe = known.has(req.service)
+        ? readiness.subscribe((serving) => changes.push(response(statusOf(serving))))
+        : undefined;
       try {
-        yield response(readiness.serving ? Status.SERVING : Status.NOT_SERVING);
-        while (!ctx.signal.aborted) {
-          const next = changes.shift();
-          if (next === undefined) {
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-            });
-            wake = undefined;
-            continue;
-          }
-          yield response(next ? Status.SERVING : Status.NOT_SERVING);
-        }
+        yield response(unsubscribe === undefined ? Status.SERVICE_UNKNOWN : statusOf(readiness.serving));
+        yield* changes;
       } finally {
-        unsubscribe();
+        unsubscribe?.();
         ctx.signal.removeEventListener("abort", onAbort);
       }
     },

@@ -2,23 +2,22 @@
  * The JSON routes of the inference server, compatible with the FastAPI service mlpipe replaces:
  * POST /predict (one row as `features`, or many as `instances`), GET /health, /health/live,
  * /health/ready, /model/info, /metrics (Prometheus), /docs and /docs/openapi.json. Errors answer
- * `{"error": {"code", "id", "message", "field"}}` with the status of httpStatusOf.
+ * `{"error": {"code", "id", "message", "field"}}` with the status of httpStatusOf. Reading bodies,
+ * deadlines and writing answers are protocol-json/'s; predictions and their counting the data plane's.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import {
-  Code,
-  commonErrors,
-  errorJsonBody,
-  httpStatusOf,
-  inferenceErrors,
-  MlpipeError,
-} from "../../core/errors/index.js";
+import { commonErrors, inferenceErrors } from "../../core/errors/index.js";
 import type { Logger } from "../../core/logger.js";
 import { Cancellation } from "../../server/batching/cancellation.js";
 import type { InferenceMetrics } from "../../server/inference-metrics.js";
 import type { Prediction } from "../../server/models/prediction-reader.js";
-import type { CallContext, PredictionService } from "../../server/prediction-service.js";
+import type { PredictionRequest, PredictionService } from "../../server/prediction-service.js";
+import { parseContentType } from "../protocol/content-type.js";
+import { callerError } from "../protocol/error-policy.js";
+import { parseDeadlineHeaders } from "../protocol-json/deadline-headers.js";
+import { retryAfterSeconds, sendJson, sendJsonError } from "../protocol-json/json-response.js";
+import { parseJsonObject, readBody } from "../protocol-json/request-body.js";
 import { docsPage, openApiDocument } from "./inference-openapi.js";
 import type { Readiness } from "./inference-readiness.js";
 
@@ -38,67 +37,6 @@ export interface InferenceHttpRoutesOptions {
   readonly logger: Logger;
 }
 
-/** Headers that carry a request's timeout in milliseconds, first match wins. */
-export const timeoutHeaders = ["x-request-timeout-ms", "connect-timeout-ms"] as const;
-
-/** Seconds a client is told to wait (Retry-After) after a full queue, an overload or while the server is unavailable. */
-export const retryAfterSeconds = 1;
-
-function send(res: Response, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
-
-function sendError(res: Response, err: MlpipeError, headers: Record<string, string> = {}): void {
-  const retry =
-    err.id === inferenceErrors.queueFull.id || err.code === Code.Unavailable
-      ? { "retry-after": String(retryAfterSeconds) }
-      : {};
-  send(res, httpStatusOf(err), errorJsonBody(err), { ...retry, ...headers });
-}
-
-function readBody(req: Request, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers["content-length"] ?? Number.NaN);
-    if (declared > limit) {
-      reject(commonErrors.requestTooLarge(limit));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off("data", onData);
-        reject(commonErrors.requestTooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on("data", onData);
-    req.once("end", () => resolve(Buffer.concat(chunks)));
-    req.once("error", () => reject(commonErrors.canceled()));
-  });
-}
-
-function deadlineFrom(req: Request, receivedAt: number): number | undefined {
-  for (const name of timeoutHeaders) {
-    const value = req.headers[name];
-    if (value === undefined) continue;
-    const text = Array.isArray(value) ? value[0] : value;
-    if (text === undefined || !/^\d{1,10}$/.test(text.trim()) || Number(text) === 0) {
-      throw commonErrors.invalidArgument(name, "must be a positive integer number of milliseconds");
-    }
-    return receivedAt + Number(text);
-  }
-  return undefined;
-}
-
 function predictionJson(p: Prediction): Record<string, unknown> {
   return p.probability === undefined
     ? { prediction: p.prediction }
@@ -109,22 +47,29 @@ function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
+const instanceField = (i: number): string => `instances[${i}]`;
+const featuresField = (): string => "features";
+
+/** The request of a /predict body: its `instances` (many rows) or its `features` (one). */
+function predictionRequestOf(body: Record<string, unknown>): PredictionRequest {
+  if (body.instances !== undefined) {
+    if (!Array.isArray(body.instances)) throw inferenceErrors.invalidInput("instances", "must be an array of rows");
+    return { kind: "rows", rows: body.instances, field: instanceField, modelVersion: body.model_version };
+  }
+  if (body.features === undefined)
+    throw inferenceErrors.invalidInput("features", 'required (or "instances" for many rows)');
+  return { kind: "rows", rows: [body.features], field: featuresField, modelVersion: body.model_version };
+}
+
 /** Creates the JSON routes. */
 export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): JsonRoutes {
-  const { service, readiness, metrics, logger } = options;
+  const { service, readiness, metrics, logger, maxRequestBytes } = options;
   const openapi = JSON.stringify(openApiDocument());
   const page = docsPage();
 
-  function fail(res: Response, err: unknown): void {
-    if (err instanceof MlpipeError) {
-      if (err.code === Code.Internal || err.code === Code.Unknown) {
-        logger.error({ err: err.cause ?? err, id: err.id }, err.message);
-      }
-      sendError(res, err, commonErrors.requestTooLarge.is(err) ? { connection: "close" } : {});
-      return;
-    }
-    logger.error({ err }, "unexpected error in a JSON route");
-    sendError(res, commonErrors.internal(err));
+  function fail(req: Request, res: Response, err: unknown): void {
+    const procedure = `${req.method ?? "GET"} ${(req.url ?? "/").split("?", 1)[0]}`;
+    sendJsonError(res, callerError(err, { procedure }, logger));
   }
 
   async function predict(req: Request, res: Response): Promise<void> {
@@ -134,46 +79,38 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
       if (!res.writableFinished) cancellation.cancel(commonErrors.canceled());
     };
     res.once("close", onClose);
+    const timeout = parseDeadlineHeaders(req.headers, receivedAt);
+    // The answer's shape follows the request's: a list for `instances`, one prediction for `features`.
+    let many = false;
     try {
-      const context: CallContext = { receivedAt, signal: cancellation, deadline: deadlineFrom(req, receivedAt) };
-      const raw = await readBody(req, options.maxRequestBytes);
-      let body: unknown;
-      try {
-        body = JSON.parse(raw.toString("utf8"));
-      } catch (err) {
-        throw commonErrors.invalidArgument(
-          "body",
-          `malformed JSON (${err instanceof Error ? err.message : "parse error"})`,
-        );
-      }
-      if (typeof body !== "object" || body === null || Array.isArray(body)) {
-        throw commonErrors.invalidArgument("body", 'must be a JSON object with "features" or "instances"');
-      }
-      const b = body as Record<string, unknown>;
-      if (b.instances !== undefined) {
-        if (!Array.isArray(b.instances)) throw inferenceErrors.invalidInput("instances", "must be an array of rows");
-        const r = await service.predictRows(b.instances, b.model_version, context, (i) => `instances[${i}]`);
-        send(res, 200, {
+      const r = await service.predict(
+        { protocol: "http", receivedAt, signal: cancellation, deadline: timeout.deadline },
+        async () => {
+          if (timeout.error !== undefined) throw timeout.error;
+          const body = parseJsonObject(
+            await readBody(req, maxRequestBytes),
+            'a JSON object with "features" or "instances"',
+          );
+          many = body.instances !== undefined;
+          return predictionRequestOf(body);
+        },
+      );
+      if (many) {
+        sendJson(res, 200, {
           predictions: r.predictions.map(predictionJson),
           model_version: r.modelVersion,
           latency_ms: round(r.latencyMs),
         });
       } else {
-        if (b.features === undefined) {
-          throw inferenceErrors.invalidInput("features", 'required (or "instances" for many rows)');
-        }
-        const r = await service.predictRows([b.features], b.model_version, context, () => "features");
         const first = r.predictions[0];
-        send(res, 200, {
+        sendJson(res, 200, {
           ...(first === undefined ? {} : predictionJson(first)),
           model_version: r.modelVersion,
           latency_ms: round(r.latencyMs),
         });
       }
-      service.countRequest("http", undefined);
     } catch (err) {
-      service.countRequest("http", err);
-      fail(res, err);
+      fail(req, res, err);
     } finally {
       res.off("close", onClose);
     }
@@ -182,7 +119,7 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
   function modelInfo(req: Request, res: Response): void {
     const url = new URL(req.url ?? "/", "http://localhost");
     const info = service.modelInfo(url.searchParams.get("model_version") ?? "");
-    send(res, 200, {
+    sendJson(res, 200, {
       name: info.name,
       version: info.version,
       stage: info.stage,
@@ -206,18 +143,18 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
     "/predict/batch": { POST: predict },
     "/health": {
       GET: (_req, res) =>
-        send(res, readiness.serving ? 200 : 503, {
+        sendJson(res, readiness.serving ? 200 : 503, {
           status: readiness.serving ? "healthy" : "unavailable",
           model_loaded: service.ready,
           model_version: readiness.serving ? service.modelInfo("").version : null,
         }),
     },
-    "/health/live": { GET: (_req, res) => send(res, 200, { status: "alive" }) },
+    "/health/live": { GET: (_req, res) => sendJson(res, 200, { status: "alive" }) },
     "/health/ready": {
       GET: (_req, res) =>
         readiness.serving
-          ? send(res, 200, { status: "ready" })
-          : send(res, 503, { status: "not_ready" }, { "retry-after": String(retryAfterSeconds) }),
+          ? sendJson(res, 200, { status: "ready" })
+          : sendJson(res, 503, { status: "not_ready" }, { "retry-after": String(retryAfterSeconds) }),
     },
     "/model/info": { GET: modelInfo },
     "/metrics": { GET: (_req, res) => metricsText(res) },
@@ -239,20 +176,20 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
     const path = (req.url ?? "/").split("?", 1)[0] ?? "/";
     const route = routes[path];
     if (route === undefined) return false;
-    const contentType = req.headers["content-type"] ?? "";
-    // gRPC and Connect requests never use these paths, but be explicit: leave them to the RPC handler.
-    if (/^application\/(grpc|connect)/.test(contentType)) return false;
+    // gRPC, gRPC-Web and Connect streaming requests never use these paths, but be explicit: leave
+    // them to the RPC handler.
+    if (parseContentType(req.headers["content-type"])?.enveloped === true) return false;
     const method = req.method === "HEAD" ? "GET" : (req.method ?? "GET");
     const handle = route[method];
     if (handle === undefined) {
-      fail(res, commonErrors.notFoundRoute(`${method} ${path}`));
+      fail(req, res, commonErrors.notFoundRoute(`${method} ${path}`));
       return true;
     }
     try {
       const done = handle(req, res);
-      if (done !== undefined) done.catch((err: unknown) => fail(res, err));
+      if (done !== undefined) done.catch((err: unknown) => fail(req, res, err));
     } catch (err) {
-      fail(res, err);
+      fail(req, res, err);
     }
     return true;
   };

@@ -2,6 +2,7 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "../../core/logger.js";
 import type { DualProtocolHandler } from "../http/dual-protocol-server.js";
+import { parseContentType } from "../protocol/content-type.js";
 import { routeNotFound } from "../protocol/route-not-found.js";
 import { respecGrpcMessageTrailer } from "../protocol-grpc/grpc-message.js";
 import { createErrorInterceptor } from "./error-interceptor.js";
@@ -51,7 +52,7 @@ export function createConnectHandler(options: ConnectHandlerOptions): DualProtoc
     fallback: routeNotFound,
   });
   return (req, res) => {
-    if (/^application\/grpc([+;]|$)/.test(req.headers["content-type"] ?? "")) respecGrpcMessageTrailer(res);
+    if (parseContentType(req.headers["content-type"])?.protocol === "grpc") respecGrpcMessageTrailer(res);
     handle(req, res);
   };
 }

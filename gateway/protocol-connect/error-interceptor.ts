@@ -1,74 +1,21 @@
-import { Code as ConnectCode, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { Code } from "../../core/errors/code.js";
-import { commonErrors } from "../../core/errors/common-errors.js";
-import { MlpipeError } from "../../core/errors/mlpipe-error.js";
+/**
+ * The error policy of the edge (protocol/error-policy.ts) as a connect-es interceptor: whatever a
+ * handler of any service raises is logged once and sent in the encoding of the call's protocol.
+ */
+import { ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "../../core/logger.js";
-import { ErrorDetailSchema } from "../../gen/mlpipe/common/v1/error_pb.js";
-
-/** What is known of the call an error belongs to, for the log line. */
-export interface ErrorContext {
-  /** "/mlpipe.tracking.v1.TrackingService/GetRun". */
-  readonly procedure: string;
-  /** The call's signal: an error after the client went away is a cancellation, not a failure. */
-  readonly signal: AbortSignal;
-}
+import { connectErrorOf } from "../protocol/connect-error.js";
+import { callerError, type ErrorContext } from "../protocol/error-policy.js";
 
 /**
- * Translates any error a handler raises into the ConnectError sent to the client:
- * - ConnectError (raised by the protocol layer: limits, parsing, deadlines) passes through;
- * - MlpipeError keeps its code and message and gets an `mlpipe.common.v1.ErrorDetail {id, field}`
- *   detail (gRPC: `grpc-status-details-bin`; Connect: `details`); UNAVAILABLE, INTERNAL and
- *   UNKNOWN ones are logged with their cause;
- * - anything else after the client canceled becomes CANCELED;
- * - anything else (a constraint violation the store did not map, a bug) is logged with its cause
- *   and becomes INTERNAL "internal error", so no internals leak.
+ * Translates any error a handler raises into the ConnectError sent to the client: a ConnectError
+ * (raised by the protocol layer: limits, parsing, deadlines) passes through; anything else is
+ * told as the edge's policy says (callerError), with mlpipe's ErrorDetail attached.
  */
 export function toConnectError(err: unknown, context: ErrorContext, logger: Logger): ConnectError {
   if (err instanceof ConnectError) return err;
-  if (err instanceof MlpipeError) {
-    if (err.code === Code.Unavailable) {
-      logger.warn({ err: err.cause ?? err, procedure: context.procedure, id: err.id }, err.message);
-    } else if (err.code === Code.Internal || err.code === Code.Unknown) {
-      logger.error({ err: err.cause ?? err, procedure: context.procedure, id: err.id }, err.message);
-    } else {
-      logger.debug({ procedure: context.procedure, id: err.id, field: err.field }, err.message);
-    }
-    return fromMlpipeError(err);
-  }
-  if (context.signal.aborted) {
-    logger.debug({ err, procedure: context.procedure }, "call canceled");
-    return fromMlpipeError(commonErrors.canceled());
-  }
-  logger.error({ err, procedure: context.procedure }, "unexpected error in handler");
-  return fromMlpipeError(commonErrors.internal(err));
+  return connectErrorOf(callerError(err, context, logger));
 }
-
-/** The ConnectError of an MlpipeError: same code and message, ErrorDetail attached. */
-export function fromMlpipeError(err: MlpipeError): ConnectError {
-  return new ConnectError(err.message, connectCodes[err.code], undefined, [
-    { desc: ErrorDetailSchema, value: { id: err.id, field: err.field ?? "" } },
-  ]);
-}
-
-/** The gRPC code numbers are the same on both sides; the table only satisfies the types. */
-const connectCodes: Record<Code, ConnectCode> = {
-  [Code.Canceled]: ConnectCode.Canceled,
-  [Code.Unknown]: ConnectCode.Unknown,
-  [Code.InvalidArgument]: ConnectCode.InvalidArgument,
-  [Code.DeadlineExceeded]: ConnectCode.DeadlineExceeded,
-  [Code.NotFound]: ConnectCode.NotFound,
-  [Code.AlreadyExists]: ConnectCode.AlreadyExists,
-  [Code.PermissionDenied]: ConnectCode.PermissionDenied,
-  [Code.ResourceExhausted]: ConnectCode.ResourceExhausted,
-  [Code.FailedPrecondition]: ConnectCode.FailedPrecondition,
-  [Code.Aborted]: ConnectCode.Aborted,
-  [Code.OutOfRange]: ConnectCode.OutOfRange,
-  [Code.Unimplemented]: ConnectCode.Unimplemented,
-  [Code.Internal]: ConnectCode.Internal,
-  [Code.Unavailable]: ConnectCode.Unavailable,
-  [Code.DataLoss]: ConnectCode.DataLoss,
-  [Code.Unauthenticated]: ConnectCode.Unauthenticated,
-};
 
 /**
  * A server interceptor applying {@link toConnectError} to every call: to errors of unary

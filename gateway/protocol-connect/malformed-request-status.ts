@@ -19,48 +19,37 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code as ConnectCode, type ConnectError } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
-import { encodeEnvelope } from "@connectrpc/connect/protocol";
-import {
-  codeToHttpStatus,
-  endStreamFlag,
-  endStreamFromJson,
-  endStreamToJson,
-  errorFromJsonBytes,
-  errorToJsonBytes,
-} from "@connectrpc/connect/protocol-connect";
-import { findTrailerError, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
-import { trailerFlag, trailerParse, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
-import { commonErrors } from "../../core/errors/common-errors.js";
+import { endStreamFlag, endStreamFromJson, errorFromJsonBytes } from "@connectrpc/connect/protocol-connect";
+import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
+import { trailerFlag } from "@connectrpc/connect/protocol-grpc-web";
+import { commonErrors, type MlpipeError } from "../../core/errors/index.js";
 import type { Logger } from "../../core/logger.js";
-import { fromMlpipeError } from "./error-interceptor.js";
+import { connectErrorOf } from "../protocol/connect-error.js";
+import { parseContentType } from "../protocol/content-type.js";
+import { setGrpcStatus } from "../protocol-grpc/grpc-status.js";
+import { grpcWebErrorFrame, parseTrailerFrame } from "../protocol-grpc-web/trailer-frame.js";
+import { connectEndStreamFrame, connectUnaryError } from "./connect-error-body.js";
 
 const parsePrefix = "parse binary: ";
 
-type Protocol = "grpc" | "grpc-web" | "connect";
-
-/** The protocol of a request, as connect-es tells them apart: by content type. */
-function protocolOf(req: UniversalServerRequest): Protocol {
-  const type = req.header.get("content-type") ?? "";
-  if (/^application\/grpc-web/i.test(type)) return "grpc-web";
-  if (/^application\/grpc/i.test(type)) return "grpc";
-  return "connect";
-}
-
 /** The translation of `err` when it is connect-es's request parse failure; undefined otherwise. */
-function asInvalidArgument(err: ConnectError | undefined, method: DescMethod): ConnectError | undefined {
+function asInvalidArgument(err: ConnectError | undefined, method: DescMethod): MlpipeError | undefined {
   if (err?.code !== ConnectCode.Internal || err.details.length > 0 || !err.rawMessage.startsWith(parsePrefix)) {
     return undefined;
   }
   const reason = err.rawMessage.slice(parsePrefix.length);
-  return fromMlpipeError(
-    commonErrors.invalidArgument("request", `not a valid ${method.input.typeName} message (${reason})`),
-  );
+  return commonErrors.invalidArgument("request", `not a valid ${method.input.typeName} message (${reason})`);
 }
 
 async function readAll(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   for await (const chunk of body) chunks.push(chunk);
   return Buffer.concat(chunks);
+}
+
+/** A body of one chunk. */
+async function* only(chunk: Uint8Array): AsyncIterable<Uint8Array> {
+  yield chunk;
 }
 
 /** The payload of `chunk` when it is exactly one uncompressed envelope with `flag` set. */
@@ -93,87 +82,64 @@ function rewriteSoleEndFrame(
 export function withMalformedRequestStatus(handler: UniversalHandler, logger: Logger): UniversalHandler {
   const { method } = handler;
   const procedure = `/${handler.service.typeName}/${method.name}`;
-  const note = (err: ConnectError): void =>
-    logger.debug({ procedure, reason: err.rawMessage }, "malformed request message");
+  /** The translation of `err`, logged, when it is the parse failure. */
+  const translate = (err: ConnectError | undefined): MlpipeError | undefined => {
+    const translated = asInvalidArgument(err, method);
+    if (translated !== undefined) logger.debug({ procedure, reason: err?.rawMessage }, "malformed request message");
+    return translated;
+  };
 
-  const wrap = async (uRes: UniversalServerResponse, protocol: Protocol): Promise<UniversalServerResponse> => {
+  const wrap = async (uRes: UniversalServerResponse, req: UniversalServerRequest): Promise<UniversalServerResponse> => {
     const body = uRes.body;
     if (body === undefined) return uRes;
-    if (protocol === "grpc" && uRes.trailer !== undefined) {
+    // The router's handler negotiates the protocol of each request by its content type; so does this.
+    const type = parseContentType(req.header.get("content-type") ?? undefined);
+    if (type?.protocol === "grpc" && uRes.trailer !== undefined) {
       const trailer = uRes.trailer;
       // The status is in the trailer once the body is done (the adapter sends trailers after it).
       const fixed = (async function* () {
         yield* body;
-        const translated = asInvalidArgument(findTrailerError(trailer), method);
-        if (translated !== undefined) {
-          note(translated);
-          trailer.delete("grpc-status-details-bin");
-          setTrailerStatus(trailer, translated);
-        }
+        const translated = translate(findTrailerError(trailer));
+        if (translated !== undefined) setGrpcStatus(trailer, translated);
       })();
       return { ...uRes, body: fixed };
     }
-    if (protocol === "connect" && method.methodKind === "unary") {
-      if (uRes.status === 200) return uRes;
-      const bytes = await readAll(body);
-      const fallback = commonErrors.internal();
-      const translated = asInvalidArgument(errorFromJsonBytes(bytes, undefined, fromMlpipeError(fallback)), method);
-      if (translated === undefined)
-        return {
-          ...uRes,
-          body: (async function* () {
-            yield bytes;
-          })(),
-        };
-      note(translated);
-      const json = errorToJsonBytes(translated, undefined);
-      const header = new Headers(uRes.header);
-      header.set("content-length", String(json.byteLength));
-      return {
-        ...uRes,
-        status: codeToHttpStatus(translated.code),
-        header,
-        body: (async function* () {
-          yield json;
-        })(),
-      };
-    }
-    if (protocol === "connect") {
-      return {
-        ...uRes,
-        body: rewriteSoleEndFrame(body, (chunk) => {
-          const payload = soleEnvelope(chunk, endStreamFlag);
-          if (payload === undefined) return chunk;
-          const end = endStreamFromJson(payload);
-          const translated = asInvalidArgument(end.error, method);
-          if (translated === undefined) return chunk;
-          note(translated);
-          const json = new TextEncoder().encode(JSON.stringify(endStreamToJson(end.metadata, translated, undefined)));
-          return encodeEnvelope(endStreamFlag, json);
-        }),
-      };
-    }
-    if (protocol === "grpc-web") {
+    if (type?.protocol === "grpc_web") {
       return {
         ...uRes,
         body: rewriteSoleEndFrame(body, (chunk) => {
           const payload = soleEnvelope(chunk, trailerFlag);
           if (payload === undefined) return chunk;
-          const trailer = trailerParse(payload);
-          const translated = asInvalidArgument(findTrailerError(trailer), method);
-          if (translated === undefined) return chunk;
-          note(translated);
-          trailer.delete("grpc-status-details-bin");
-          setTrailerStatus(trailer, translated);
-          return encodeEnvelope(trailerFlag, trailerSerialize(trailer));
+          const trailer = parseTrailerFrame(payload);
+          const translated = translate(findTrailerError(trailer));
+          return translated === undefined ? chunk : grpcWebErrorFrame(translated, trailer);
         }),
       };
     }
-    return uRes;
+    if (type?.protocol !== "connect") return uRes;
+    if (method.methodKind === "unary") {
+      if (uRes.status === 200) return uRes;
+      const bytes = await readAll(body);
+      const translated = translate(errorFromJsonBytes(bytes, undefined, connectErrorOf(commonErrors.internal())));
+      if (translated === undefined) return { ...uRes, body: only(bytes) };
+      const encoded = connectUnaryError(translated);
+      const header = new Headers(uRes.header);
+      header.set("content-length", String(encoded.body.byteLength));
+      return { ...uRes, status: encoded.status, header, body: only(encoded.body) };
+    }
+    return {
+      ...uRes,
+      body: rewriteSoleEndFrame(body, (chunk) => {
+        const payload = soleEnvelope(chunk, endStreamFlag);
+        if (payload === undefined) return chunk;
+        const end = endStreamFromJson(payload);
+        const translated = translate(end.error);
+        return translated === undefined ? chunk : connectEndStreamFrame(translated, end.metadata);
+      }),
+    };
   };
 
-  // The router's handler negotiates the protocol of each request by its content type; so does this.
-  return Object.assign((req: UniversalServerRequest) => handler(req).then((res) => wrap(res, protocolOf(req))), {
+  return Object.assign((req: UniversalServerRequest) => handler(req).then((res) => wrap(res, req)), {
     protocolNames: handler.protocolNames,
     service: handler.service,
     method: handler.method,
