@@ -14,7 +14,7 @@ import type { InferenceServer } from "../../app/inference-server.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { ErrorDetailSchema } from "../../gen/mlpipe/common/v1/error_pb.js";
 import { DataType, InferenceService } from "../../gen/mlpipe/inference/v1/inference_pb.js";
-import { createGrpcClient, type GrpcClient, grpcErrorDetails, isServiceError } from "../../test/support/grpc-client.js";
+import { createGrpcClient, type GrpcClient, grpcError, grpcErrorDetails } from "../../test/support/grpc-client.js";
 import {
   postJson,
   readMetric,
@@ -53,15 +53,6 @@ afterAll(async () => {
   health?.close();
   await server?.shutdown();
 });
-
-async function grpcError(call: Promise<unknown>): Promise<grpc.ServiceError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isServiceError(err)) throw new Error(`expected a gRPC error, got ${String(err)}`);
-  return err;
-}
 
 /** A length-prefixed message frame (gRPC-Web, Connect streaming) with `flags` and `payload`. */
 function envelope(flags: number, payload: Uint8Array): Buffer {

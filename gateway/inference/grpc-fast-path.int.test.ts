@@ -72,12 +72,20 @@ interface RawAnswer {
   readonly messages: Buffer[];
 }
 
+/** How {@link rawCall} behaves beyond sending its chunks. */
+interface RawCallOptions {
+  /** Leaves the request stream open after the chunks (the client never half-closes). */
+  readonly keepOpen?: boolean;
+  /** Reads nothing of the answer until this resolves (a client that stops reading). */
+  readonly readWhen?: (stream: http2.ClientHttp2Stream) => Promise<void>;
+}
+
 /** Sends `chunks` on one stream (ending it unless `keepOpen`) and collects the answer. */
 function rawCall(
   path: string,
   chunks: readonly Buffer[],
   headers: Record<string, string> = {},
-  keepOpen = false,
+  options: RawCallOptions = {},
 ): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const session = http2.connect(server.url);
@@ -98,7 +106,17 @@ function rawCall(
     stream.on("trailers", (t) => {
       trailers = t;
     });
-    stream.on("data", (c: Buffer) => body.push(c));
+    const read = (): void => {
+      stream.on("data", (c: Buffer) => body.push(c));
+    };
+    if (options.readWhen === undefined) read();
+    else {
+      stream.pause();
+      options.readWhen(stream).then(() => {
+        read();
+        stream.resume();
+      }, reject);
+    }
     stream.on("error", reject);
     stream.on("close", () => {
       session.close();
@@ -112,7 +130,7 @@ function rawCall(
       resolve({ headers: responseHeaders, trailers, messages });
     });
     for (const c of chunks) stream.write(c);
-    if (!keepOpen) stream.end();
+    if (options.keepOpen !== true) stream.end();
   });
 }
 
@@ -294,45 +312,23 @@ describe("gRPC fast path: bad requests, each a clear status", () => {
         ),
       ),
     );
-    const answer = await new Promise<RawAnswer>((resolve, reject) => {
-      const session = http2.connect(server.url);
-      session.on("error", reject);
-      const stream = session.request({
-        ":method": "POST",
-        ":path": streamPath,
-        "content-type": "application/grpc",
-        te: "trailers",
-      });
-      stream.pause();
-      let trailers: http2.IncomingHttpHeaders | undefined;
-      const body: Buffer[] = [];
-      stream.on("trailers", (t) => {
-        trailers = t;
-      });
-      stream.on("error", reject);
-      stream.on("close", () => {
-        session.close();
-        const all = Buffer.concat(body);
-        const out: Buffer[] = [];
-        for (let at = 0; at + 5 <= all.length; at += 5 + all.readUInt32BE(at + 1)) {
-          out.push(all.subarray(at + 5, at + 5 + all.readUInt32BE(at + 1)));
-        }
-        resolve({ headers: {}, trailers, messages: out });
-      });
-      for (const m of messages) stream.write(m);
-      stream.end();
-      // Reads nothing until the answers fill the client's receive window (the server's writes
-      // then back up), then everything.
-      const startReading = (): void => {
-        if (stream.readableLength < 48 * 1024) {
-          setTimeout(startReading, 5);
-          return;
-        }
-        stream.on("data", (c: Buffer) => body.push(c));
-        stream.resume();
-      };
-      startReading();
-    });
+    // Reads nothing until the answers fill the client's receive window (the server's writes
+    // then back up), then everything.
+    const answer = await rawCall(
+      streamPath,
+      messages,
+      {},
+      {
+        readWhen: (stream) =>
+          new Promise((resolve) => {
+            const check = (): void => {
+              if (stream.readableLength < 48 * 1024) setTimeout(check, 5);
+              else resolve();
+            };
+            check();
+          }),
+      },
+    );
     expect(statusOf(answer).code).toBe(grpc.status.OK);
     const ids = answer.messages.map((b) => fromBinary(PredictStreamResponseSchema, b).requestId);
     expect(new Set(ids).size).toBe(120);
@@ -372,7 +368,7 @@ describe("gRPC fast path: bad requests, each a clear status", () => {
       streamPath,
       [envelope(toBinary(PredictStreamRequestSchema, hello))],
       { "grpc-timeout": "200m" },
-      true,
+      { keepOpen: true },
     );
     expect(statusOf(answer).code).toBe(grpc.status.DEADLINE_EXCEEDED);
     expect(answer.messages.map((b) => fromBinary(PredictStreamResponseSchema, b).requestId)).toEqual(["x"]);

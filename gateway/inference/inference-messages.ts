@@ -46,20 +46,9 @@ const toDataType: Record<NumericType, DataType> = {
   int64: DataType.INT64,
 };
 
-function fromDataType(t: DataType): NumericType | undefined {
-  switch (t) {
-    case DataType.FLOAT32:
-      return "float32";
-    case DataType.FLOAT64:
-      return "float64";
-    case DataType.INT32:
-      return "int32";
-    case DataType.INT64:
-      return "int64";
-    default:
-      return undefined;
-  }
-}
+const fromDataTypes = new Map<DataType, NumericType>(
+  Object.entries(toDataType).map(([type, dataType]) => [dataType, type as NumericType]),
+);
 
 function prediction(p: ServerPrediction): Prediction {
   return create(PredictionSchema, {
@@ -108,7 +97,7 @@ function tensorRequest(req: {
   const shape = inputs.shape.map((d) => (d >= 0n && d <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(d) : -1));
   return {
     kind: "tensor",
-    tensor: { dtype: fromDataType(inputs.dtype), shape, data: inputs.data, name: inputs.name },
+    tensor: { dtype: fromDataTypes.get(inputs.dtype), shape, data: inputs.data, name: inputs.name },
     modelVersion: req.modelVersion,
     form: req.responseForm === ResponseForm.TENSORS ? "tensors" : "predictions-and-tensors",
   };

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { InferenceServer } from "../../app/inference-server.js";
 import { ErrorDetailSchema } from "../../gen/mlpipe/common/v1/error_pb.js";
 import { DataType, InferenceService } from "../../gen/mlpipe/inference/v1/inference_pb.js";
-import { createGrpcClient, type GrpcClient, grpcErrorDetails, isServiceError } from "../../test/support/grpc-client.js";
+import { createGrpcClient, type GrpcClient, grpcError, grpcErrorDetails } from "../../test/support/grpc-client.js";
 import { postJson, readMetric, startTestServer, until } from "../../test/support/inference-test-harness.js";
 import { writeTestModels } from "../../test/support/onnx-models.js";
 
@@ -34,15 +34,6 @@ afterAll(async () => {
 const metric = (name: string, labels: Record<string, string> = {}) => readMetric(server.url, name, labels);
 const computedRows = () => metric("inference_computed_rows_total");
 const queueDepth = () => metric("inference_queue_depth");
-
-async function grpcError(call: Promise<unknown>): Promise<grpc.ServiceError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isServiceError(err)) throw new Error(`expected a gRPC error, got ${String(err)}`);
-  return err;
-}
 
 describe("dynamic batching", () => {
   it("merges concurrent requests from HTTP and gRPC into one batch, answering each", async () => {

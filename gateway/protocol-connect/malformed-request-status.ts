@@ -63,16 +63,22 @@ function soleEnvelope(chunk: Uint8Array, flag: number): Uint8Array | undefined {
 
 /**
  * A body that passes through unchanged, except that a first chunk which is the whole response
- * and a single end frame (gRPC-Web trailers, Connect end-of-stream) goes through `rewrite`.
+ * and a single uncompressed end frame with `flag` (gRPC-Web trailers, Connect end-of-stream) is
+ * replaced by what `rewrite` makes of its payload, when it makes anything.
  */
 function rewriteSoleEndFrame(
   body: AsyncIterable<Uint8Array>,
-  rewrite: (chunk: Uint8Array) => Uint8Array,
+  flag: number,
+  rewrite: (payload: Uint8Array) => Uint8Array | undefined,
 ): AsyncIterable<Uint8Array> {
+  const rewriteChunk = (chunk: Uint8Array): Uint8Array => {
+    const payload = soleEnvelope(chunk, flag);
+    return (payload === undefined ? undefined : rewrite(payload)) ?? chunk;
+  };
   return (async function* () {
     let first = true;
     for await (const chunk of body) {
-      yield first ? rewrite(chunk) : chunk;
+      yield first ? rewriteChunk(chunk) : chunk;
       first = false;
     }
   })();
@@ -105,16 +111,12 @@ export function withMalformedRequestStatus(handler: UniversalHandler, logger: Lo
       return { ...uRes, body: fixed };
     }
     if (type?.protocol === "grpc_web") {
-      return {
-        ...uRes,
-        body: rewriteSoleEndFrame(body, (chunk) => {
-          const payload = soleEnvelope(chunk, trailerFlag);
-          if (payload === undefined) return chunk;
-          const trailer = parseTrailerFrame(payload);
-          const translated = translate(findTrailerError(trailer));
-          return translated === undefined ? chunk : grpcWebErrorFrame(translated, trailer);
-        }),
-      };
+      const rewritten = rewriteSoleEndFrame(body, trailerFlag, (payload) => {
+        const trailer = parseTrailerFrame(payload);
+        const translated = translate(findTrailerError(trailer));
+        return translated && grpcWebErrorFrame(translated, trailer);
+      });
+      return { ...uRes, body: rewritten };
     }
     if (type?.protocol !== "connect") return uRes;
     if (method.methodKind === "unary") {
@@ -127,16 +129,12 @@ export function withMalformedRequestStatus(handler: UniversalHandler, logger: Lo
       header.set("content-length", String(encoded.body.byteLength));
       return { ...uRes, status: encoded.status, header, body: only(encoded.body) };
     }
-    return {
-      ...uRes,
-      body: rewriteSoleEndFrame(body, (chunk) => {
-        const payload = soleEnvelope(chunk, endStreamFlag);
-        if (payload === undefined) return chunk;
-        const end = endStreamFromJson(payload);
-        const translated = translate(end.error);
-        return translated === undefined ? chunk : connectEndStreamFrame(translated, end.metadata);
-      }),
-    };
+    const rewritten = rewriteSoleEndFrame(body, endStreamFlag, (payload) => {
+      const end = endStreamFromJson(payload);
+      const translated = translate(end.error);
+      return translated && connectEndStreamFrame(translated, end.metadata);
+    });
+    return { ...uRes, body: rewritten };
   };
 
   return Object.assign((req: UniversalServerRequest) => handler(req).then((res) => wrap(res, req)), {
