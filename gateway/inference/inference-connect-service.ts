@@ -14,7 +14,7 @@ import { createAsyncQueue } from "../protocol-connect/async-queue.js";
 import type { InferenceRpc } from "./inference-rpc.js";
 
 /** The call context of an RPC received at `receivedAt`: its protocol, its remaining time as a deadline, its signal. */
-export function callContext(ctx: HandlerContext, receivedAt: number): CallContext {
+function callContext(ctx: HandlerContext, receivedAt: number): CallContext {
   const remaining = ctx.timeoutMs();
   return {
     protocol: parseContentType(ctx.requestHeader.get("content-type") ?? undefined)?.protocol ?? "connect",

@@ -10,7 +10,7 @@ import type { MlpipeError } from "../../core/errors/index.js";
 import { setGrpcStatus } from "../protocol-grpc/grpc-status.js";
 
 /** The trailer frame of `trailers`. */
-export function encodeTrailerFrame(trailers: Headers): Uint8Array {
+function encodeTrailerFrame(trailers: Headers): Uint8Array {
   return encodeEnvelope(trailerFlag, trailerSerialize(trailers));
 }
 

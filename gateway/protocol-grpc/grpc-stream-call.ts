@@ -21,7 +21,7 @@ import { messagePrefix } from "./message-prefix.js";
  * upload cut short by an error) is told to stop with RST_STREAM NO_ERROR, as RFC 9113 section 8.1
  * allows, instead of the server reading and discarding the rest.
  */
-export function stopReading(stream: ServerHttp2Stream): void {
+function stopReading(stream: ServerHttp2Stream): void {
   if (!stream.readableEnded && !stream.destroyed) stream.close(http2constants.NGHTTP2_NO_ERROR);
 }
 

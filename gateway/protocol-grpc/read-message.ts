@@ -5,7 +5,7 @@ import type { Frame } from "./frame-reader.js";
 import { decompressFrame } from "./message-encoding.js";
 
 /** Parses a protobuf message of `schema`; bytes that are not one are INVALID_ARGUMENT (field "request"). */
-export function parseMessage<D extends DescMessage>(schema: D, bytes: Uint8Array): MessageShape<D> {
+function parseMessage<D extends DescMessage>(schema: D, bytes: Uint8Array): MessageShape<D> {
   try {
     return fromBinary(schema, bytes);
   } catch (err) {

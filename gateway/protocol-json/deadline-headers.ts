@@ -6,7 +6,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { commonErrors, type MlpipeError } from "../../core/errors/index.js";
 
 /** Headers that carry a request's timeout in milliseconds, first match wins. */
-export const timeoutHeaders = ["x-request-timeout-ms", "connect-timeout-ms"] as const;
+const timeoutHeaders = ["x-request-timeout-ms", "connect-timeout-ms"] as const;
 
 /** A parsed timeout: the absolute deadline, or the error to answer the request with. */
 export type JsonDeadline =

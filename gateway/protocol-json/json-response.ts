@@ -36,7 +36,7 @@ export function sendJson(res: Response, status: number, body: unknown, headers: 
  * unavailable server, `Connection: close` for a body refused unread (the connection cannot be
  * reused: the rest of the body is still on the way).
  */
-export function jsonErrorHeaders(err: MlpipeError): Record<string, string> {
+function jsonErrorHeaders(err: MlpipeError): Record<string, string> {
   const headers: Record<string, string> = {};
   if (err.id === inferenceErrors.queueFull.id || err.code === Code.Unavailable) {
     headers["retry-after"] = String(retryAfterSeconds);
