@@ -6,7 +6,7 @@
  * here, once, in prediction_requests_total{protocol, code}, under the protocol of its call
  * context; and PredictStream is orchestrated here (predict-stream.ts) for every transport.
  */
-import { codeName, commonErrors, inferenceErrors, MlpipeError } from "../core/errors/index.js";
+import { type Code, codeName, commonErrors, inferenceErrors, MlpipeError } from "../core/errors/index.js";
 import type { CallContext, Protocol } from "./call-context.js";
 import type { InferenceMetrics, RequestTally } from "./inference-metrics.js";
 import type { LoadedModel, ModelManager, RowsInput, RowsOutput } from "./models/model-manager.js";
@@ -234,6 +234,19 @@ function rowsFromTensor(tensor: TensorInput, model: LoadedModel, field: string):
   return { data, rows, ownsBuffer: true };
 }
 
+/**
+ * The `code` label of a failed request: the error's status code, recognised by shape (an
+ * MlpipeError, error data, or a protocol library's error such as connect-es's ConnectError when a
+ * stream's input fails: they carry the same gRPC code numbers); "internal" for anything else.
+ */
+function failureCode(err: unknown): string {
+  if (err instanceof MlpipeError) return codeName(err.code);
+  const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === "number" && Number.isInteger(code) && code >= 1 && code <= 16
+    ? codeName(code as Code)
+    : "internal";
+}
+
 /** Creates the service over a model manager. */
 export function createPredictionService(options: PredictionServiceOptions): PredictionService {
   const { manager, metrics } = options;
@@ -252,7 +265,7 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
   metrics.sampleInFlight(() => inFlight);
 
   function countFailure(protocol: Protocol, err: unknown): void {
-    metrics.requestTally(protocol, err instanceof MlpipeError ? codeName(err.code) : "internal").inc();
+    metrics.requestTally(protocol, failureCode(err)).inc();
   }
 
   function rowsOf(request: PredictionRequest, model: LoadedModel): RowsInput {

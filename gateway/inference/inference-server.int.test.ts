@@ -310,6 +310,28 @@ describe("inference server: bad input on every surface, never a 500", () => {
     expect(res.body.error).toMatchObject({ field: "x-request-timeout-ms" });
   });
 
+  it("counts each failed request once, under its protocol and code, whether its body, a header or its input failed", async () => {
+    const count = (protocol: string, code: string) =>
+      readMetric(server.url, "prediction_requests_total", { protocol, code });
+    const before = {
+      httpInvalid: await count("http", "invalid_argument"),
+      httpNotFound: await count("http", "not_found"),
+      grpcInvalid: await count("grpc", "invalid_argument"),
+      connectInvalid: await count("connect", "invalid_argument"),
+    };
+    await postJson(`${server.url}/predict`, '{"features": [1, 2');
+    await postJson(`${server.url}/predict`, { features: setosa }, { headers: { "x-request-timeout-ms": "soon" } });
+    await postJson(`${server.url}/predict`, { features: [1, 2] });
+    await postJson(`${server.url}/predict`, { features: setosa, model_version: "7" });
+    await expectGrpcError(grpcClient.predict({ features: [1, 2, 3] }), grpc.status.INVALID_ARGUMENT);
+    const connect = await postJson(`${server.url}/mlpipe.inference.v1.InferenceService/Predict`, { features: [1] });
+    expect(connect.status).toBe(400);
+    expect(await count("http", "invalid_argument")).toBe(before.httpInvalid + 3);
+    expect(await count("http", "not_found")).toBe(before.httpNotFound + 1);
+    expect(await count("grpc", "invalid_argument")).toBe(before.grpcInvalid + 1);
+    expect(await count("connect", "invalid_argument")).toBe(before.connectInvalid + 1);
+  });
+
   it("gRPC: wrong count, non-finite, empty, unknown version", async () => {
     await expectGrpcError(
       grpcClient.predict({ features: [1, 2, 3] }),
