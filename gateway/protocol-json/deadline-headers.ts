@@ -13,6 +13,9 @@ export type JsonDeadline =
   | { readonly deadline: number | undefined; readonly error?: undefined }
   | { readonly deadline?: undefined; readonly error: MlpipeError };
 
+/** The answer for a request without timeout headers (most of them): shared, nothing to allocate. */
+const noDeadline: JsonDeadline = Object.freeze({ deadline: undefined });
+
 /**
  * The deadline the timeout headers set for a request received at `receivedAt` (ms on the
  * `performance.now()` clock): undefined without them, INVALID_ARGUMENT naming the header for a
@@ -29,5 +32,5 @@ export function parseDeadlineHeaders(headers: IncomingHttpHeaders, receivedAt: n
     }
     return { deadline: receivedAt + Number(text) };
   }
-  return { deadline: undefined };
+  return noDeadline;
 }

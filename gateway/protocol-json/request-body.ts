@@ -40,10 +40,10 @@ export function readBody(req: IncomingMessage | Http2ServerRequest, limit: numbe
  * Parses a body as a JSON object: INVALID_ARGUMENT (field "body") for malformed JSON, with the
  * parser's reason, or for JSON that is not an object (`expected` says what it should be).
  */
-export function parseJsonObject(body: Uint8Array, expected: string): Record<string, unknown> {
+export function parseJsonObject(body: Buffer, expected: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8"));
+    value = JSON.parse(body.toString("utf8"));
   } catch (err) {
     throw commonErrors.invalidArgument(
       "body",
