@@ -1,6 +1,10 @@
 /**
  * The composition root of the inference server: config -> worker pool -> model manager ->
- * prediction service -> listeners (JSON routes, gRPC, Connect, gRPC-Web, gRPC Health).
+ * prediction service -> edge (JSON routes, gRPC, Connect, gRPC-Web, gRPC Health) -> listeners ->
+ * the model (a local file, or the registry followed). Parts register with a lifecycle as they
+ * start (app/lifecycle.ts), so a failed start unwinds what started and shutdown closes in the
+ * reverse order: stop accepting (readiness false, new requests refused), stop following the
+ * registry, drain within the grace period, listeners, admission control, workers.
  *
  * Listeners: INFERENCE_PORT serves everything over HTTP/1.1 and h2c on one port (sniffing the
  * HTTP/2 preface costs nothing measurable once a connection is routed); INFERENCE_GRPC_PORT, when
@@ -13,25 +17,19 @@ import { pathToFileURL } from "node:url";
 import type { Config } from "../core/config.js";
 import { ConfigError } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
-import { createAdmissionControl } from "../gateway/admission-control.js";
-import { createConnectHandler } from "../gateway/connect-handler.js";
-import { type DualProtocolServer, listenDualProtocol } from "../gateway/dual-protocol-server.js";
-import { createGrpcFastPath, predictionHandlers } from "../gateway/grpc-fast-path.js";
-import { createInferenceGrpcService } from "../gateway/inference-grpc-service.js";
-import { createHealthService } from "../gateway/inference-health-service.js";
-import { createInferenceHttpRoutes, retryAfterSeconds } from "../gateway/inference-http-routes.js";
-import { createReadiness, type Readiness } from "../gateway/inference-readiness.js";
-import { createGrpcAdmission, withLoadShedding } from "../gateway/load-shedding.js";
-import { Health } from "../gen/grpc/health/v1/health_pb.js";
-import { InferenceService } from "../gen/mlpipe/inference/v1/inference_pb.js";
+import { createAdmissionControl } from "../gateway/admission/admission-control.js";
+import { type DualProtocolServer, listenDualProtocol } from "../gateway/http/dual-protocol-server.js";
+import { createInferenceEdge } from "../gateway/inference/inference-edge.js";
+import { createReadiness, type Readiness } from "../gateway/inference/inference-readiness.js";
 import { createInferenceMetrics, type InferenceMetrics } from "../server/inference-metrics.js";
-import { createLocalFileSource, type ModelSource } from "../server/models/model-loader.js";
+import { createLocalFileLoader, type ModelLoader } from "../server/models/model-loader.js";
 import { createModelManager, type ModelManager } from "../server/models/model-manager.js";
 import { createPredictionService, type PredictionService } from "../server/prediction-service.js";
-import { type RegistryServing, startRegistryServing } from "../server/registry-follow/registry-serving.js";
+import { startRegistryServing } from "../server/registry-follow/registry-serving.js";
 import type { BackoffOptions } from "../server/registry-follow/retry-backoff.js";
 import { sizeThreads } from "../server/workers/thread-sizing.js";
 import { createWorkerPool } from "../server/workers/worker-pool.js";
+import { composeLifecycle } from "./lifecycle.js";
 
 /** A running inference server. */
 export interface InferenceServer {
@@ -52,8 +50,8 @@ export interface InferenceServer {
 
 /** Extra wiring for tests. */
 export interface InferenceServerOverrides {
-  /** The model to load first; default a local file source over MODEL_PATH, else the registry. */
-  readonly source?: ModelSource;
+  /** The model to load first; default a local file loader over MODEL_PATH, else the registry. */
+  readonly loader?: ModelLoader;
   /** Backoff of registry reconnects and load retries (registry mode); default 200 ms doubling up to 10 s. */
   readonly registryBackoff?: BackoffOptions;
 }
@@ -61,7 +59,7 @@ export interface InferenceServerOverrides {
 /**
  * Starts listening, then serves a model; readiness turns true when one is loaded and warmed.
  *
- * With MODEL_PATH (or an override source) that file is loaded before this resolves, and a file
+ * With MODEL_PATH (or an override loader) that file is loaded before this resolves, and a file
  * that cannot be loaded fails the start. Otherwise, with REGISTRY_URL, the version of MODEL_NAME
  * that MODEL_STAGE (a stage or an alias) names is downloaded, loaded and then followed as the
  * registry moves it: this resolves at once, not ready, and readiness turns true when the first
@@ -73,11 +71,11 @@ export async function startInferenceServer(
   overrides: InferenceServerOverrides = {},
 ): Promise<InferenceServer> {
   const c = config.inference;
-  const source =
-    overrides.source ??
-    (c.modelPath === undefined ? undefined : createLocalFileSource({ path: c.modelPath, name: c.modelName }));
+  const loader =
+    overrides.loader ??
+    (c.modelPath === undefined ? undefined : createLocalFileLoader({ path: c.modelPath, name: c.modelName }));
   const registryUrl = c.registryUrl;
-  if (source === undefined && registryUrl === undefined) {
+  if (loader === undefined && registryUrl === undefined) {
     throw new ConfigError(
       "set MODEL_PATH (a local .onnx file) or REGISTRY_URL (serve MODEL_NAME at MODEL_STAGE from the model registry)",
     );
@@ -89,130 +87,114 @@ export async function startInferenceServer(
       "thread counts lowered so workers x intra-op threads fit the cores",
     );
   }
-  const metrics = createInferenceMetrics();
-  const pool = createWorkerPool({
-    workers: sizing.workers,
-    intraOpThreads: sizing.intraOpThreads,
-    handlerModule: c.handlerPath === undefined ? undefined : pathToFileURL(c.handlerPath).href,
-    logger,
-    onWorkerFailure: () => metrics.workerFailures.inc(),
-  });
-  const manager = createModelManager({
-    pool,
-    metrics,
-    logger,
-    batching: { maxBatchSize: c.maxBatchSize, maxQueueDelayUs: c.maxQueueDelayUs, maxQueueRows: c.maxQueueRows },
-  });
-  const service = createPredictionService({ manager, metrics });
-  const readiness = createReadiness();
-  const json = createInferenceHttpRoutes({ service, readiness, metrics, maxRequestBytes: c.maxRequestBytes, logger });
-  const rpc = createConnectHandler({
-    maxRequestBytes: c.maxRequestBytes,
-    compressResponses: false,
-    logger,
-    routes: (router) => {
-      router.service(InferenceService, createInferenceGrpcService(service));
-      router.service(Health, createHealthService(readiness));
-    },
-  });
-  // Prediction requests beyond what the server can take are refused before their body is read.
-  const admission = createAdmissionControl({
-    maxInFlight: c.maxInFlightRequests ?? 2 * sizing.workers * c.maxBatchSize,
-    maxEventLoopDelayMs: c.maxEventLoopDelayMs,
-    onPressureChange: (underPressure, delayMs) =>
-      logger.debug({ delayMs, limitMs: c.maxEventLoopDelayMs }, underPressure ? "shedding load" : "load shedding over"),
-  });
-  const predict = InferenceService.method;
-  const handler = withLoadShedding(
-    (req, res) => {
-      if (!json(req, res)) rpc(req, res);
-    },
-    {
-      admission,
-      jsonPaths: ["/predict", "/predict/batch"],
-      rpcPaths: [predict.predict, predict.predictBatch, predict.predictStream].map(
-        (m) => `/${InferenceService.typeName}/${m.name}`,
-      ),
+
+  return composeLifecycle(logger, async (life) => {
+    life.onClose("inference server", () => logger.info("inference server stopped"));
+    // What the drain found, for the steps that close after it (listeners, workers).
+    let drainStarted = performance.now();
+    let drainTimedOut = false;
+
+    const metrics = createInferenceMetrics();
+    const pool = await life.start(
+      "worker pool",
+      () =>
+        createWorkerPool({
+          workers: sizing.workers,
+          intraOpThreads: sizing.intraOpThreads,
+          handlerModule: c.handlerPath === undefined ? undefined : pathToFileURL(c.handlerPath).href,
+          logger,
+          onWorkerFailure: () => metrics.workerFailures.inc(),
+        }),
+      // Workers still busy when the grace period ran out are terminated.
+      (p) => p.close(drainTimedOut),
+    );
+    const manager = createModelManager({
+      pool,
       metrics,
-      retryAfterSeconds,
-    },
-  );
+      logger,
+      batching: { maxBatchSize: c.maxBatchSize, maxQueueDelayUs: c.maxQueueDelayUs, maxQueueRows: c.maxQueueRows },
+    });
+    const service = createPredictionService({ manager, metrics });
+    const readiness = createReadiness();
+    const admission = await life.start(
+      "admission control",
+      () =>
+        createAdmissionControl({
+          maxInFlight: c.maxInFlightRequests ?? 2 * sizing.workers * c.maxBatchSize,
+          maxEventLoopDelayMs: c.maxEventLoopDelayMs,
+          onPressureChange: (underPressure, delayMs) =>
+            logger.debug(
+              { delayMs, limitMs: c.maxEventLoopDelayMs },
+              underPressure ? "shedding load" : "load shedding over",
+            ),
+        }),
+      (a) => a.close(),
+    );
+    const edge = createInferenceEdge({
+      service,
+      readiness,
+      metrics,
+      admission,
+      maxRequestBytes: c.maxRequestBytes,
+      logger,
+    });
 
-  // gRPC Predict, PredictBatch and PredictStream skip connect-node (see grpc-fast-path.ts).
-  const streamRoute = createGrpcFastPath({
-    handlers: predictionHandlers(service),
-    admission: createGrpcAdmission({ admission, metrics, retryAfterSeconds }),
-    maxRequestBytes: c.maxRequestBytes,
-    logger,
-  });
-
-  const listeners: DualProtocolServer[] = [];
-  try {
-    listeners.push(await listenDualProtocol({ handler, streamRoute, host: c.host, port: c.port, logger }));
+    // Both ports close together, with what is left of the grace period (at most 1 s): requests
+    // still running after the drain are cut.
+    const listeners: DualProtocolServer[] = [];
+    life.onClose("listeners", () => {
+      const left = Math.max(0, c.shutdownGraceMs - (performance.now() - drainStarted));
+      return Promise.all(listeners.map((l) => l.close(Math.min(left, 1000)))).then(() => undefined);
+    });
+    listeners.push(await listenDualProtocol({ ...edge, host: c.host, port: c.port, logger }));
     if (c.grpcPort !== undefined && c.grpcPort !== c.port) {
-      listeners.push(await listenDualProtocol({ handler, streamRoute, host: c.host, port: c.grpcPort, logger }));
+      listeners.push(await listenDualProtocol({ ...edge, host: c.host, port: c.grpcPort, logger }));
     }
-  } catch (err) {
-    await Promise.all(listeners.map((l) => l.close(0)));
-    admission.close();
-    await pool.close();
-    throw err;
-  }
-  const [main, grpc] = [listeners[0], listeners[1] ?? listeners[0]];
-  if (main === undefined || grpc === undefined) throw new Error("no listener");
-  logger.info(
-    { url: main.url, grpcUrl: grpc.url, workers: sizing.workers, intraOpThreads: sizing.intraOpThreads },
-    "inference server listening",
-  );
+    const [main, grpc] = [listeners[0], listeners[1] ?? listeners[0]];
+    if (main === undefined || grpc === undefined) throw new Error("no listener");
+    logger.info(
+      { url: main.url, grpcUrl: grpc.url, workers: sizing.workers, intraOpThreads: sizing.intraOpThreads },
+      "inference server listening",
+    );
 
-  let stopping: Promise<void> | undefined;
-  let registry: RegistryServing | undefined;
-  const shutdown = (): Promise<void> => {
-    stopping ??= (async () => {
-      logger.info({ inFlight: service.inFlight, graceMs: c.shutdownGraceMs }, "draining");
-      readiness.set(false);
-      service.beginDrain();
-      // No new version may start loading while the served ones drain.
-      await registry?.close();
-      const started = performance.now();
+    life.onClose("drain", async () => {
+      drainStarted = performance.now();
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<"timeout">((resolve) => {
         timer = setTimeout(() => resolve("timeout"), c.shutdownGraceMs);
       });
       // manager.close() flushes every queue at once and unloads once queues are empty.
       const drained = await Promise.race([Promise.all([service.whenIdle(), manager.close()]), grace]);
-      if (drained === "timeout") logger.warn({ inFlight: service.inFlight }, "grace period over; closing anyway");
-      const left = Math.max(0, c.shutdownGraceMs - (performance.now() - started));
-      await Promise.all(listeners.map((l) => l.close(Math.min(left, 1000))));
       clearTimeout(timer);
-      admission.close();
-      await pool.close(drained === "timeout");
-      logger.info("inference server stopped");
-    })();
-    return stopping;
-  };
-
-  if (source !== undefined) {
-    try {
-      await manager.swap(source);
-    } catch (err) {
-      await shutdown();
-      throw err;
-    }
-    readiness.set(true);
-  } else if (registryUrl !== undefined) {
-    registry = startRegistryServing({
-      url: registryUrl,
-      name: c.modelName,
-      stage: c.modelStage,
-      cacheDir: join(config.dataDir, "model-cache"),
-      manager,
-      logger,
-      backoff: overrides.registryBackoff,
-      onServed: () => {
-        if (stopping === undefined) readiness.set(true);
-      },
+      drainTimedOut = drained === "timeout";
+      if (drainTimedOut) logger.warn({ inFlight: service.inFlight }, "grace period over; closing anyway");
     });
-  }
-  return { url: main.url, grpcUrl: grpc.url, manager, service, metrics, readiness, shutdown };
+
+    if (loader !== undefined) {
+      await manager.swap(loader);
+      readiness.set(true);
+    } else if (registryUrl !== undefined) {
+      const registry = startRegistryServing({
+        url: registryUrl,
+        name: c.modelName,
+        stage: c.modelStage,
+        cacheDir: join(config.dataDir, "model-cache"),
+        manager,
+        logger,
+        backoff: overrides.registryBackoff,
+        onServed: () => {
+          if (!life.closing) readiness.set(true);
+        },
+      });
+      // No new version may start loading while the served ones drain.
+      life.onClose("registry following", () => registry.close());
+    }
+
+    life.onClose("admission of new requests", () => {
+      logger.info({ inFlight: service.inFlight, graceMs: c.shutdownGraceMs }, "draining");
+      readiness.set(false);
+      service.beginDrain();
+    });
+    return { url: main.url, grpcUrl: grpc.url, manager, service, metrics, readiness, shutdown: () => life.close() };
+  });
 }

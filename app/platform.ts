@@ -10,6 +10,7 @@ import type { Logger } from "../core/logger.js";
 import { createMlpipeClient } from "../sdk/index.js";
 import { type DemoModelOutcome, ensureDemoModel } from "./demo-model.js";
 import { type InferenceServer, startInferenceServer } from "./inference-server.js";
+import { composeLifecycle } from "./lifecycle.js";
 import { type RegistryServer, startRegistryServer } from "./registry-server.js";
 
 /** Options of {@link startPlatform}. */
@@ -56,9 +57,12 @@ export async function startPlatform(config: Config, logger: Logger, options: Pla
   // open the embedded database the first one is using.
   await ensurePortFree(config.registry.host, config.registry.port);
   await ensurePortFree(config.inference.host, config.inference.port);
-  const registry = await startRegistryServer(config, logger.child({ component: "registry" }));
-  let inference: InferenceServer | undefined;
-  try {
+  return composeLifecycle(logger, async (life) => {
+    const registry = await life.start(
+      "registry",
+      () => startRegistryServer(config, logger.child({ component: "registry" })),
+      (r) => r.close(),
+    );
     const c = config.inference;
     let model: Platform["model"] = { kind: "local-file" };
     if (c.modelPath === undefined) {
@@ -77,44 +81,34 @@ export async function startPlatform(config: Config, logger: Logger, options: Pla
       }
     }
     const inferenceConfig: Config = { ...config, inference: { ...c, registryUrl: registry.url } };
-    const server = await startInferenceServer(inferenceConfig, logger.child({ component: "inference" }));
-    inference = server;
+    // The inference server drains before the registry it follows closes.
+    const inference = await life.start(
+      "inference",
+      () => startInferenceServer(inferenceConfig, logger.child({ component: "inference" })),
+      (server) => server.shutdown(),
+    );
     const ready = new Promise<void>((resolve) => {
-      if (server.readiness.serving) {
+      if (inference.readiness.serving) {
         resolve();
         return;
       }
-      const unsubscribe = server.readiness.subscribe((serving) => {
+      const unsubscribe = inference.readiness.subscribe((serving) => {
         if (!serving) return;
         unsubscribe();
         resolve();
       });
     });
-    let closing: Promise<void> | undefined;
     return {
       registryUrl: registry.url,
-      inferenceUrl: server.url,
-      inferenceGrpcUrl: server.grpcUrl,
+      inferenceUrl: inference.url,
+      inferenceGrpcUrl: inference.grpcUrl,
       model,
       registry,
-      inference: server,
+      inference,
       ready,
-      close() {
-        closing ??= (async () => {
-          try {
-            await server.shutdown();
-          } finally {
-            await registry.close();
-          }
-        })();
-        return closing;
-      },
+      close: () => life.close(),
     };
-  } catch (err) {
-    await inference?.shutdown().catch(() => {});
-    await registry.close().catch(() => {});
-    throw err;
-  }
+  });
 }
 
 /** Rejects with the listen error (EADDRINUSE, EACCES) when `host:port` cannot be bound; port 0 always can. */

@@ -1,17 +1,15 @@
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
-import { createConnectHandler } from "../gateway/connect-handler.js";
-import { listenDualProtocol } from "../gateway/dual-protocol-server.js";
-import { RegistryService } from "../gen/mlpipe/registry/v1/registry_pb.js";
-import { TrackingService } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
+import { listenDualProtocol } from "../gateway/http/dual-protocol-server.js";
+import { createRegistryEdge } from "../gateway/registry/registry-edge.js";
 import { createRegistryService } from "../registry/registry-service.js";
 import { createSqlRegistryStore } from "../registry/sql-registry-store.js";
-import { createWatchHub, type WatchHub } from "../registry/watch-hub.js";
-import type { BlobStore } from "../storage/blob/blob-store.js";
+import { createWatchHub } from "../registry/watch-hub.js";
 import { createBlobStore } from "../storage/blob/create-blob-store.js";
 import { openSqlClient } from "../storage/sql/open-sql-client.js";
 import { createSqlTrackingStore } from "../tracking/sql-tracking-store.js";
 import { createTrackingService } from "../tracking/tracking-service.js";
+import { composeLifecycle } from "./lifecycle.js";
 
 /** A running tracking + registry server. */
 export interface RegistryServer {
@@ -30,15 +28,26 @@ export interface RegistryServer {
  * The composition root of the tracking + registry server: metadata database (PGlite or
  * PostgreSQL, migrated) -> artifact blob store (local or S3) -> tracking store (with the
  * "Default" experiment) and model registry store (with its watch hub over LISTEN/NOTIFY) ->
- * tracking and registry services -> Connect handler -> one dual-protocol listener on
- * `config.registry.host:port` (port 0 picks a free one).
+ * tracking and registry services -> their edge -> one dual-protocol listener on
+ * `config.registry.host:port` (port 0 picks a free one). Parts register with a lifecycle as they
+ * start (app/lifecycle.ts): a failed start closes what started, shutdown closes in reverse order
+ * (watch streams first, so they do not hold the grace period, then the listener, the watch hub,
+ * the artifact store and the database).
  */
 export async function startRegistryServer(config: Config, logger: Logger): Promise<RegistryServer> {
-  const sql = await openSqlClient(config, logger);
-  let blobs: BlobStore | undefined;
-  let watchHub: WatchHub | undefined;
-  try {
-    blobs = await createBlobStore(config);
+  return composeLifecycle(logger, async (life) => {
+    // The grace period close() was given, for the listener's close step.
+    let graceMs: number | undefined;
+    const sql = await life.start(
+      "database",
+      () => openSqlClient(config, logger),
+      (client) => client.close(),
+    );
+    const blobs = await life.start(
+      "artifact store",
+      () => createBlobStore(config),
+      (b) => b.close(),
+    );
     const store = createSqlTrackingStore(sql, { artifactRootUri: blobs.rootUri });
     await store.ensureDefaultExperiment();
     const tracking = createTrackingService({ store, blobs, logger });
@@ -49,42 +58,43 @@ export async function startRegistryServer(config: Config, logger: Logger): Promi
       pollIntervalMs: 1_000,
       logger,
     });
-    watchHub = hub;
-    await hub.start();
-    const registry = createRegistryService({ store: registryStore, runArtifacts: store, blobs, watchHub: hub, logger });
-    const handler = createConnectHandler({
-      routes: (router) => {
-        router.service(TrackingService, tracking);
-        router.service(RegistryService, registry);
-      },
-      maxRequestBytes: config.registry.maxRequestBytes,
-      logger,
-    });
-    const listener = await listenDualProtocol({
-      handler,
-      host: config.registry.host,
-      port: config.registry.port,
-      logger,
-    });
-    const openBlobs = blobs;
-    let closing: Promise<void> | undefined;
+    await life.start(
+      "watch hub",
+      () => hub.start(),
+      () => hub.close(),
+    );
+    const listener = await life.start(
+      "listener",
+      () =>
+        listenDualProtocol({
+          handler: createRegistryEdge({
+            tracking,
+            registry: createRegistryService({
+              store: registryStore,
+              runArtifacts: store,
+              blobs,
+              watchHub: hub,
+              logger,
+            }),
+            maxRequestBytes: config.registry.maxRequestBytes,
+            logger,
+          }),
+          host: config.registry.host,
+          port: config.registry.port,
+          logger,
+        }),
+      (l) => l.close(graceMs),
+    );
+    // Watch streams never end by themselves: the hub ends them before the listener's grace period
+    // starts (the hub's own step, for a start that fails halfway, then finds it closed).
+    life.onClose("watch streams", () => hub.close());
     return {
       url: listener.url,
       port: listener.port,
-      close(graceMs?: number) {
-        closing ??= (async () => {
-          // Watch streams never end by themselves: close them first so they do not hold the grace period.
-          await hub.close();
-          await listener.close(graceMs);
-          await Promise.allSettled([openBlobs.close(), store.close()]);
-        })();
-        return closing;
+      close(grace?: number) {
+        graceMs ??= grace;
+        return life.close();
       },
     };
-  } catch (err) {
-    await watchHub?.close().catch(() => {});
-    await blobs?.close().catch(() => {});
-    await sql.close().catch(() => {});
-    throw err;
-  }
+  });
 }

@@ -2,13 +2,13 @@ import { Code as ConnectCode, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../core/config.js";
 import { registryErrors } from "../core/errors/registry-errors.js";
-import { fromMlpipeError } from "../gateway/error-interceptor.js";
+import { connectErrorOf } from "../gateway/protocol/connect-error.js";
 import { formatFailure, toCliFailure } from "./cli-failure.js";
 import { ExitCode } from "./exit-codes.js";
 
 describe("toCliFailure", () => {
   it("reports a server's error with its code, catalogue id and message: exit 1", () => {
-    const fromServer = fromMlpipeError(registryErrors.modelNotFound("iris"));
+    const fromServer = connectErrorOf(registryErrors.modelNotFound("iris"));
     const failure = toCliFailure(fromServer, "http://localhost:5000");
     expect(failure).toEqual({
       exitCode: ExitCode.serverError,

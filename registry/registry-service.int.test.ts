@@ -19,8 +19,8 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { createLogger } from "../core/logger.js";
-import { createConnectHandler } from "../gateway/connect-handler.js";
-import { type DualProtocolServer, listenDualProtocol } from "../gateway/dual-protocol-server.js";
+import { type DualProtocolServer, listenDualProtocol } from "../gateway/http/dual-protocol-server.js";
+import { createConnectHandler } from "../gateway/protocol-connect/connect-handler.js";
 import { ErrorDetailSchema } from "../gen/mlpipe/common/v1/error_pb.js";
 import {
   ModelVersionStatus,

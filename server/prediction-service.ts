@@ -1,13 +1,16 @@
 /**
  * The transport-agnostic prediction operations (MLServer's "data plane"): the gRPC/Connect
- * handlers and the JSON routes decode their requests, call these, and encode the results. Input
- * is validated against the model's signature here, once, for every surface.
+ * handlers and the JSON routes decode their requests, call these, and encode the results. It does
+ * the bookkeeping every transport would otherwise repeat: input is validated against the model's
+ * signature here, once, for every surface; every request (every PredictStream message) is counted
+ * here, once, in prediction_requests_total{protocol, code}, under the protocol of its call
+ * context; and PredictStream is orchestrated here (predict-stream.ts) for every transport.
  */
-import { codeName, commonErrors, inferenceErrors, MlpipeError } from "../core/errors/index.js";
-import type { CancelSignal } from "./batching/cancellation.js";
-import type { InferenceMetrics } from "./inference-metrics.js";
+import { type Code, codeName, commonErrors, inferenceErrors, MlpipeError } from "../core/errors/index.js";
+import type { TensorSpec } from "../core/onnx/onnx-signature.js";
+import type { CallContext, Protocol } from "./call-context.js";
+import type { InferenceMetrics, RequestTally } from "./inference-metrics.js";
 import type { LoadedModel, ModelManager, RowsInput, RowsOutput } from "./models/model-manager.js";
-import type { TensorSpec } from "./models/onnx-signature.js";
 import { type Prediction, readPredictions } from "./models/prediction-reader.js";
 import {
   allocate,
@@ -18,19 +21,7 @@ import {
   setNumber,
   view,
 } from "./models/tensor-types.js";
-
-/** The surface a request came through, for metrics. */
-export type Protocol = "http" | "grpc" | "connect" | "grpc_web";
-
-/** Per-call context from the transport. */
-export interface CallContext {
-  /** Absolute deadline on the `performance.now()` clock, in ms; undefined for none. */
-  readonly deadline?: number | undefined;
-  /** Aborts when the client goes away. */
-  readonly signal?: CancelSignal | undefined;
-  /** When the request arrived, on the `performance.now()` clock; default: when the call starts. */
-  readonly receivedAt?: number | undefined;
-}
+import { type PredictStreamInput, type PredictStreamSink, runPredictStream } from "./predict-stream.js";
 
 /** A raw input tensor as a transport received it. */
 export interface TensorInput {
@@ -76,27 +67,67 @@ export interface ModelInfo {
   readonly serving: boolean;
 }
 
+/** Rows of JSON-like numbers to predict (JSON /predict, gRPC Predict's `features`). */
+export interface RowsRequest {
+  readonly kind: "rows";
+  /** The rows, each to be an array of the model's feature count of finite numbers. */
+  readonly rows: readonly unknown[];
+  /** Names row i in errors, e.g. "instances[3]". */
+  readonly field: (row: number) => string;
+  /** The version asked for (a version number, stage or alias); undefined or "" for the served one. */
+  readonly modelVersion: unknown;
+}
+
+/** A raw tensor [rows, features] (or [features]) to predict (PredictBatch, PredictStream's `inputs`). */
+export interface TensorRequest {
+  readonly kind: "tensor";
+  readonly tensor: TensorInput;
+  /** The version asked for (a version number, stage or alias); undefined or "" for the served one. */
+  readonly modelVersion: unknown;
+  /** "tensors" skips the per-row predictions; default "predictions-and-tensors". */
+  readonly form?: ResultForm | undefined;
+  /** Errors name the tensor's fields under it (e.g. "inputs.shape"); default "inputs". */
+  readonly field?: string | undefined;
+}
+
+/** A request in the data plane's terms, whatever transport decoded it. */
+export type PredictionRequest = RowsRequest | TensorRequest;
+
+/**
+ * Reads the request of a call: what the transport received, decoded. It runs inside the call, so
+ * that a request that cannot be read (a body that is not JSON, a message that is not protobuf, a
+ * bad timeout header) is answered and counted like any other failure.
+ */
+export type RequestReader = () => PredictionRequest | Promise<PredictionRequest>;
+
+/** How a transport turns PredictStream messages into requests and results into answers. */
+export interface PredictStreamCodec<M, A> {
+  /** The request of one message; a throw is that message's error (answered in the stream). */
+  request(message: M): PredictionRequest;
+  /** The answer to a message the model answered. */
+  answer(message: M, result: PredictResult): A;
+  /** The answer to a message that failed: its error, inside the stream. */
+  errorAnswer(message: M, err: unknown): A;
+}
+
 /** The prediction operations. */
 export interface PredictionService {
-  /** Predicts rows of JSON-like numbers; `field(i)` names row i in errors (e.g. "instances[3]"). */
-  predictRows(
-    rows: readonly unknown[],
-    modelVersion: unknown,
-    context: CallContext,
-    field: (row: number) => string,
-  ): Promise<PredictResult>;
   /**
-   * Predicts the rows of a raw tensor [rows, features] (or [features]); `form` "tensors" skips the
-   * per-row predictions (default "predictions-and-tensors"). Errors name the tensor's fields under
-   * `field` (default "inputs", e.g. "inputs.shape").
+   * Answers one prediction request: reads it (`read`), validates it against the model's
+   * signature, queues it for batching and waits for its rows. Its outcome is counted once in
+   * prediction_requests_total under `context.protocol`.
    */
-  predictTensor(
-    tensor: TensorInput,
-    modelVersion: unknown,
+  predict(context: CallContext, read: RequestReader): Promise<PredictResult>;
+  /**
+   * Serves a PredictStream (see predict-stream.ts): each message is predicted and counted as
+   * {@link predict} would, its answer goes to `sink` as soon as it is ready. A failure of the
+   * stream itself is counted once more, as the stream's outcome. Returns the stream's input.
+   */
+  predictStream<M, A>(
     context: CallContext,
-    form?: ResultForm,
-    field?: string,
-  ): Promise<PredictResult>;
+    codec: PredictStreamCodec<M, A>,
+    sink: PredictStreamSink<A>,
+  ): PredictStreamInput<M>;
   /** Describes a loaded version (NOT_FOUND / UNAVAILABLE as predictions). */
   modelInfo(modelVersion: unknown): ModelInfo;
   /** True when a model is served and the server is not draining. */
@@ -107,8 +138,6 @@ export interface PredictionService {
   beginDrain(): void;
   /** Resolves when no request is in flight. */
   whenIdle(): Promise<void>;
-  /** Counts an answered request in prediction_requests_total (transports call it once per request or stream message). */
-  countRequest(protocol: Protocol, error: unknown): void;
 }
 
 /** Options of {@link createPredictionService}. */
@@ -205,6 +234,19 @@ function rowsFromTensor(tensor: TensorInput, model: LoadedModel, field: string):
   return { data, rows, ownsBuffer: true };
 }
 
+/**
+ * The `code` label of a failed request: the error's status code, recognised by shape (an
+ * MlpipeError, error data, or a protocol library's error such as connect-es's ConnectError when a
+ * stream's input fails: they carry the same gRPC code numbers); "internal" for anything else.
+ */
+function failureCode(err: unknown): string {
+  if (err instanceof MlpipeError) return codeName(err.code);
+  const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === "number" && Number.isInteger(code) && code >= 1 && code <= 16
+    ? codeName(code as Code)
+    : "internal";
+}
+
 /** Creates the service over a model manager. */
 export function createPredictionService(options: PredictionServiceOptions): PredictionService {
   const { manager, metrics } = options;
@@ -213,32 +255,58 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
   let idle: (() => void)[] = [];
   // The latency series of each model version, resolved once per version rather than per request.
   const latencyOf = new WeakMap<LoadedModel, { observe(seconds: number): void }>();
+  // The tallies of answered requests per protocol, resolved once (the hot path counts into them).
+  const okTally: Record<Protocol, RequestTally> = {
+    http: metrics.requestTally("http", "ok"),
+    grpc: metrics.requestTally("grpc", "ok"),
+    grpc_web: metrics.requestTally("grpc_web", "ok"),
+    connect: metrics.requestTally("connect", "ok"),
+  };
   metrics.sampleInFlight(() => inFlight);
 
-  async function run(
-    context: CallContext,
-    modelVersion: unknown,
-    toRows: (model: LoadedModel) => RowsInput,
-    form: ResultForm,
-  ): Promise<PredictResult> {
+  function countFailure(protocol: Protocol, err: unknown): void {
+    metrics.requestTally(protocol, failureCode(err)).inc();
+  }
+
+  function rowsOf(request: PredictionRequest, model: LoadedModel): RowsInput {
+    return request.kind === "rows"
+      ? rowsFrom(request.rows, model, request.field)
+      : rowsFromTensor(request.tensor, model, request.field ?? "inputs");
+  }
+
+  async function predict(context: CallContext, read: RequestReader): Promise<PredictResult> {
     const started = context.receivedAt ?? performance.now();
-    if (draining) throw inferenceErrors.shuttingDown();
-    // Resolve and queue in one synchronous step: a swap cannot retire the version in between.
-    const model = manager.resolve(versionSpec(modelVersion));
-    const input = toRows(model);
-    const pending = model.batcher.submit({
-      rows: input.rows,
-      input,
-      deadline: context.deadline,
-      signal: context.signal,
-    });
-    inFlight++;
     try {
-      const outputs = await pending;
+      const pendingRequest = read();
+      const request = pendingRequest instanceof Promise ? await pendingRequest : pendingRequest;
+      if (draining) throw inferenceErrors.shuttingDown();
+      // Resolve and queue in one synchronous step: a swap cannot retire the version in between.
+      const model = manager.resolve(versionSpec(request.modelVersion));
+      const input = rowsOf(request, model);
+      const pending = model.batcher.submit({
+        rows: input.rows,
+        input,
+        deadline: context.deadline,
+        signal: context.signal,
+      });
+      inFlight++;
+      let outputs: RowsOutput;
+      try {
+        outputs = await pending;
+      } finally {
+        inFlight--;
+        if (inFlight === 0) {
+          const waiters = idle;
+          idle = [];
+          for (const w of waiters) w();
+        }
+      }
       // Computed, but too late: the caller has given up, so say so rather than answer stale.
       if (context.deadline !== undefined && performance.now() > context.deadline) throw commonErrors.deadlineExceeded();
       const predictions =
-        form === "tensors" ? [] : readPredictions(model.signature.interpretation, outputs, input.rows);
+        request.kind === "tensor" && request.form === "tensors"
+          ? []
+          : readPredictions(model.signature.interpretation, outputs, input.rows);
       const latencyMs = performance.now() - started;
       let latency = latencyOf.get(model);
       if (latency === undefined) {
@@ -246,24 +314,28 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
         latencyOf.set(model, latency);
       }
       latency.observe(latencyMs / 1000);
+      okTally[context.protocol].inc();
       return { predictions, outputs, modelVersion: model.artifact.version, latencyMs };
-    } finally {
-      inFlight--;
-      if (inFlight === 0) {
-        const waiters = idle;
-        idle = [];
-        for (const w of waiters) w();
-      }
+    } catch (err) {
+      countFailure(context.protocol, err);
+      throw err;
     }
   }
 
   return {
-    // run() is async: whatever it throws, however early, comes back as a rejection.
-    predictRows(rows, modelVersion, context, field) {
-      return run(context, modelVersion, (m) => rowsFrom(rows, m, field), "predictions-and-tensors");
-    },
-    predictTensor(tensor, modelVersion, context, form = "predictions-and-tensors", field = "inputs") {
-      return run(context, modelVersion, (m) => rowsFromTensor(tensor, m, field), form);
+    predict,
+    predictStream(context, codec, sink) {
+      return runPredictStream(context, {
+        answer: (message, messageContext) =>
+          predict(messageContext, () => codec.request(message)).then((r) => codec.answer(message, r)),
+        errorAnswer: (message, err) => codec.errorAnswer(message, err),
+        send: (answer) => sink.send(answer),
+        pauseInput: () => sink.pauseInput?.(),
+        end: (err) => {
+          if (err !== undefined) countFailure(context.protocol, err);
+          sink.end(err);
+        },
+      });
     },
     modelInfo(modelVersion) {
       if (draining) throw inferenceErrors.shuttingDown();
@@ -294,10 +366,6 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
     whenIdle() {
       if (inFlight === 0) return Promise.resolve();
       return new Promise<void>((resolve) => idle.push(resolve));
-    },
-    countRequest(protocol, error) {
-      const code = error === undefined ? "ok" : error instanceof MlpipeError ? codeName(error.code) : "internal";
-      metrics.requestTally(protocol, code).inc();
     },
   };
 }

@@ -13,16 +13,20 @@ import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { parseArgs } from "node:util";
 import { create } from "@bufbuild/protobuf";
 import { createLogger } from "../../core/logger.js";
-import { createConnectHandler } from "../../gateway/connect-handler.js";
-import { listenDualProtocol } from "../../gateway/dual-protocol-server.js";
-import { createGrpcFastPath } from "../../gateway/grpc-fast-path.js";
+import { listenDualProtocol } from "../../gateway/http/dual-protocol-server.js";
+import { createGrpcFastPath } from "../../gateway/inference/grpc-fast-path.js";
+import { parseContentType } from "../../gateway/protocol/content-type.js";
+import { createConnectHandler } from "../../gateway/protocol-connect/connect-handler.js";
 import {
   InferenceService,
   PredictBatchResponseSchema,
   PredictionSchema,
   PredictResponseSchema,
+  type PredictStreamRequest,
+  type PredictStreamResponse,
   PredictStreamResponseSchema,
 } from "../../gen/mlpipe/inference/v1/inference_pb.js";
+import { runPredictStream } from "../../server/predict-stream.js";
 
 const { values } = parseArgs({ options: { port: { type: "string", default: "0" } } });
 const logger = createLogger({ level: "warn", name: "noop-inference" });
@@ -31,12 +35,22 @@ const jsonAnswer = JSON.stringify({ prediction: 0, probability: 0.98, model_vers
 
 const answer = create(PredictResponseSchema, { prediction, modelVersion: "noop", latencyMs: 0 });
 const streamRoute = createGrpcFastPath({
-  handlers: {
-    predict: async () => answer,
-    predictBatch: async () => create(PredictBatchResponseSchema, { modelVersion: "noop" }),
-    predictStreamMessage: async (req) =>
-      create(PredictStreamResponseSchema, { requestId: req.requestId, modelVersion: "noop" }),
-    countRequest: () => undefined,
+  predictions: {
+    predict: async (_context, read) => {
+      await read();
+      return answer;
+    },
+    predictBatch: async (_context, read) => {
+      await read();
+      return create(PredictBatchResponseSchema, { modelVersion: "noop" });
+    },
+    // The stream orchestration of the real server, over answers that cost nothing.
+    predictStream: (context, sink) =>
+      runPredictStream<PredictStreamRequest, PredictStreamResponse>(context, {
+        ...sink,
+        answer: async (req) => create(PredictStreamResponseSchema, { requestId: req.requestId, modelVersion: "noop" }),
+        errorAnswer: (req) => create(PredictStreamResponseSchema, { requestId: req.requestId }),
+      }),
   },
   admission: { admit: () => undefined, release: () => undefined },
   maxRequestBytes: 16 * 1024 * 1024,
@@ -68,8 +82,8 @@ const server = await listenDualProtocol({
   logger,
   streamRoute,
   handler: (req, res) => {
-    const contentType = req.headers["content-type"] ?? "";
-    if (req.url === "/predict" && req.method === "POST" && !/^application\/(grpc|connect)/.test(contentType)) {
+    const enveloped = parseContentType(req.headers["content-type"])?.enveloped === true;
+    if (req.url === "/predict" && req.method === "POST" && !enveloped) {
       predictJson(req, res);
     } else {
       rpc(req, res);

@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { startInferenceServer } from "../../app/inference-server.js";
 import { loadConfig } from "../../core/config.js";
 import { createLogger } from "../../core/logger.js";
-import { createLocalFileSource } from "../../server/models/model-loader.js";
+import { createLocalFileLoader } from "../../server/models/model-loader.js";
 
 const { values } = parseArgs({ options: { "swap-with": { type: "string" } } });
 const config = loadConfig(process.env);
@@ -20,15 +20,15 @@ const second = values["swap-with"];
 if (first === undefined || second === undefined) throw new Error("MODEL_PATH and --swap-with are required");
 const name = config.inference.modelName;
 const server = await startInferenceServer(config, logger, {
-  source: createLocalFileSource({ path: first, name, version: "1" }),
+  loader: createLocalFileLoader({ path: first, name, version: "1" }),
 });
 let version = 1;
 let swapping: Promise<unknown> = Promise.resolve();
 process.on("SIGUSR2", () => {
   version++;
-  const source = createLocalFileSource({ path: version % 2 === 0 ? second : first, name, version: String(version) });
+  const loader = createLocalFileLoader({ path: version % 2 === 0 ? second : first, name, version: String(version) });
   swapping = swapping.then(() =>
-    server.manager.swap(source).catch((err: unknown) => logger.error({ err }, "bench swap failed")),
+    server.manager.swap(loader).catch((err: unknown) => logger.error({ err }, "bench swap failed")),
   );
 });
 process.once("SIGTERM", () => {

@@ -1,5 +1,5 @@
 /**
- * Where a model version comes from. The server loads whatever a ModelSource resolves to: a local
+ * How a model version is fetched. The server loads whatever a ModelLoader resolves to: a local
  * `.onnx` file (MODEL_PATH, here), or a version of a registered model downloaded into the local
  * cache (server/registry-follow/registry-model-loader.ts, driven by the stage follower).
  */
@@ -24,15 +24,15 @@ export interface ModelArtifact {
 }
 
 /** Resolves the model version to load. */
-export interface ModelSource {
+export interface ModelLoader {
   /** Human-readable description for logs, e.g. "file /models/iris.onnx". */
   readonly description: string;
   /** Fetches (if needed) and describes the version; rejects with INFERENCE_MODEL_LOAD_FAILED. */
   resolve(): Promise<ModelArtifact>;
 }
 
-/** Options of {@link createLocalFileSource}. */
-export interface LocalFileSourceOptions {
+/** Options of {@link createLocalFileLoader}. */
+export interface LocalFileLoaderOptions {
   /** Path of the `.onnx` file (relative to the working directory or absolute). */
   readonly path: string;
   /** Model name; default the file name without `.onnx`. */
@@ -44,8 +44,8 @@ export interface LocalFileSourceOptions {
   readonly aliases?: readonly string[] | undefined;
 }
 
-/** A source that serves a local `.onnx` file as one fixed version. */
-export function createLocalFileSource(options: LocalFileSourceOptions): ModelSource {
+/** A loader that serves a local `.onnx` file as one fixed version. */
+export function createLocalFileLoader(options: LocalFileLoaderOptions): ModelLoader {
   const path = resolve(options.path);
   return {
     description: `file ${path}`,

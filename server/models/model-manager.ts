@@ -9,7 +9,7 @@ import type { Logger } from "../../core/logger.js";
 import { createDynamicBatcher, type DynamicBatcher } from "../batching/dynamic-batcher.js";
 import type { InferenceMetrics } from "../inference-metrics.js";
 import type { WorkerPool } from "../workers/worker-pool.js";
-import type { ModelArtifact, ModelSource } from "./model-loader.js";
+import type { ModelArtifact, ModelLoader } from "./model-loader.js";
 import { type ModelSignature, readSignature, UnsupportedModelError } from "./onnx-signature.js";
 import { allocate, elementSize, type NumericArray, type RawTensor } from "./tensor-types.js";
 
@@ -70,13 +70,13 @@ export interface ModelManager {
    */
   resolve(spec: string): LoadedModel;
   /** Loads and warms a version beside the others without serving it by default. */
-  load(source: ModelSource): Promise<LoadedModel>;
+  load(loader: ModelLoader): Promise<LoadedModel>;
   /**
    * Loads and warms a version, makes it the served one, then retires every other version:
    * their queued requests finish, then they are unloaded. Resolves when the old versions are gone.
    * Swaps run one at a time.
    */
-  swap(source: ModelSource): Promise<LoadedModel>;
+  swap(loader: ModelLoader): Promise<LoadedModel>;
   /**
    * Updates the stage and aliases of the loaded versions numbered `version` (the registry moved a
    * stage or alias without changing what is served), so that requests pinning a stage or alias and
@@ -190,9 +190,9 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     );
   }
 
-  async function load(source: ModelSource): Promise<LoadedModel> {
+  async function load(loader: ModelLoader): Promise<LoadedModel> {
     const started = performance.now();
-    const artifact = await source.resolve();
+    const artifact = await loader.resolve();
     let signature: ModelSignature;
     try {
       signature = readSignature(await readFile(artifact.path));
@@ -255,9 +255,9 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
       return found;
     },
     load,
-    swap(source: ModelSource): Promise<LoadedModel> {
+    swap(loader: ModelLoader): Promise<LoadedModel> {
       const next = swaps.then(async () => {
-        const loaded = await load(source);
+        const loaded = await load(loader);
         // By key, not identity: relabel() may have replaced the object since load() returned it.
         const model = others.find((m) => m.key === loaded.key) ?? loaded;
         const previous =

@@ -7,9 +7,6 @@
 import { OnnxFormatError, readOnnxSignature, type TensorSpec } from "../../core/onnx/onnx-signature.js";
 import { isNumericType, type NumericType } from "./tensor-types.js";
 
-// The one TensorSpec type (core/onnx), re-exported for the server's and the gateway's importers.
-export type { TensorSpec } from "../../core/onnx/onnx-signature.js";
-
 /** How a model's outputs become predictions. */
 export type OutputInterpretation =
   | {

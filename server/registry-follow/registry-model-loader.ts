@@ -1,5 +1,5 @@
 /**
- * A ModelSource for one version of a registered model: it asks the registry for the version
+ * A ModelLoader for one version of a registered model: it asks the registry for the version
  * (status, SHA-256), reuses the cached file when one matches that hash, and otherwise downloads
  * the artifact (DownloadModelVersion, a stream of chunks) into the cache, which keeps it only when
  * its SHA-256 matches the registry's. Registry failures become catalogued errors, so the caller
@@ -10,19 +10,19 @@ import { inferenceErrors, MlpipeError } from "../../core/errors/index.js";
 import type { Logger } from "../../core/logger.js";
 import { ModelVersionStatus } from "../../gen/mlpipe/registry/v1/registry_pb.js";
 import type { ModelCache } from "../models/model-cache.js";
-import type { ModelArtifact, ModelSource } from "../models/model-loader.js";
+import type { ModelArtifact, ModelLoader } from "../models/model-loader.js";
 import type { RegistryClient } from "./registry-client.js";
 import type { VersionLabels } from "./registry-model-state.js";
 
-/** Options of {@link createRegistryModelSource}. */
-export interface RegistryModelSourceOptions {
+/** Options of {@link createRegistryModelLoader}. */
+export interface RegistryModelLoaderOptions {
   readonly client: RegistryClient;
   readonly cache: ModelCache;
   /** Registered model name. */
   readonly name: string;
   /** Version number. */
   readonly version: bigint;
-  /** Its stage and aliases when the source is made (ModelInfo shows them; the follower keeps them current). */
+  /** Its stage and aliases when the loader is made (ModelInfo shows them; the follower keeps them current). */
   readonly labels: VersionLabels;
   readonly logger: Logger;
   /** Aborts the registry calls (shutdown). */
@@ -34,8 +34,8 @@ export function registryModelUri(name: string, version: bigint | string): string
   return `models:/${name}/${version}`;
 }
 
-/** Creates the source; nothing is fetched before `resolve`. */
-export function createRegistryModelSource(options: RegistryModelSourceOptions): ModelSource {
+/** Creates the loader; nothing is fetched before `resolve`. */
+export function createRegistryModelLoader(options: RegistryModelLoaderOptions): ModelLoader {
   const { client, cache, name, version, logger, signal } = options;
   const source = registryModelUri(name, version);
   const callOptions = signal === undefined ? {} : { signal };

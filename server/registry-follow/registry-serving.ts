@@ -7,7 +7,7 @@ import type { Logger } from "../../core/logger.js";
 import { createModelCache } from "../models/model-cache.js";
 import type { LoadedModel, ModelManager } from "../models/model-manager.js";
 import { createRegistryClient } from "./registry-client.js";
-import { createRegistryModelSource } from "./registry-model-loader.js";
+import { createRegistryModelLoader } from "./registry-model-loader.js";
 import { createRegistryModelState } from "./registry-model-state.js";
 import { startRegistryWatcher } from "./registry-watcher.js";
 import type { BackoffOptions } from "./retry-backoff.js";
@@ -51,8 +51,8 @@ export function startRegistryServing(options: RegistryServingOptions): RegistryS
     spec: options.stage,
     logger,
     ...backoff,
-    sourceFor: (version, labels, signal) =>
-      createRegistryModelSource({ client, cache, name, version, labels, logger, signal }),
+    loaderFor: (version, labels, signal) =>
+      createRegistryModelLoader({ client, cache, name, version, labels, logger, signal }),
     onServed: (model, previous) => {
       // The previous version stays cached for a quick rollback; older ones are removed.
       const keep = previous === undefined ? [model.artifact.version] : [model.artifact.version, previous];

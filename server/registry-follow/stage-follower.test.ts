@@ -1,6 +1,6 @@
 /**
  * The stage follower's scheduling over a stand-in model manager (the real one needs workers and
- * ONNX files; gateway/inference-registry.int.test.ts runs the follower over the real parts).
+ * ONNX files; gateway/inference/inference-registry.int.test.ts runs the follower over the real parts).
  */
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
@@ -13,14 +13,14 @@ import {
   Stage,
   StageVersionsSchema,
 } from "../../gen/mlpipe/registry/v1/registry_pb.js";
-import type { ModelArtifact, ModelSource } from "../models/model-loader.js";
+import type { ModelArtifact, ModelLoader } from "../models/model-loader.js";
 import type { LoadedModel, ModelManager } from "../models/model-manager.js";
 import { createRegistryModelState, type RegistryModelState } from "./registry-model-state.js";
 import { createStageFollower } from "./stage-follower.js";
 
 const logger = createLogger({ level: "silent" });
 
-/** Just enough of a manager: swap resolves the source and serves it. */
+/** Just enough of a manager: swap resolves the loader and serves it. */
 function standInManager(): ModelManager & { readonly swaps: string[] } {
   let served: LoadedModel | undefined;
   const swaps: string[] = [];
@@ -37,8 +37,8 @@ function standInManager(): ModelManager & { readonly swaps: string[] } {
       throw new Error("unused");
     },
     load: () => Promise.reject(new Error("unused")),
-    async swap(source: ModelSource) {
-      const artifact = await source.resolve();
+    async swap(loader: ModelLoader) {
+      const artifact = await loader.resolve();
       swaps.push(artifact.version);
       served = model(artifact);
       return served;
@@ -77,7 +77,7 @@ function setup(failing: (version: bigint) => boolean, backoff = { initialMs: 1, 
     spec: "Production",
     logger,
     backoff,
-    sourceFor: (version, labels) => ({
+    loaderFor: (version, labels) => ({
       description: `v${version}`,
       async resolve() {
         attempts.push(version);
@@ -151,9 +151,9 @@ describe("stage follower", () => {
     follower.changed();
     await until(() => manager.served?.artifact.version === "1");
     const swap = manager.swap.bind(manager);
-    manager.swap = async (source) => {
+    manager.swap = async (loader) => {
       await loading;
-      return swap(source);
+      return swap(loader);
     };
     // Version 2 takes Production; version 1 leaves it (archive_existing_versions).
     inProduction(state, 2n, 2n);

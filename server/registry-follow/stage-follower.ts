@@ -9,7 +9,7 @@
  * would turn a registry edit into an outage, so that is logged instead.
  */
 import type { Logger } from "../../core/logger.js";
-import type { ModelSource } from "../models/model-loader.js";
+import type { ModelLoader } from "../models/model-loader.js";
 import type { LoadedModel, ModelManager } from "../models/model-manager.js";
 import type { RegistryModelState, VersionLabels } from "./registry-model-state.js";
 import { type BackoffOptions, createBackoff, sleep } from "./retry-backoff.js";
@@ -23,8 +23,8 @@ export interface StageFollowerOptions {
   readonly name: string;
   /** A stage name (case-insensitive) or an alias. */
   readonly spec: string;
-  /** Makes the source of a version; `signal` aborts its registry calls at shutdown. */
-  readonly sourceFor: (version: bigint, labels: VersionLabels, signal: AbortSignal) => ModelSource;
+  /** Makes the loader of a version; `signal` aborts its registry calls at shutdown. */
+  readonly loaderFor: (version: bigint, labels: VersionLabels, signal: AbortSignal) => ModelLoader;
   /** Called after each successful swap, with the version now served and the one it replaced. */
   readonly onServed: (model: LoadedModel, previous: string | undefined) => void;
   readonly logger: Logger;
@@ -86,7 +86,7 @@ export function createStageFollower(options: StageFollowerOptions): StageFollowe
       if (target === undefined || serving(target)) return;
       const generation = state.generation;
       try {
-        const model = await manager.swap(options.sourceFor(target, state.labels(target), stop.signal));
+        const model = await manager.swap(options.loaderFor(target, state.labels(target), stop.signal));
         servedGeneration = generation;
         backoff.reset();
         relabel();

@@ -165,6 +165,16 @@ export function isServiceError(err: unknown): err is ServiceError {
   return err instanceof Error && typeof (err as Partial<ServiceError>).code === "number" && "details" in err;
 }
 
+/** The grpc-js error a call fails with; throws when it succeeds or fails otherwise. */
+export async function grpcError(call: Promise<unknown>): Promise<ServiceError> {
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!isServiceError(err)) throw new Error(`expected a gRPC error, got ${String(err)}`);
+  return err;
+}
+
 /**
  * The details of type `desc` in a gRPC error's `grpc-status-details-bin` trailer (a
  * google.rpc.Status whose `details` are Any messages), e.g. mlpipe's ErrorDetail.

@@ -1,0 +1,78 @@
+/**
+ * The network edge of the inference server, assembled: the JSON routes, InferenceService and gRPC
+ * Health over connect-node (gRPC, gRPC-Web, Connect), load shedding in front of the prediction
+ * paths, and the gRPC fast path for Predict, PredictBatch and PredictStream. What a listener
+ * (http/dual-protocol-server.ts) serves; app/inference-server.ts composes it with the rest.
+ */
+import type { Logger } from "../../core/logger.js";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { InferenceService } from "../../gen/mlpipe/inference/v1/inference_pb.js";
+import type { InferenceMetrics } from "../../server/inference-metrics.js";
+import type { PredictionService } from "../../server/prediction-service.js";
+import type { AdmissionControl } from "../admission/admission-control.js";
+import { createGrpcAdmission, withLoadShedding } from "../admission/load-shedding.js";
+import type { DualProtocolHandler } from "../http/dual-protocol-server.js";
+import { createConnectHandler } from "../protocol-connect/connect-handler.js";
+import { retryAfterSeconds } from "../protocol-json/json-response.js";
+import { createGrpcFastPath, type StreamRoute } from "./grpc-fast-path.js";
+import { createInferenceConnectService } from "./inference-connect-service.js";
+import { createHealthService } from "./inference-health-service.js";
+import { createInferenceHttpRoutes } from "./inference-http-routes.js";
+import type { Readiness } from "./inference-readiness.js";
+import { createInferenceRpc } from "./inference-rpc.js";
+
+/** Options of {@link createInferenceEdge}. */
+export interface InferenceEdgeOptions {
+  readonly service: PredictionService;
+  readonly readiness: Readiness;
+  readonly metrics: InferenceMetrics;
+  /** Decides which prediction requests are taken; refused ones are answered unread. */
+  readonly admission: AdmissionControl;
+  /** Largest request body or message in bytes (MAX_REQUEST_BYTES). */
+  readonly maxRequestBytes: number;
+  readonly logger: Logger;
+}
+
+/** What a dual-protocol listener serves (its `handler` and `streamRoute` options). */
+export interface InferenceEdge {
+  readonly handler: DualProtocolHandler;
+  readonly streamRoute: StreamRoute;
+}
+
+/** The procedures of InferenceService that predict (and go through admission). */
+const predictionMethods = [
+  InferenceService.method.predict,
+  InferenceService.method.predictBatch,
+  InferenceService.method.predictStream,
+].map((m) => `/${InferenceService.typeName}/${m.name}`);
+
+/** Creates the inference server's edge over its data plane. */
+export function createInferenceEdge(options: InferenceEdgeOptions): InferenceEdge {
+  const { service, readiness, metrics, admission, maxRequestBytes, logger } = options;
+  const rpc = createInferenceRpc(service);
+  const json = createInferenceHttpRoutes({ service, readiness, metrics, maxRequestBytes, logger });
+  const connect = createConnectHandler({
+    maxRequestBytes,
+    compressResponses: false,
+    logger,
+    routes: (router) => {
+      router.service(InferenceService, createInferenceConnectService(rpc));
+      router.service(Health, createHealthService(readiness));
+    },
+  });
+  // Prediction requests beyond what the server can take are refused before their body is read.
+  const handler = withLoadShedding(
+    (req, res) => {
+      if (!json(req, res)) connect(req, res);
+    },
+    { admission, jsonPaths: ["/predict", "/predict/batch"], rpcPaths: predictionMethods, metrics, retryAfterSeconds },
+  );
+  // gRPC Predict, PredictBatch and PredictStream skip connect-node (see grpc-fast-path.ts).
+  const streamRoute = createGrpcFastPath({
+    predictions: rpc,
+    admission: createGrpcAdmission({ admission, metrics, retryAfterSeconds }),
+    maxRequestBytes,
+    logger,
+  });
+  return { handler, streamRoute };
+}

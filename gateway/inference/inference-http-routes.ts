@@ -1,0 +1,196 @@
+/**
+ * The JSON routes of the inference server, compatible with the FastAPI service mlpipe replaces:
+ * POST /predict (one row as `features`, or many as `instances`), GET /health, /health/live,
+ * /health/ready, /model/info, /metrics (Prometheus), /docs and /docs/openapi.json. Errors answer
+ * `{"error": {"code", "id", "message", "field"}}` with the status of httpStatusOf. Reading bodies,
+ * deadlines and writing answers are protocol-json/'s; predictions and their counting the data plane's.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { commonErrors, inferenceErrors } from "../../core/errors/index.js";
+import type { Logger } from "../../core/logger.js";
+import { Cancellation } from "../../server/batching/cancellation.js";
+import type { InferenceMetrics } from "../../server/inference-metrics.js";
+import type { Prediction } from "../../server/models/prediction-reader.js";
+import type { PredictionRequest, PredictionService } from "../../server/prediction-service.js";
+import { parseContentType } from "../protocol/content-type.js";
+import { callerError } from "../protocol/error-policy.js";
+import { parseDeadlineHeaders } from "../protocol-json/deadline-headers.js";
+import { retryAfterSeconds, sendJson, sendJsonError } from "../protocol-json/json-response.js";
+import { parseJsonObject, readBody } from "../protocol-json/request-body.js";
+import { docsPage, openApiDocument } from "./inference-openapi.js";
+import type { Readiness } from "./inference-readiness.js";
+
+type Request = IncomingMessage | Http2ServerRequest;
+type Response = ServerResponse | Http2ServerResponse;
+
+/** Answers a request if it is one of the JSON routes; false lets the caller route it elsewhere. */
+export type JsonRoutes = (req: Request, res: Response) => boolean;
+
+/** Options of {@link createInferenceHttpRoutes}. */
+export interface InferenceHttpRoutesOptions {
+  readonly service: PredictionService;
+  readonly readiness: Readiness;
+  readonly metrics: InferenceMetrics;
+  /** Largest accepted body in bytes; larger ones get REQUEST_TOO_LARGE unread. */
+  readonly maxRequestBytes: number;
+  readonly logger: Logger;
+}
+
+function predictionJson(p: Prediction): Record<string, unknown> {
+  return p.probability === undefined
+    ? { prediction: p.prediction }
+    : { prediction: p.prediction, probability: p.probability };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+const instanceField = (i: number): string => `instances[${i}]`;
+const featuresField = (): string => "features";
+
+/** The request of a /predict body: its `instances` (many rows) or its `features` (one). */
+function predictionRequestOf(body: Record<string, unknown>): PredictionRequest {
+  if (body.instances !== undefined) {
+    if (!Array.isArray(body.instances)) throw inferenceErrors.invalidInput("instances", "must be an array of rows");
+    return { kind: "rows", rows: body.instances, field: instanceField, modelVersion: body.model_version };
+  }
+  if (body.features === undefined)
+    throw inferenceErrors.invalidInput("features", 'required (or "instances" for many rows)');
+  return { kind: "rows", rows: [body.features], field: featuresField, modelVersion: body.model_version };
+}
+
+/** Creates the JSON routes. */
+export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): JsonRoutes {
+  const { service, readiness, metrics, logger, maxRequestBytes } = options;
+  const openapi = JSON.stringify(openApiDocument());
+  const page = docsPage();
+
+  function fail(req: Request, res: Response, err: unknown): void {
+    const procedure = `${req.method ?? "GET"} ${(req.url ?? "/").split("?", 1)[0]}`;
+    sendJsonError(res, callerError(err, { procedure }, logger));
+  }
+
+  async function predict(req: Request, res: Response): Promise<void> {
+    const receivedAt = performance.now();
+    const cancellation = new Cancellation();
+    const onClose = (): void => {
+      if (!res.writableFinished) cancellation.cancel(commonErrors.canceled());
+    };
+    res.once("close", onClose);
+    const timeout = parseDeadlineHeaders(req.headers, receivedAt);
+    // The answer's shape follows the request's: a list for `instances`, one prediction for `features`.
+    let many = false;
+    try {
+      const r = await service.predict(
+        { protocol: "http", receivedAt, signal: cancellation, deadline: timeout.deadline },
+        async () => {
+          if (timeout.error !== undefined) throw timeout.error;
+          const body = parseJsonObject(
+            await readBody(req, maxRequestBytes),
+            'a JSON object with "features" or "instances"',
+          );
+          many = body.instances !== undefined;
+          return predictionRequestOf(body);
+        },
+      );
+      if (many) {
+        sendJson(res, 200, {
+          predictions: r.predictions.map(predictionJson),
+          model_version: r.modelVersion,
+          latency_ms: round(r.latencyMs),
+        });
+      } else {
+        const first = r.predictions[0];
+        sendJson(res, 200, {
+          ...(first === undefined ? {} : predictionJson(first)),
+          model_version: r.modelVersion,
+          latency_ms: round(r.latencyMs),
+        });
+      }
+    } catch (err) {
+      fail(req, res, err);
+    } finally {
+      res.off("close", onClose);
+    }
+  }
+
+  function modelInfo(req: Request, res: Response): void {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const info = service.modelInfo(url.searchParams.get("model_version") ?? "");
+    sendJson(res, 200, {
+      name: info.name,
+      version: info.version,
+      stage: info.stage,
+      aliases: info.aliases,
+      source: info.source,
+      loaded_at: new Date(info.loadedAt).toISOString(),
+      task: info.task,
+      serving: info.serving,
+      signature: { inputs: info.inputs, outputs: info.outputs },
+    });
+  }
+
+  async function metricsText(res: Response): Promise<void> {
+    const text = await metrics.registry.metrics();
+    res.writeHead(200, { "content-type": metrics.registry.contentType, "content-length": Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  const routes: Record<string, Record<string, (req: Request, res: Response) => void | Promise<void>>> = {
+    "/predict": { POST: predict },
+    "/predict/batch": { POST: predict },
+    "/health": {
+      GET: (_req, res) =>
+        sendJson(res, readiness.serving ? 200 : 503, {
+          status: readiness.serving ? "healthy" : "unavailable",
+          model_loaded: service.ready,
+          model_version: readiness.serving ? service.modelInfo("").version : null,
+        }),
+    },
+    "/health/live": { GET: (_req, res) => sendJson(res, 200, { status: "alive" }) },
+    "/health/ready": {
+      GET: (_req, res) =>
+        readiness.serving
+          ? sendJson(res, 200, { status: "ready" })
+          : sendJson(res, 503, { status: "not_ready" }, { "retry-after": String(retryAfterSeconds) }),
+    },
+    "/model/info": { GET: modelInfo },
+    "/metrics": { GET: (_req, res) => metricsText(res) },
+    "/docs": {
+      GET: (_req, res) => {
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": Buffer.byteLength(page) });
+        res.end(page);
+      },
+    },
+    "/docs/openapi.json": {
+      GET: (_req, res) => {
+        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(openapi) });
+        res.end(openapi);
+      },
+    },
+  };
+
+  return (req, res) => {
+    const path = (req.url ?? "/").split("?", 1)[0] ?? "/";
+    const route = routes[path];
+    if (route === undefined) return false;
+    // gRPC, gRPC-Web and Connect streaming requests never use these paths, but be explicit: leave
+    // them to the RPC handler.
+    if (parseContentType(req.headers["content-type"])?.enveloped === true) return false;
+    const method = req.method === "HEAD" ? "GET" : (req.method ?? "GET");
+    const handle = route[method];
+    if (handle === undefined) {
+      fail(req, res, commonErrors.notFoundRoute(`${method} ${path}`));
+      return true;
+    }
+    try {
+      const done = handle(req, res);
+      if (done !== undefined) done.catch((err: unknown) => fail(req, res, err));
+    } catch (err) {
+      fail(req, res, err);
+    }
+    return true;
+  };
+}

@@ -1,0 +1,302 @@
+/**
+ * The inference server in registry mode (REGISTRY_URL, MODEL_NAME, MODEL_STAGE) against a real
+ * registry server (startRegistryServer over PGlite and a local artifact store) in the same process,
+ * both on ephemeral ports of 127.0.0.1: versions are registered from real ONNX files, promoted
+ * through the registry's API, and the inference server follows them over its Watch stream.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { type Client, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type InferenceServer, startInferenceServer } from "../../app/inference-server.js";
+import { type RegistryServer, startRegistryServer } from "../../app/registry-server.js";
+import { type Config, loadConfig } from "../../core/config.js";
+import { createLogger } from "../../core/logger.js";
+import { InferenceService } from "../../gen/mlpipe/inference/v1/inference_pb.js";
+import { RegistryService, Stage } from "../../gen/mlpipe/registry/v1/registry_pb.js";
+import { type CapturedLog, captureLog } from "../../test/support/captured-log.js";
+import { createGrpcClient, type GrpcClient } from "../../test/support/grpc-client.js";
+import { postJson, until } from "../../test/support/inference-test-harness.js";
+import {
+  irisBias,
+  irisWeights,
+  irisWeightsB,
+  referenceProbabilities,
+  type TestModels,
+  writeTestModels,
+} from "../../test/support/onnx-models.js";
+
+const modelName = "iris-classifier";
+const setosa = [5.1, 3.5, 1.4, 0.2];
+const virginica = [6.7, 3.0, 5.2, 2.3];
+
+/** The probability of the predicted class for `features` under weights A (v1) or B (v2). */
+function probability(weights: readonly (readonly number[])[], features: readonly number[]): number {
+  return Math.max(...referenceProbabilities(weights, irisBias, features));
+}
+
+let models: TestModels;
+let registryDir: string;
+let registryConfig: Config;
+let registry: RegistryServer;
+let rpc: Client<typeof RegistryService>;
+let inferenceDir: string;
+let server: InferenceServer;
+let serverLog: CapturedLog;
+let grpc: GrpcClient<(typeof InferenceService)["method"]>;
+
+async function startRegistry(port: number): Promise<RegistryServer> {
+  registryConfig = loadConfig({ MLPIPE_DATA_DIR: registryDir, HOST: "127.0.0.1", REGISTRY_PORT: String(port) });
+  return startRegistryServer(registryConfig, createLogger({ level: "silent" }));
+}
+
+/** Starts an inference server in registry mode, its log captured in `serverLog`. */
+async function startServer(env: Readonly<Record<string, string>> = {}): Promise<InferenceServer> {
+  const started = await startLoggedServer(env);
+  serverLog = started.log;
+  return started.server;
+}
+
+async function startLoggedServer(
+  env: Readonly<Record<string, string>>,
+): Promise<{ server: InferenceServer; log: CapturedLog }> {
+  const log = captureLog();
+  const config = loadConfig({
+    HOST: "127.0.0.1",
+    INFERENCE_PORT: "0",
+    INFERENCE_WORKERS: "1",
+    MLPIPE_DATA_DIR: inferenceDir,
+    REGISTRY_URL: registry.url,
+    MODEL_NAME: modelName,
+    LOG_LEVEL: "info",
+    ...env,
+  });
+  const logger = createLogger({ level: config.logLevel, name: "inference-test", destination: log.destination });
+  return {
+    server: await startInferenceServer(config, logger, { registryBackoff: { initialMs: 50, maxMs: 500 } }),
+    log,
+  };
+}
+
+/** Registers `file` as the next version of the model and returns its number. */
+async function register(file: string): Promise<bigint> {
+  const uploads = join(registryConfig.artifactRoot, "uploads");
+  mkdirSync(uploads, { recursive: true });
+  const copy = join(uploads, `${Date.now()}-${Math.random().toString(36).slice(2)}.onnx`);
+  copyFileSync(file, copy);
+  const { modelVersion } = await rpc.createModelVersion({ name: modelName, source: pathToFileURL(copy).href });
+  if (modelVersion === undefined) throw new Error("no version created");
+  return modelVersion.version;
+}
+
+function promote(version: bigint, archiveExisting = true): Promise<unknown> {
+  return rpc.transitionModelVersionStage({
+    name: modelName,
+    version,
+    stage: Stage.PRODUCTION,
+    archiveExistingVersions: archiveExisting,
+  });
+}
+
+async function servedVersion(): Promise<unknown> {
+  return (await postJson(`${server.url}/predict`, { features: setosa })).body.model_version;
+}
+
+/** Overwrites the registry's stored copy of a version (what DownloadModelVersion streams). */
+async function corruptStoredCopy(version: bigint, bytes: Uint8Array): Promise<void> {
+  const { modelVersion } = await rpc.getModelVersion({ name: modelName, version });
+  writeFileSync(fileURLToPath(modelVersion?.storageUri ?? ""), bytes);
+}
+
+beforeAll(async () => {
+  models = writeTestModels();
+  registryDir = mkdtempSync(join(tmpdir(), "mlpipe-registry-"));
+  inferenceDir = mkdtempSync(join(tmpdir(), "mlpipe-inference-"));
+  registry = await startRegistry(0);
+  rpc = createClient(RegistryService, createGrpcTransport({ baseUrl: registry.url }));
+  await rpc.createRegisteredModel({ name: modelName });
+});
+
+afterAll(async () => {
+  grpc?.close();
+  await server?.shutdown();
+  await registry?.close(0);
+  rmSync(registryDir, { recursive: true, force: true });
+  rmSync(inferenceDir, { recursive: true, force: true });
+  rmSync(models.dir, { recursive: true, force: true });
+});
+
+describe("inference server serving from the registry", () => {
+  it("starts not ready while no version is in the stage, and becomes ready when one is promoted", async () => {
+    const v1 = await register(models.iris);
+    expect(v1).toBe(1n);
+    expect(await register(models.irisB)).toBe(2n);
+    server = await startServer();
+    grpc = createGrpcClient(InferenceService, new URL(server.url).host);
+    expect((await fetch(`${server.url}/health/ready`)).status).toBe(503);
+    const early = await postJson(`${server.url}/predict`, { features: setosa });
+    expect(early.status).toBe(503);
+    expect((early.body.error as Record<string, unknown>).id).toBe("INFERENCE_MODEL_NOT_READY");
+
+    await promote(v1);
+    await until(async () => (await fetch(`${server.url}/health/ready`)).status === 200);
+    const res = await postJson(`${server.url}/predict`, { features: setosa });
+    expect(res.status).toBe(200);
+    expect(res.body.model_version).toBe("1");
+    expect(res.body.probability).toBeCloseTo(probability(irisWeights, setosa), 4);
+    const info = (await (await fetch(`${server.url}/model/info`)).json()) as Record<string, unknown>;
+    expect(info).toMatchObject({
+      name: modelName,
+      version: "1",
+      stage: "Production",
+      source: "models:/iris-classifier/1",
+    });
+    // Downloaded into the cache under <data dir>/model-cache/<name>/<version>/.
+    expect(readdirSync(join(inferenceDir, "model-cache", modelName, "1"))).toEqual([
+      expect.stringMatching(/^[0-9a-f]{64}\.onnx$/),
+    ]);
+  });
+
+  it("swaps to a newly promoted version under concurrent HTTP and gRPC load with zero failures", async () => {
+    let promoted = false;
+    const failures: unknown[] = [];
+    const seen: unknown[] = [];
+    const perClient: unknown[][] = [];
+    const client = async (n: number): Promise<void> => {
+      const mine: unknown[] = [];
+      perClient.push(mine);
+      // Each client keeps going until it has had 5 answers from v2 after the promotion.
+      let fromV2 = 0;
+      while (fromV2 < 5) {
+        try {
+          let version: unknown;
+          let p: number | undefined;
+          if (n % 2 === 0) {
+            const res = await postJson(`${server.url}/predict`, { features: virginica });
+            if (res.status !== 200) failures.push(res.body);
+            version = res.body.model_version;
+            p = res.body.probability as number;
+          } else {
+            const res = await grpc.predict({ features: virginica });
+            version = res.modelVersion;
+            p = res.prediction?.probability;
+          }
+          seen.push(version);
+          mine.push(version);
+          // The answer comes from the version it names.
+          expect(p).toBeCloseTo(probability(version === "2" ? irisWeightsB : irisWeights, virginica), 4);
+          if (promoted && version === "2") fromV2++;
+        } catch (err) {
+          failures.push(err);
+        }
+      }
+    };
+    const load = Promise.all(Array.from({ length: 4 }, (_, n) => client(n)));
+    await until(async () => seen.length >= 20);
+    await promote(2n);
+    promoted = true;
+    await load;
+    expect(failures).toEqual([]);
+    expect(seen).toContain("1");
+    // Once a client saw v2 its next requests never went to v1 again: the switch is atomic. (Across
+    // clients, a request queued on v1 just before the switch may still answer after another's v2.)
+    for (const mine of perClient) expect(mine.slice(mine.indexOf("2")).filter((v) => v !== "2")).toEqual([]);
+    expect(await servedVersion()).toBe("2");
+    await until(async () => serverLog.lines.some((l) => l.msg === "model unloaded" && l.version === "1"));
+  }, 60_000);
+
+  it("answers requests pinning the served version by number, stage or alias, and NOT_FOUND for others", async () => {
+    await rpc.setRegisteredModelAlias({ name: modelName, alias: "champion", version: 2n });
+    // The alias moved without changing what is served: the loaded version is relabelled.
+    await until(
+      async () =>
+        (await postJson(`${server.url}/predict`, { features: setosa, model_version: "champion" })).status === 200,
+    );
+    for (const pin of ["2", "Production", "production", "champion"]) {
+      const res = await postJson(`${server.url}/predict`, { features: setosa, model_version: pin });
+      expect(res.body.model_version, pin).toBe("2");
+    }
+    const other = await postJson(`${server.url}/predict`, { features: setosa, model_version: "1" });
+    expect(other.status).toBe(404);
+    expect(other.body.error).toMatchObject({ id: "INFERENCE_MODEL_VERSION_NOT_FOUND", field: "model_version" });
+    const info = (await (await fetch(`${server.url}/model/info`)).json()) as Record<string, unknown>;
+    expect(info).toMatchObject({ version: "2", stage: "Production", aliases: ["champion"] });
+  });
+
+  it("keeps serving while the registry is down and picks up a promotion made while it reconnects", async () => {
+    const port = registry.port;
+    const before = serverLog.lines.length;
+    await registry.close(0);
+    // Reconnecting fails while the registry is down...
+    await until(async () => serverLog.lines.slice(before).some((l) => l.msg === "registry watch failed; reconnecting"));
+    // ...and the server keeps serving the version it has, on both surfaces.
+    expect(await servedVersion()).toBe("2");
+    expect((await grpc.predict({ features: setosa })).modelVersion).toBe("2");
+    expect((await fetch(`${server.url}/health/ready`)).status).toBe(200);
+    // A server started now has nothing to serve: it starts, not ready, and keeps trying.
+    const late = await startLoggedServer({});
+    try {
+      expect(late.server.readiness.serving).toBe(false);
+      expect((await postJson(`${late.server.url}/predict`, { features: setosa })).status).toBe(503);
+
+      registry = await startRegistry(port);
+      await promote(1n);
+      await until(async () => (await servedVersion()) === "1");
+      await until(async () => late.server.readiness.serving);
+      expect((await postJson(`${late.server.url}/predict`, { features: setosa })).body.model_version).toBe("1");
+    } finally {
+      await late.server.shutdown();
+    }
+    // It resumed after the last sequence it had seen rather than starting over.
+    const reconnected = serverLog.lines.find((l) => l.msg === "registry watch reconnected");
+    expect(Number(reconnected?.after)).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("refuses a download whose SHA-256 does not match the registry's and keeps serving", async () => {
+    const v3 = await register(models.irisB);
+    // The stored copy now holds another valid model: only the checksum tells them apart.
+    await corruptStoredCopy(v3, readFileSync(models.iris));
+    await promote(v3, false);
+    await until(async () =>
+      serverLog.lines.some(
+        (l) =>
+          l.msg === "cannot serve the new version; the current one keeps serving" &&
+          (l.err as Record<string, unknown> | undefined)?.id === "INFERENCE_MODEL_CHECKSUM_MISMATCH",
+      ),
+    );
+    expect(await servedVersion()).toBe("1");
+    expect(readdirSync(join(inferenceDir, "model-cache", modelName, "3"))).toEqual([]);
+    // Out of Production again: the server stops retrying and stays on v1.
+    await rpc.transitionModelVersionStage({ name: modelName, version: v3, stage: Stage.ARCHIVED });
+  }, 60_000);
+
+  it("serves MODEL_PATH when it is set, even with REGISTRY_URL", async () => {
+    const local = await startLoggedServer({ MODEL_PATH: models.irisB });
+    try {
+      const info = (await (await fetch(`${local.server.url}/model/info`)).json()) as Record<string, unknown>;
+      expect(info).toMatchObject({ name: modelName, version: "1", source: models.irisB });
+    } finally {
+      await local.server.shutdown();
+    }
+  });
+
+  it("reuses a cached, verified file after a restart without downloading it again", async () => {
+    grpc.close();
+    await server.shutdown();
+    // A download of v1 would now fail its checksum: serving v1 proves the cache was used.
+    await corruptStoredCopy(1n, new Uint8Array([1, 2, 3]));
+    await rpc.setRegisteredModelAlias({ name: modelName, alias: "champion", version: 1n });
+    server = await startServer({ MODEL_STAGE: "champion" });
+    grpc = createGrpcClient(InferenceService, new URL(server.url).host);
+    await until(async () => server.readiness.serving);
+    expect(await servedVersion()).toBe("1");
+    expect(serverLog.lines.some((l) => l.msg === "model file reused from the cache" && l.version === "1")).toBe(true);
+    expect(serverLog.lines.some((l) => l.msg === "model file downloaded from the registry")).toBe(false);
+    // And it follows the alias.
+    await rpc.setRegisteredModelAlias({ name: modelName, alias: "champion", version: 2n });
+    await until(async () => (await servedVersion()) === "2");
+  }, 60_000);
+});

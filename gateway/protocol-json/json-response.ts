@@ -1,0 +1,71 @@
+/**
+ * Writing the JSON API's responses: a JSON body with its length, and errors as
+ * `{"error": {"code", "id", "message", "field"}}` with the HTTP status of httpStatusOf (the one
+ * table), `Retry-After` where waiting helps, and `Connection: close` after a body too large to read.
+ */
+import type { ServerResponse } from "node:http";
+import type { Http2ServerResponse } from "node:http2";
+import {
+  Code,
+  commonErrors,
+  errorJsonBody,
+  httpStatusOf,
+  inferenceErrors,
+  type MlpipeError,
+} from "../../core/errors/index.js";
+import type { EncodedError } from "../protocol/error-response.js";
+
+type Response = ServerResponse | Http2ServerResponse;
+
+/** Seconds a client is told to wait (Retry-After) after a full queue, an overload or while the server is unavailable. */
+export const retryAfterSeconds = 1;
+
+/** Sends `body` as JSON with `status` (or ends the response when headers are already out). */
+export function sendJson(res: Response, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/**
+ * The headers that go with an error's JSON response: `Retry-After` for a full queue or an
+ * unavailable server, `Connection: close` for a body refused unread (the connection cannot be
+ * reused: the rest of the body is still on the way).
+ */
+function jsonErrorHeaders(err: MlpipeError): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (err.id === inferenceErrors.queueFull.id || err.code === Code.Unavailable) {
+    headers["retry-after"] = String(retryAfterSeconds);
+  }
+  if (commonErrors.requestTooLarge.is(err)) headers.connection = "close";
+  return headers;
+}
+
+/** An error as the JSON API answers it (see the module comment), encoded. */
+export function jsonErrorResponse(err: MlpipeError): EncodedError & { readonly body: Uint8Array } {
+  const body = Buffer.from(JSON.stringify(errorJsonBody(err)));
+  return {
+    status: httpStatusOf(err),
+    headers: {
+      "content-type": "application/json",
+      "content-length": String(body.byteLength),
+      ...jsonErrorHeaders(err),
+    },
+    body,
+  };
+}
+
+/** Sends an error as the JSON API does (or ends the response when headers are already out). */
+export function sendJsonError(res: Response, err: MlpipeError): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const encoded = jsonErrorResponse(err);
+  res.writeHead(encoded.status, encoded.headers);
+  res.end(encoded.body);
+}
