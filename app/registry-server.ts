@@ -2,6 +2,11 @@ import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
 import { createConnectHandler } from "../gateway/connect-handler.js";
 import { listenDualProtocol } from "../gateway/dual-protocol-server.js";
+import { createHealthService } from "../gateway/inference-health-service.js";
+import { createDatabaseReadiness, type DatabaseReadiness } from "../gateway/observability/database-readiness.js";
+import { createRegistryHttpRoutes } from "../gateway/observability/registry-http-routes.js";
+import { createRegistryMetrics } from "../gateway/observability/registry-metrics.js";
+import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { RegistryService } from "../gen/mlpipe/registry/v1/registry_pb.js";
 import { TrackingService } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
 import { createRegistryService } from "../registry/registry-service.js";
@@ -31,12 +36,14 @@ export interface RegistryServer {
  * PostgreSQL, migrated) -> artifact blob store (local or S3) -> tracking store (with the
  * "Default" experiment) and model registry store (with its watch hub over LISTEN/NOTIFY) ->
  * tracking and registry services -> Connect handler -> one dual-protocol listener on
- * `config.registry.host:port` (port 0 picks a free one).
+ * `config.registry.host:port` (port 0 picks a free one), which also serves /metrics, /health,
+ * /health/live, /health/ready and grpc.health.v1.Health (ready = the database answers).
  */
 export async function startRegistryServer(config: Config, logger: Logger): Promise<RegistryServer> {
   const sql = await openSqlClient(config, logger);
   let blobs: BlobStore | undefined;
   let watchHub: WatchHub | undefined;
+  let database: DatabaseReadiness | undefined;
   try {
     blobs = await createBlobStore(config);
     const store = new SqlTrackingStore(sql, { artifactRootUri: blobs.rootUri });
@@ -52,16 +59,29 @@ export async function startRegistryServer(config: Config, logger: Logger): Promi
     watchHub = hub;
     await hub.start();
     const registry = createRegistryService({ store: registryStore, blobs, watchHub: hub, logger });
-    const handler = createConnectHandler({
+    // Observability (gateway/observability): RPC metrics, /metrics, /health*, grpc.health.v1 = database reachable.
+    const db = createDatabaseReadiness({ sql, intervalMs: 5_000, timeoutMs: 2_000, logger });
+    database = db;
+    const metrics = createRegistryMetrics({
+      databaseUp: () => db.readiness.serving,
+      watchSubscribers: () => hub.size,
+      poolStats: () => sql.poolStats?.(),
+    });
+    const observability = createRegistryHttpRoutes({ metrics: metrics.registry, readiness: db.readiness, logger });
+    const rpc = createConnectHandler({
       routes: (router) => {
         router.service(TrackingService, tracking);
         router.service(RegistryService, registry);
+        router.service(Health, createHealthService(db.readiness, [TrackingService.typeName, RegistryService.typeName]));
       },
+      interceptors: [metrics.interceptor],
       maxRequestBytes: config.registry.maxRequestBytes,
       logger,
     });
     const listener = await listenDualProtocol({
-      handler,
+      handler: (req, res) => {
+        if (!observability(req, res)) rpc(req, res);
+      },
       host: config.registry.host,
       port: config.registry.port,
       logger,
@@ -73,6 +93,7 @@ export async function startRegistryServer(config: Config, logger: Logger): Promi
       port: listener.port,
       close(graceMs?: number) {
         closing ??= (async () => {
+          db.close();
           // Watch streams never end by themselves: close them first so they do not hold the grace period.
           await hub.close();
           await listener.close(graceMs);
@@ -82,6 +103,7 @@ export async function startRegistryServer(config: Config, logger: Logger): Promi
       },
     };
   } catch (err) {
+    database?.close();
     await watchHub?.close().catch(() => {});
     await blobs?.close().catch(() => {});
     await sql.close().catch(() => {});

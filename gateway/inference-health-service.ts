@@ -15,14 +15,19 @@ import {
 import { InferenceService } from "../gen/mlpipe/inference/v1/inference_pb.js";
 import type { Readiness } from "./inference-readiness.js";
 
-const known = new Set(["", InferenceService.typeName]);
-
 function response(status: Status): HealthCheckResponse {
   return create(HealthCheckResponseSchema, { status });
 }
 
-/** Implements Health over a readiness status. */
-export function createHealthService(readiness: Readiness): ServiceImpl<typeof Health> {
+/**
+ * Implements Health over a readiness status for the server as a whole ("") and for `services`
+ * (fully-qualified names; default the InferenceService). The registry uses it too, with its own.
+ */
+export function createHealthService(
+  readiness: Readiness,
+  services: readonly string[] = [InferenceService.typeName],
+): ServiceImpl<typeof Health> {
+  const known = new Set(["", ...services]);
   return {
     check(req) {
       if (!known.has(req.service)) throw inferenceErrors.healthServiceUnknown(req.service);
