@@ -3,8 +3,9 @@
 #   - what is in it: production dependencies only, no test code, runs as uid 1000, labels, HEALTHCHECK;
 #   - `start` with no configuration at all: trains the demo, writes to the default data directory,
 #     becomes healthy (HEALTHCHECK), answers /predict and the registry's /health/ready and /metrics;
-#   - `registry` + `serve` as two containers on one network: a model trained and registered from
-#     outside (the host's checkout, through the published registry port) is served by `serve`;
+#   - `registry` + `serve` as two containers on one network, with read-only root filesystems (as
+#     k8s/ runs them): a model trained and registered from outside (the host's checkout, through
+#     the published registry port) is served by `serve`;
 #   - `docker stop` (SIGTERM) ends each process with status 0.
 # Prints the image size and how long `start` took to answer /predict. Everything it starts
 # (containers, network, the daemon when it started one) is removed on exit, failure included.
@@ -123,8 +124,8 @@ log "start: /predict answered ${start_seconds} s after docker run; stopped clean
 
 # --- registry + serve as separate containers ---------------------------------------------------------
 log "registry + serve"
-run_container registry "$image" registry
-run_container serve -e REGISTRY_URL=http://registry:5000 -e MODEL_NAME=iris-classifier "$image" serve
+run_container registry --read-only --tmpfs /tmp "$image" registry
+run_container serve --read-only --tmpfs /tmp -e REGISTRY_URL=http://registry:5000 -e MODEL_NAME=iris-classifier "$image" serve
 wait_healthy registry 60
 registry_url="$(url registry 5000)"
 # The inference server waits, not ready, until the registry has a Production version.
