@@ -36,8 +36,10 @@ LABEL org.opencontainers.image.title="mlpipe" \
       org.opencontainers.image.created="${CREATED}" \
       org.opencontainers.image.source="${SOURCE}"
 WORKDIR /app
+# onnxruntime-node 1.29+ uploads usage telemetry from Linux by default; a server must not call out.
 ENV NODE_ENV=production \
-    MLPIPE_DATA_DIR=/var/lib/mlpipe
+    MLPIPE_DATA_DIR=/var/lib/mlpipe \
+    ORT_DISABLE_TELEMETRY=1
 # The data directory (PGlite database, local artifacts, model cache) is the only place written.
 RUN mkdir -p /var/lib/mlpipe && chown 1000:1000 /var/lib/mlpipe
 COPY --from=dependencies /app/node_modules ./node_modules

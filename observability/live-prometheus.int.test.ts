@@ -13,7 +13,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
@@ -23,6 +22,7 @@ import { ensureDemoModel } from "../app/demo-model.js";
 import type { InferenceServer } from "../app/inference-server.js";
 import { InferenceService } from "../gen/mlpipe/inference/v1/inference_pb.js";
 import { createMlpipeClient } from "../sdk/index.js";
+import { freePort } from "../test/support/free-port.js";
 import { postJson, startTestServer } from "../test/support/inference-test-harness.js";
 import { startPostgres, type TestPostgres } from "../test/support/postgres.js";
 import { startTestRegistryServer, type TestRegistryServer } from "../test/support/registry-server.js";
@@ -91,15 +91,6 @@ function ruleQueries(): Query[] {
         : promqlSignals(rule.expr).map((expr) => ({ source: `alert ${rule.alert ?? "?"} (signal)`, expr })),
     ),
   );
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
 }
 
 let postgres: TestPostgres | undefined;

@@ -23,16 +23,24 @@ compose() { docker-compose -p "$project" -f docker-compose.yml -f docker-compose
 
 use_docker_daemon
 scripts/container-base-image.sh
+work="$(mktemp -d)"
+on_exit "rm -rf '$work'"
 on_exit "compose down -v --remove-orphans >/dev/null 2>&1"
 on_exit '[ "$status" -eq 0 ] || compose logs --tail=30 >&2'
 
 log "build"
 compose build -q >/dev/null 2>&1 || compose build
+up() { compose up -d >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; die "docker-compose up"; }; }
 log "up"
-compose up -d 2>&1 | grep -v "^Creating\|^Starting" || true
+up
 
 # url SERVICE PORT: the host URL of a published port.
-url() { echo "http://$(compose port "$1" "$2" | tail -1)"; }
+url() {
+  local address
+  address="$(compose port "$1" "$2" 2>/dev/null | tail -1)"
+  [ -n "$address" ] || die "$1 publishes no port $2"
+  echo "http://$address"
+}
 # version_of INFERENCE_URL: the version a replica serves ("" while it serves none).
 version_of() { curl -sf --max-time 5 "$1/model/info" | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8")).version)' 2>/dev/null || true; }
 # wait_version VERSION URL...: waits (at most 90 s) until every replica serves VERSION.
@@ -87,7 +95,7 @@ wait_version 2 "${inference[@]}"
 
 log "down (volumes kept) and up again"
 compose down >/dev/null 2>&1
-compose up -d >/dev/null 2>&1
+up
 endpoints
 wait_ready "$registry"
 wait_version 2 "${inference[@]}"
@@ -100,9 +108,7 @@ for check in 'v.modelVersions.length === 2' \
 done
 run_id="$(mlpipe runs list --experiment iris --json | node -e 'const v = JSON.parse(require("fs").readFileSync(0, "utf8")); if (v.runs.length !== 2) process.exit(1); process.stdout.write(v.runs[0].info.runId)')" ||
   die "after down/up: the two training runs are not both there"
-download="$(mktemp -d)"
-on_exit "rm -rf '$download'"
-mlpipe artifacts download "$run_id" model/model.onnx "$download/model.onnx" >&2
+mlpipe artifacts download "$run_id" model/model.onnx "$work/model.onnx" >&2
 for u in "${inference[@]}"; do scripts/deployment-smoke.sh "$registry" "$u" >&2; done
 
 log "compose end-to-end test passed in $((SECONDS - started)) s"

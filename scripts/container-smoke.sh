@@ -120,6 +120,8 @@ has_metric "$(url start 8000)" '^prediction_requests_total{' || die "start: infe
 docker exec "$run_id-start" sh -c 'test -s /var/lib/mlpipe/db/PG_VERSION && test "$(stat -c %u /var/lib/mlpipe/db)" = 1000' ||
   die "start: the default data directory is not where the image says, or not owned by uid 1000"
 stop_cleanly start
+# ORT_DISABLE_TELEMETRY: onnxruntime must not even set up its telemetry uploader.
+! docker logs "$run_id-start" 2>&1 | grep -i telemetry >&2 || die "start: onnxruntime telemetry is on"
 log "start: /predict answered ${start_seconds} s after docker run; stopped cleanly"
 
 # --- registry + serve as separate containers ---------------------------------------------------------

@@ -8,10 +8,10 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   initdb -D "$PGDATA" -U "${POSTGRES_USER:-postgres}" --pwfile="$pwfile" --auth=scram-sha-256 --encoding=UTF8 >/dev/null
   rm -f "$pwfile"
   echo "host all all all scram-sha-256" >>"$PGDATA/pg_hba.conf"
-  if [ -n "${POSTGRES_DB:-}" ] && [ "${POSTGRES_DB}" != "${POSTGRES_USER:-postgres}" ]; then
-    postgres --single -D "$PGDATA" postgres <<SQL >/dev/null
-CREATE DATABASE "${POSTGRES_DB}" OWNER "${POSTGRES_USER:-postgres}";
-SQL
+  # As the official image: POSTGRES_DB defaults to the user's name and is created unless "postgres".
+  db="${POSTGRES_DB:-${POSTGRES_USER:-postgres}}"
+  if [ "$db" != postgres ]; then
+    echo "CREATE DATABASE \"$db\" OWNER \"${POSTGRES_USER:-postgres}\";" | postgres --single -D "$PGDATA" postgres >/dev/null
   fi
 fi
 exec postgres -D "$PGDATA" -c listen_addresses='*'
