@@ -72,7 +72,8 @@ endpoints() {
 endpoints
 wait_ready "$registry"
 log "registry ready at $registry; training and registering version 1"
-npx --no-install tsx training/train-iris.ts --tracking-url "$registry" --register --stage Production >/dev/null
+npx --no-install tsx training/train-iris.ts --tracking-url "$registry" --register --stage Production >/dev/null ||
+  die "training and registering version 1"
 for u in "${inference[@]}"; do SMOKE_WAIT_SECONDS=120 scripts/deployment-smoke.sh "$registry" "$u" >&2; done
 wait_version 1 "${inference[@]}"
 
@@ -89,8 +90,9 @@ for alert in MlpipePredictionErrorBudgetBurn MlpipeNoModelLoaded MlpipeRegistryD
 done
 
 log "registering version 2 and promoting it: both replicas swap"
-npx --no-install tsx training/train-iris.ts --tracking-url "$registry" --register --stage Staging >/dev/null
-mlpipe promote iris-classifier 2 Production --archive-existing >&2
+npx --no-install tsx training/train-iris.ts --tracking-url "$registry" --register --stage Staging >/dev/null ||
+  die "training and registering version 2"
+mlpipe promote iris-classifier 2 Production --archive-existing >&2 || die "promoting version 2"
 wait_version 2 "${inference[@]}"
 
 log "down (volumes kept) and up again"
@@ -108,7 +110,7 @@ for check in 'v.modelVersions.length === 2' \
 done
 run_id="$(mlpipe runs list --experiment iris --json | node -e 'const v = JSON.parse(require("fs").readFileSync(0, "utf8")); if (v.runs.length !== 2) process.exit(1); process.stdout.write(v.runs[0].info.runId)')" ||
   die "after down/up: the two training runs are not both there"
-mlpipe artifacts download "$run_id" model/model.onnx "$work/model.onnx" >&2
+mlpipe artifacts download "$run_id" model/model.onnx "$work/model.onnx" >&2 || die "after down/up: artifact download"
 for u in "${inference[@]}"; do scripts/deployment-smoke.sh "$registry" "$u" >&2; done
 
 log "compose end-to-end test passed in $((SECONDS - started)) s"
