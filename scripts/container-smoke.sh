@@ -25,7 +25,7 @@ scripts/container-base-image.sh
 cleanup() {
   local ids
   ids="$(docker ps -aq --filter "label=$run_id")"
-  [ -z "$ids" ] || docker rm -f $ids >/dev/null
+  [ -z "$ids" ] || docker rm -f -v $ids >/dev/null
   docker network rm "$run_id" >/dev/null 2>&1 || true
 }
 on_exit cleanup
