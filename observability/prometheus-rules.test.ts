@@ -1,6 +1,6 @@
 /**
  * The Prometheus rules as Prometheus itself reads them: `promtool check rules` on both rule files,
- * `promtool test rules` on their unit tests, and the bookkeeping that keeps them complete: every
+ * `promtool test rules` on their unit tests, `promtool check config` on the compose configuration, and the bookkeeping that keeps them complete: every
  * alert is tested both firing and not firing, carries a severity and annotations, and has its
  * runbook line in README.md.
  */
@@ -34,6 +34,12 @@ describeWithTools("Prometheus rules (promtool)", [promtoolTool], () => {
   it("pass promtool check rules", () => {
     const result = promtool("check", "rules", "slo-recording-rules.yml", "alert-rules.yml");
     expect(result.output).toMatch(/SUCCESS: 14 rules found[\s\S]*SUCCESS: \d+ rules found/);
+    expect(result.status, result.output).toBe(0);
+  });
+
+  it("docker-compose.yml's Prometheus configuration passes promtool check config", () => {
+    // --syntax-only: the rule files it names are paths inside the Prometheus container.
+    const result = promtool("check", "config", "--syntax-only", "prometheus-compose.yml");
     expect(result.status, result.output).toBe(0);
   });
 
