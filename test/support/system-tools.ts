@@ -83,3 +83,9 @@ export const prometheusTool: SystemTool = {
   probeArgs: ["--version"],
   install: "apt-get install prometheus",
 };
+/** Docker Compose v1 (`docker-compose`; Debian package `docker-compose`), to resolve compose files. */
+export const dockerComposeTool: SystemTool = {
+  command: "docker-compose",
+  probeArgs: ["version"],
+  install: "apt-get install docker-compose",
+};
