@@ -1,7 +1,9 @@
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
+import { createDatabaseReadiness } from "../gateway/health/database-readiness.js";
 import { listenDualProtocol } from "../gateway/http/dual-protocol-server.js";
 import { createRegistryEdge } from "../gateway/registry/registry-edge.js";
+import { createRegistryMetrics } from "../gateway/registry/registry-metrics.js";
 import { createRegistryService } from "../registry/registry-service.js";
 import { createSqlRegistryStore } from "../registry/sql-registry-store.js";
 import { createWatchHub } from "../registry/watch-hub.js";
@@ -28,8 +30,9 @@ export interface RegistryServer {
  * The composition root of the tracking + registry server: metadata database (PGlite or
  * PostgreSQL, migrated) -> artifact blob store (local or S3) -> tracking store (with the
  * "Default" experiment) and model registry store (with its watch hub over LISTEN/NOTIFY) ->
- * tracking and registry services -> their edge -> one dual-protocol listener on
- * `config.registry.host:port` (port 0 picks a free one). Parts register with a lifecycle as they
+ * tracking and registry services -> their edge (with /metrics, /health, /health/live,
+ * /health/ready and grpc.health.v1.Health: ready = the database answers) -> one dual-protocol
+ * listener on `config.registry.host:port` (port 0 picks a free one). Parts register with a lifecycle as they
  * start (app/lifecycle.ts): a failed start closes what started, shutdown closes in reverse order
  * (watch streams first, so they do not hold the grace period, then the listener, the watch hub,
  * the artifact store and the database).
@@ -63,6 +66,17 @@ export async function startRegistryServer(config: Config, logger: Logger): Promi
       () => hub.start(),
       () => hub.close(),
     );
+    // Readiness = the database answers a probe (one probe feeds /health/ready, gRPC Health and the metric).
+    const database = await life.start(
+      "database probe",
+      () => createDatabaseReadiness({ sql, intervalMs: 5_000, timeoutMs: 2_000, logger }),
+      (db) => db.close(),
+    );
+    const metrics = createRegistryMetrics({
+      databaseUp: () => database.readiness.serving,
+      watchSubscribers: () => hub.size,
+      poolStats: () => sql.poolStats?.(),
+    });
     const listener = await life.start(
       "listener",
       () =>
@@ -76,6 +90,8 @@ export async function startRegistryServer(config: Config, logger: Logger): Promi
               watchHub: hub,
               logger,
             }),
+            metrics,
+            readiness: database.readiness,
             maxRequestBytes: config.registry.maxRequestBytes,
             logger,
           }),

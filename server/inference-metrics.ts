@@ -19,11 +19,13 @@ export interface InferenceMetrics {
   readonly latency: Histogram<"model" | "version">;
   readonly requests: Counter<"protocol" | "code">;
   readonly loadTime: Gauge<"model" | "version">;
+  readonly loadFailures: Counter;
   readonly activeVersion: Gauge<"model" | "version">;
   readonly queueTime: Histogram<"model" | "version">;
   readonly batchSize: Histogram<"model" | "version">;
   readonly inFlight: Gauge;
   readonly queueDepth: Gauge<"model" | "version">;
+  readonly queueCapacity: Gauge;
   readonly dropped: Counter<"model" | "version" | "reason">;
   readonly shed: Counter<"protocol" | "reason">;
   readonly computedRows: Counter<"model" | "version">;
@@ -161,6 +163,11 @@ export function createInferenceMetrics(options: { readonly processMetrics?: bool
       labelNames: mv,
       registers: [registry],
     }),
+    loadFailures: new Counter({
+      name: "model_load_failures_total",
+      help: "Model versions that could not be served: download, verification, parsing or warm-up failed.",
+      registers: [registry],
+    }),
     activeVersion: new Gauge({
       name: "active_model_version",
       help: "1 for the model version served by default.",
@@ -192,6 +199,11 @@ export function createInferenceMetrics(options: { readonly processMetrics?: bool
         this.reset();
         for (const s of readQueueDepth()) this.set({ model: s.labels.model, version: s.labels.version }, s.rows);
       },
+    }),
+    queueCapacity: new Gauge({
+      name: "inference_queue_capacity_rows",
+      help: "Rows one model version's batching queue holds before requests get INFERENCE_QUEUE_FULL (MAX_QUEUE_SIZE).",
+      registers: [registry],
     }),
     dropped: new Counter({
       name: "inference_dropped_requests_total",

@@ -81,6 +81,19 @@ const notRunHere: readonly NotRunHere[] = [
       "needs PyTorch and skl2onnx, not installed here; parsed with python3 only (an ONNX model of that shape is what training/ exports and every inference test serves)",
   },
   {
+    matches: (text) => /^(docker|docker-compose|kubectl) /.test(text),
+    reason:
+      "needs a container engine or a cluster; scripts/container-smoke.sh and scripts/compose-e2e.sh build and run the image and the compose stack for real, k8s/kustomize.test.ts builds and validates every overlay",
+  },
+  {
+    matches: (text) => /^scripts\/(container-base-image|container-smoke|compose-e2e)\.sh\b/.test(text),
+    reason: "minutes long and needs root to start dockerd; run by hand or in CI (see the Deploy section)",
+  },
+  {
+    matches: (text) => /\blocalhost:(8001|8002)\//.test(text),
+    reason: "the compose stack's two replicas; scripts/compose-e2e.sh predicts through each of them",
+  },
+  {
     matches: (text) => /^grpcurl /.test(text),
     reason: "grpcurl is not installed here; the buf curl lines above make the same calls (it runs where grpcurl is)",
     applies: !hasGrpcurl,

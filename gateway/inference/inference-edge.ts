@@ -11,14 +11,14 @@ import type { InferenceMetrics } from "../../server/inference-metrics.js";
 import type { PredictionService } from "../../server/prediction-service.js";
 import type { AdmissionControl } from "../admission/admission-control.js";
 import { createGrpcAdmission, withLoadShedding } from "../admission/load-shedding.js";
+import { createHealthService } from "../health/grpc-health-service.js";
+import type { Readiness } from "../health/readiness.js";
 import type { DualProtocolHandler } from "../http/dual-protocol-server.js";
 import { createConnectHandler } from "../protocol-connect/connect-handler.js";
 import { retryAfterSeconds } from "../protocol-json/json-response.js";
 import { createGrpcFastPath, type StreamRoute } from "./grpc-fast-path.js";
 import { createInferenceConnectService } from "./inference-connect-service.js";
-import { createHealthService } from "./inference-health-service.js";
 import { createInferenceHttpRoutes } from "./inference-http-routes.js";
-import type { Readiness } from "./inference-readiness.js";
 import { createInferenceRpc } from "./inference-rpc.js";
 
 /** Options of {@link createInferenceEdge}. */

@@ -13,13 +13,13 @@ import { Cancellation } from "../../server/batching/cancellation.js";
 import type { InferenceMetrics } from "../../server/inference-metrics.js";
 import type { Prediction } from "../../server/models/prediction-reader.js";
 import type { PredictionRequest, PredictionService } from "../../server/prediction-service.js";
+import type { Readiness } from "../health/readiness.js";
 import { parseContentType } from "../protocol/content-type.js";
 import { callerError } from "../protocol/error-policy.js";
 import { parseDeadlineHeaders } from "../protocol-json/deadline-headers.js";
 import { retryAfterSeconds, sendJson, sendJsonError } from "../protocol-json/json-response.js";
 import { parseJsonObject, readBody } from "../protocol-json/request-body.js";
 import { docsPage, openApiDocument } from "./inference-openapi.js";
-import type { Readiness } from "./inference-readiness.js";
 
 type Request = IncomingMessage | Http2ServerRequest;
 type Response = ServerResponse | Http2ServerResponse;

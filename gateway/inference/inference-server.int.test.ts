@@ -241,6 +241,8 @@ describe("inference server: health, metrics, docs", () => {
       "inference_batch_size_bucket",
       "inference_in_flight_requests",
       "inference_queue_depth",
+      "inference_queue_capacity_rows",
+      "model_load_failures_total",
     ]) {
       expect(text, name).toContain(name);
     }
@@ -467,10 +469,12 @@ describe("inference server: model versions and hot swap", () => {
     expect((await grpcClient.modelInfo({ modelVersion: "reg" })).task).toBe(ModelTask.REGRESSION);
   });
 
-  it("refuses to swap to a file that is not a model, and keeps serving", async () => {
+  it("refuses to swap to a file that is not a model, counts the failure, and keeps serving", async () => {
+    const failures = await readMetric(server.url, "model_load_failures_total");
     await expect(server.manager.swap(createLocalFileLoader({ path: models.dir }))).rejects.toMatchObject({
       id: "INFERENCE_MODEL_LOAD_FAILED",
     });
+    expect(await readMetric(server.url, "model_load_failures_total")).toBe(failures + 1);
     expect((await postJson(`${server.url}/predict`, { features: setosa })).status).toBe(200);
   });
 });

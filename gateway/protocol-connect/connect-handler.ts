@@ -1,4 +1,4 @@
-import type { ConnectRouter } from "@connectrpc/connect";
+import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "../../core/logger.js";
 import type { DualProtocolHandler } from "../http/dual-protocol-server.js";
@@ -25,6 +25,11 @@ export interface ConnectHandlerOptions {
    * compressing them cost more CPU than the rest of a 1024-row PredictBatch call (client and server).
    */
   readonly compressResponses?: boolean;
+  /**
+   * Interceptors run around the error interceptor (the first is the outermost), so they see every
+   * error already translated to its code, e.g. the registry's RPC metrics. Default none.
+   */
+  readonly interceptors?: readonly Interceptor[];
 }
 
 /**
@@ -48,7 +53,7 @@ export function createConnectHandler(options: ConnectHandlerOptions): DualProtoc
     // connect-es compresses messages of at least compressMinBytes; none is that large.
     ...(options.compressResponses === false ? { compressMinBytes: Number.MAX_SAFE_INTEGER } : {}),
     jsonOptions: { ignoreUnknownFields: false },
-    interceptors: [createErrorInterceptor(options.logger)],
+    interceptors: [...(options.interceptors ?? []), createErrorInterceptor(options.logger)],
     fallback: routeNotFound,
   });
   return (req, res) => {

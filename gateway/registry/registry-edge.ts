@@ -1,20 +1,31 @@
 /**
- * The network edge of the tracking + registry server: TrackingService and RegistryService over
- * connect-node (gRPC, gRPC-Web, Connect JSON and binary), with the edge's error policy, request
- * size limit and malformed-request handling (protocol-connect/connect-handler.ts). What a listener
+ * The network edge of the tracking + registry server: TrackingService, RegistryService and
+ * grpc.health.v1.Health over connect-node (gRPC, gRPC-Web, Connect JSON and binary), with the
+ * edge's error policy, request size limit and malformed-request handling
+ * (protocol-connect/connect-handler.ts) and the RPC metrics interceptor; beside them the plain
+ * HTTP routes /metrics, /health, /health/live and /health/ready. What a listener
  * (http/dual-protocol-server.ts) serves; app/registry-server.ts composes it with the stores.
  */
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { Logger } from "../../core/logger.js";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { RegistryService } from "../../gen/mlpipe/registry/v1/registry_pb.js";
 import { TrackingService } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
+import { createHealthService } from "../health/grpc-health-service.js";
+import type { Readiness } from "../health/readiness.js";
 import type { DualProtocolHandler } from "../http/dual-protocol-server.js";
 import { createConnectHandler } from "../protocol-connect/connect-handler.js";
+import { createRegistryHttpRoutes } from "./registry-http-routes.js";
+import type { RegistryMetrics } from "./registry-metrics.js";
 
 /** Options of {@link createRegistryEdge}. */
 export interface RegistryEdgeOptions {
   readonly tracking: ServiceImpl<typeof TrackingService>;
   readonly registry: ServiceImpl<typeof RegistryService>;
+  /** RPC counting (its interceptor) and what /metrics serves. */
+  readonly metrics: RegistryMetrics;
+  /** Serving while the metadata database answers: /health/ready and grpc.health.v1. */
+  readonly readiness: Readiness;
   /** Largest request message in bytes (MAX_REQUEST_BYTES): a unary body, or each message of a stream. */
   readonly maxRequestBytes: number;
   readonly logger: Logger;
@@ -22,12 +33,19 @@ export interface RegistryEdgeOptions {
 
 /** Creates the request handler of the tracking and registry services. */
 export function createRegistryEdge(options: RegistryEdgeOptions): DualProtocolHandler {
-  return createConnectHandler({
+  const { metrics, readiness, logger } = options;
+  const http = createRegistryHttpRoutes({ metrics: metrics.registry, readiness, logger });
+  const rpc = createConnectHandler({
     routes: (router) => {
       router.service(TrackingService, options.tracking);
       router.service(RegistryService, options.registry);
+      router.service(Health, createHealthService(readiness, [TrackingService.typeName, RegistryService.typeName]));
     },
+    interceptors: [metrics.interceptor],
     maxRequestBytes: options.maxRequestBytes,
-    logger: options.logger,
+    logger,
   });
+  return (req, res) => {
+    if (!http(req, res)) rpc(req, res);
+  };
 }

@@ -95,6 +95,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
   let served: LoadedModel | undefined;
   let others: LoadedModel[] = [];
   let swaps: Promise<unknown> = Promise.resolve();
+  metrics.queueCapacity.set(options.batching.maxQueueRows);
   metrics.sampleQueueDepth(() =>
     (served === undefined ? others : [served, ...others]).map((m) => ({
       labels: labels(m.artifact),
@@ -191,6 +192,15 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
   }
 
   async function load(loader: ModelLoader): Promise<LoadedModel> {
+    try {
+      return await loadVersion(loader);
+    } catch (err) {
+      metrics.loadFailures.inc();
+      throw err;
+    }
+  }
+
+  async function loadVersion(loader: ModelLoader): Promise<LoadedModel> {
     const started = performance.now();
     const artifact = await loader.resolve();
     let signature: ModelSignature;

@@ -1,5 +1,5 @@
 import pg from "pg";
-import type { SqlClient, SqlQueryable, SqlResult } from "./sql-client.js";
+import type { SqlClient, SqlPoolStats, SqlQueryable, SqlResult } from "./sql-client.js";
 import { translateSqlError } from "./sql-errors.js";
 
 /** Options of {@link createPgClient}. */
@@ -57,6 +57,7 @@ class PgClient implements SqlClient {
   readonly driver = "postgres";
   readonly #pool: pg.Pool;
   readonly #listener: PgListener;
+  readonly #poolSize: number;
   #closing: Promise<void> | undefined;
 
   constructor(options: PgClientOptions) {
@@ -68,6 +69,7 @@ class PgClient implements SqlClient {
       keepAlive: true,
     };
     this.#pool = new pg.Pool(config);
+    this.#poolSize = options.poolSize;
     // An idle client whose connection drops emits 'error' on the pool; unhandled, it would crash
     // the process. The pool discards that client and opens a new one on the next checkout.
     this.#pool.on("error", onBackgroundError);
@@ -111,6 +113,11 @@ class PgClient implements SqlClient {
 
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
     return this.#listener.listen(channel, onPayload);
+  }
+
+  poolStats(): SqlPoolStats {
+    const pool = this.#pool;
+    return { max: this.#poolSize, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
   }
 
   close(): Promise<void> {

@@ -37,6 +37,20 @@ export interface SqlClient extends SqlQueryable {
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   /** Releases connections (and, for PGlite, flushes and closes the database). */
   close(): Promise<void>;
+  /** The connection pool's counts, for metrics; absent for a driver without a pool (PGlite). */
+  poolStats?(): SqlPoolStats;
+}
+
+/** A connection pool's state at one instant (read-only, for metrics). */
+export interface SqlPoolStats {
+  /** Most connections the pool opens (DATABASE_POOL_SIZE). */
+  readonly max: number;
+  /** Connections open now, idle or in use. */
+  readonly total: number;
+  /** Open connections not checked out. */
+  readonly idle: number;
+  /** Queries and transactions waiting for a connection. */
+  readonly waiting: number;
 }
 
 /** A unique, foreign-key or check constraint violation (SQLSTATE class 23). */

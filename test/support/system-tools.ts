@@ -71,3 +71,21 @@ export const wrkTool: SystemTool = {
   install: "apt-get install wrk",
   okCodes: [0, 1],
 };
+/** promtool, Prometheus's rule checker and rule unit-test runner (Debian package `prometheus`). */
+export const promtoolTool: SystemTool = {
+  command: "promtool",
+  probeArgs: ["--version"],
+  install: "apt-get install prometheus",
+};
+/** The Prometheus server (Debian package `prometheus`), for tests that scrape a live mlpipe. */
+export const prometheusTool: SystemTool = {
+  command: "prometheus",
+  probeArgs: ["--version"],
+  install: "apt-get install prometheus",
+};
+/** Docker Compose v1 (`docker-compose`; Debian package `docker-compose`), to resolve compose files. */
+export const dockerComposeTool: SystemTool = {
+  command: "docker-compose",
+  probeArgs: ["version"],
+  install: "apt-get install docker-compose",
+};

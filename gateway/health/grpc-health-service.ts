@@ -1,6 +1,6 @@
 /**
- * The standard gRPC health service (grpc.health.v1.Health) of the inference server: "" and the
- * InferenceService name are SERVING while the server is ready; Check on any other name is
+ * The standard gRPC health service (grpc.health.v1.Health) of a server: "" and its services' names
+ * (the InferenceService's, or the tracking and registry services') are SERVING while it is ready; Check on any other name is
  * NOT_FOUND, Watch on it streams SERVICE_UNKNOWN (as the protocol asks).
  */
 import { create } from "@bufbuild/protobuf";
@@ -14,9 +14,7 @@ import {
 } from "../../gen/grpc/health/v1/health_pb.js";
 import { InferenceService } from "../../gen/mlpipe/inference/v1/inference_pb.js";
 import { createAsyncQueue } from "../protocol-connect/async-queue.js";
-import type { Readiness } from "./inference-readiness.js";
-
-const known = new Set(["", InferenceService.typeName]);
+import type { Readiness } from "./readiness.js";
 
 function response(status: Status): HealthCheckResponse {
   return create(HealthCheckResponseSchema, { status });
@@ -24,8 +22,15 @@ function response(status: Status): HealthCheckResponse {
 
 const statusOf = (serving: boolean): Status => (serving ? Status.SERVING : Status.NOT_SERVING);
 
-/** Implements Health over a readiness status. */
-export function createHealthService(readiness: Readiness): ServiceImpl<typeof Health> {
+/**
+ * Implements Health over a readiness status for the server as a whole ("") and for `services`
+ * (fully-qualified names; default the InferenceService). The registry uses it too, with its own.
+ */
+export function createHealthService(
+  readiness: Readiness,
+  services: readonly string[] = [InferenceService.typeName],
+): ServiceImpl<typeof Health> {
+  const known = new Set(["", ...services]);
   return {
     check(req) {
       if (!known.has(req.service)) throw inferenceErrors.healthServiceUnknown(req.service);
