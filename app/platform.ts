@@ -56,8 +56,11 @@ export async function startPlatform(config: Config, logger: Logger, options: Pla
   // open the embedded database the first one is using.
   await ensurePortFree(config.registry.host, config.registry.port);
   await ensurePortFree(config.inference.host, config.inference.port);
-  const registry = await startRegistryServer(config, logger.child({ component: "registry" }));
   let inference: InferenceServer | undefined;
+  // The console's Serving page shows CONSOLE_INFERENCE_URL when set, else this platform's own server.
+  const registry = await startRegistryServer(config, logger.child({ component: "registry" }), {
+    consoleInferenceUrl: () => config.console.inferenceUrl ?? inference?.url,
+  });
   try {
     const c = config.inference;
     let model: Platform["model"] = { kind: "local-file" };

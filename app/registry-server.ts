@@ -1,6 +1,9 @@
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
 import { createConnectHandler } from "../gateway/connect-handler.js";
+import { createConsoleAssets } from "../gateway/console/console-assets.js";
+import { withConsoleRoutes } from "../gateway/console/console-http.js";
+import { createServingProxy } from "../gateway/console/serving-proxy.js";
 import { listenDualProtocol } from "../gateway/dual-protocol-server.js";
 import { RegistryService } from "../gen/mlpipe/registry/v1/registry_pb.js";
 import { TrackingService } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
@@ -26,14 +29,30 @@ export interface RegistryServer {
   close(graceMs?: number): Promise<void>;
 }
 
+/** Options of {@link startRegistryServer}. */
+export interface RegistryServerOptions {
+  /**
+   * The inference server the console's Serving page reads, asked at each request; default
+   * `config.console.inferenceUrl` (CONSOLE_INFERENCE_URL). `mlpipe start` passes its own.
+   */
+  readonly consoleInferenceUrl?: () => string | undefined;
+}
+
+/** Directory of the console's committed build, served at `/`. */
+const consoleDist = new URL("../console/dist", import.meta.url).pathname;
+
 /**
  * The composition root of the tracking + registry server: metadata database (PGlite or
  * PostgreSQL, migrated) -> artifact blob store (local or S3) -> tracking store (with the
  * "Default" experiment) and model registry store (with its watch hub over LISTEN/NOTIFY) ->
- * tracking and registry services -> Connect handler -> one dual-protocol listener on
- * `config.registry.host:port` (port 0 picks a free one).
+ * tracking and registry services -> Connect handler (behind the web console's GET routes) -> one
+ * dual-protocol listener on `config.registry.host:port` (port 0 picks a free one).
  */
-export async function startRegistryServer(config: Config, logger: Logger): Promise<RegistryServer> {
+export async function startRegistryServer(
+  config: Config,
+  logger: Logger,
+  options: RegistryServerOptions = {},
+): Promise<RegistryServer> {
   const sql = await openSqlClient(config, logger);
   let blobs: BlobStore | undefined;
   let watchHub: WatchHub | undefined;
@@ -52,7 +71,7 @@ export async function startRegistryServer(config: Config, logger: Logger): Promi
     watchHub = hub;
     await hub.start();
     const registry = createRegistryService({ store: registryStore, blobs, watchHub: hub, logger });
-    const handler = createConnectHandler({
+    const rpcHandler = createConnectHandler({
       routes: (router) => {
         router.service(TrackingService, tracking);
         router.service(RegistryService, registry);
@@ -60,6 +79,17 @@ export async function startRegistryServer(config: Config, logger: Logger): Promi
       maxRequestBytes: config.registry.maxRequestBytes,
       logger,
     });
+    // Web console (issue 15): its static files and Serving proxy answer GET requests of their own
+    // paths only; every other request, RPCs included, goes to the RPC handler.
+    const consoleLogger = logger.child({ component: "console" });
+    const consoleRoutes = [
+      await createConsoleAssets({ root: consoleDist, logger: consoleLogger }),
+      createServingProxy({
+        inferenceUrl: options.consoleInferenceUrl ?? (() => config.console.inferenceUrl),
+        logger: consoleLogger,
+      }),
+    ];
+    const handler = withConsoleRoutes(consoleRoutes, rpcHandler);
     const listener = await listenDualProtocol({
       handler,
       host: config.registry.host,
