@@ -1,8 +1,8 @@
 /**
  * One ECharts canvas: loads ECharts on first use, applies `option` whenever it changes (replacing
  * the previous one), follows the container's size, and disposes of the chart on unmount. The
- * container is labelled for screen readers; the charts' data is also offered as a table by their
- * callers.
+ * container is an image labelled by the caller (ECharts' own aria option is left off: it would
+ * replace that label with a generic one); the callers also offer the data as a table.
  */
 import type { EChartsCoreOption, EChartsType } from "echarts/core";
 import { useEffect, useRef, useState } from "react";

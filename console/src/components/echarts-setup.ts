@@ -5,7 +5,6 @@
  */
 import { LineChart, ParallelChart } from "echarts/charts";
 import {
-  AriaComponent,
   DataZoomComponent,
   GridComponent,
   LegendComponent,
@@ -19,7 +18,6 @@ import { CanvasRenderer } from "echarts/renderers";
 echarts.use([
   LineChart,
   ParallelChart,
-  AriaComponent,
   DataZoomComponent,
   GridComponent,
   LegendComponent,

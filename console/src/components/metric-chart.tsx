@@ -139,7 +139,6 @@ export function metricChartOption(series: readonly ChartSeries[], settings: Char
     }
   });
   return {
-    aria: { enabled: true },
     animationDuration: 200,
     grid: { left: 56, right: 40, top: series.length > 1 ? 40 : 16, bottom: 64 },
     legend: series.length > 1 ? { type: "scroll", top: 0 } : undefined,

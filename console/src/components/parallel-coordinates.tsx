@@ -14,7 +14,6 @@ export function parallelOption(data: ParallelData, metric: string | undefined): 
   const metricIndex = metric === undefined ? -1 : data.axes.length - 1;
   const metricValues = data.lines.map((l) => l.values[metricIndex]).filter((v): v is number => typeof v === "number");
   return {
-    aria: { enabled: true },
     animation: false,
     parallelAxis: data.axes.map((axis, dim) =>
       axis.type === "value"
