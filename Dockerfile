@@ -8,6 +8,7 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev && npm cache clean --force
 COPY bin ./bin
 COPY cli ./cli
+COPY console/dist ./console/dist
 COPY core ./core
 COPY gateway ./gateway
 COPY gen ./gen

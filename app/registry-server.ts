@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
 import { createConnectHandler } from "../gateway/connect-handler.js";
@@ -39,7 +40,7 @@ export interface RegistryServerOptions {
 }
 
 /** Directory of the console's committed build, served at `/`. */
-const consoleDist = new URL("../console/dist", import.meta.url).pathname;
+const consoleDist = fileURLToPath(new URL("../console/dist", import.meta.url));
 
 /**
  * The composition root of the tracking + registry server: metadata database (PGlite or

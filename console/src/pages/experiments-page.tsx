@@ -1,13 +1,15 @@
 /** Experiments with a name search; open one (or several together) in the runs table. */
 import { useInfiniteQuery } from "@tanstack/react-query";
-import { useId, useState } from "react";
+import { useState } from "react";
 import { Link, useLocation } from "wouter";
 import { useClients } from "../api/console-clients.js";
 import { ErrorNotice } from "../components/error-notice.js";
 import { usePageTitle } from "../components/page-title.js";
+import { ListFooter, NameSearch } from "../components/paged-list.js";
 import { useDebounced } from "../components/use-debounced.js";
 import { nameContains } from "../lib/filter-text.js";
 import { formatTime } from "../lib/format.js";
+import { toggled } from "../lib/toggled.js";
 
 /** The experiments page. */
 export function ExperimentsPage() {
@@ -17,7 +19,6 @@ export function ExperimentsPage() {
   const [search, setSearch] = useState("");
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const filter = nameContains(useDebounced(search, 250));
-  const searchId = useId();
   const query = useInfiniteQuery({
     queryKey: ["experiments", filter],
     initialPageParam: "",
@@ -26,17 +27,11 @@ export function ExperimentsPage() {
     getNextPageParam: (last) => (last.nextPageToken === "" ? undefined : last.nextPageToken),
   });
   const experiments = query.data?.pages.flatMap((p) => p.experiments) ?? [];
-  const toggle = (id: string) => {
-    const next = new Set(selected);
-    if (!next.delete(id)) next.add(id);
-    setSelected(next);
-  };
   return (
     <section>
       <h1>Experiments</h1>
       <div className="toolbar">
-        <label htmlFor={searchId}>Search by name</label>
-        <input id={searchId} type="search" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <NameSearch value={search} onChange={setSearch} />
         <button
           type="button"
           disabled={selected.size === 0}
@@ -69,7 +64,7 @@ export function ExperimentsPage() {
                     type="checkbox"
                     aria-label={`Select experiment ${e.name}`}
                     checked={selected.has(e.experimentId)}
-                    onChange={() => toggle(e.experimentId)}
+                    onChange={() => setSelected(toggled(selected, e.experimentId))}
                   />
                 </td>
                 <td>
@@ -90,13 +85,7 @@ export function ExperimentsPage() {
           </tbody>
         </table>
       </div>
-      {query.isPending ? <p aria-live="polite">Loading experiments…</p> : null}
-      {query.isSuccess && experiments.length === 0 ? <p>No experiment matches.</p> : null}
-      {query.hasNextPage ? (
-        <button type="button" onClick={() => query.fetchNextPage()} disabled={query.isFetchingNextPage}>
-          Load more
-        </button>
-      ) : null}
+      <ListFooter query={query} count={experiments.length} noun="experiment" />
     </section>
   );
 }

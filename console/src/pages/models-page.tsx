@@ -1,10 +1,11 @@
 /** Registered models with a name search. */
 import { useInfiniteQuery } from "@tanstack/react-query";
-import { useId, useState } from "react";
+import { useState } from "react";
 import { Link } from "wouter";
 import { useClients } from "../api/console-clients.js";
 import { ErrorNotice } from "../components/error-notice.js";
 import { usePageTitle } from "../components/page-title.js";
+import { ListFooter, NameSearch } from "../components/paged-list.js";
 import { useDebounced } from "../components/use-debounced.js";
 import { nameContains } from "../lib/filter-text.js";
 import { formatTime } from "../lib/format.js";
@@ -15,7 +16,6 @@ export function ModelsPage() {
   const { registry } = useClients();
   const [search, setSearch] = useState("");
   const filter = nameContains(useDebounced(search, 250));
-  const searchId = useId();
   const query = useInfiniteQuery({
     queryKey: ["models", filter],
     initialPageParam: "",
@@ -28,8 +28,7 @@ export function ModelsPage() {
     <section>
       <h1>Models</h1>
       <div className="toolbar">
-        <label htmlFor={searchId}>Search by name</label>
-        <input id={searchId} type="search" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <NameSearch value={search} onChange={setSearch} />
       </div>
       {query.error ? <ErrorNotice error={query.error} /> : null}
       <div className="table-wrap">
@@ -63,13 +62,7 @@ export function ModelsPage() {
           </tbody>
         </table>
       </div>
-      {query.isPending ? <p aria-live="polite">Loading models…</p> : null}
-      {query.isSuccess && models.length === 0 ? <p>No registered model matches.</p> : null}
-      {query.hasNextPage ? (
-        <button type="button" onClick={() => query.fetchNextPage()} disabled={query.isFetchingNextPage}>
-          Load more
-        </button>
-      ) : null}
+      <ListFooter query={query} count={models.length} noun="registered model" />
     </section>
   );
 }

@@ -12,6 +12,7 @@ import { ChartControls, type ChartSettings, defaultChartSettings, MetricChart } 
 import { usePageTitle } from "../components/page-title.js";
 import { quoted } from "../lib/filter-text.js";
 import { formatDuration, formatTime, formatValue, runStatusName, stageName, versionStatusName } from "../lib/format.js";
+import { toggled } from "../lib/toggled.js";
 import { ArtifactsPanel } from "./artifacts-panel.js";
 
 /** Charts drawn before the user picks: the first metrics of the run. */
@@ -53,12 +54,6 @@ export function RunPage(props: { readonly runId: string }) {
     );
   }
   if (info === undefined || data === undefined) return <p aria-live="polite">Loading run…</p>;
-
-  const toggleChart = (key: string) => {
-    const next = new Set(shown);
-    if (!next.delete(key)) next.add(key);
-    setCharted(next);
-  };
 
   return (
     <article>
@@ -117,7 +112,7 @@ export function RunPage(props: { readonly runId: string }) {
                             type="checkbox"
                             aria-label={`Chart ${m.key}`}
                             checked={shown.has(m.key)}
-                            onChange={() => toggleChart(m.key)}
+                            onChange={() => setCharted(toggled(shown, m.key))}
                           />
                         </td>
                         <th scope="row">{m.key}</th>
