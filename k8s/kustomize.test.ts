@@ -44,5 +44,7 @@ describeWithTools("kustomize overlays (kubectl kustomize)", [kubectlTool], () =>
     const config = docs.find((d) => d.kind === "ConfigMap");
     expect(config?.text).toMatch(/ARTIFACT_ROOT: s3:\/\/mlpipe-artifacts\/prod/);
     expect(config?.text).toMatch(/REGISTRY_URL: http:\/\/mlpipe-registry:5000/);
+    // The console's Serving page reads the inference Service (one replica per read) through the registry.
+    expect(config?.text).toMatch(/CONSOLE_INFERENCE_URL: http:\/\/mlpipe-inference:8000/);
   });
 });
