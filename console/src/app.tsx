@@ -1,13 +1,17 @@
 /** The console's frame (skip link, navigation, main landmark) and its routes. */
+import { lazy, Suspense } from "react";
 import { Link, Redirect, Route, Switch, useLocation } from "wouter";
 import { usePageTitle } from "./components/page-title.js";
-import { ComparePage } from "./pages/compare-page.js";
 import { ExperimentsPage } from "./pages/experiments-page.js";
-import { ModelPage } from "./pages/model-page.js";
-import { ModelsPage } from "./pages/models-page.js";
-import { RunPage } from "./pages/run-page.js";
 import { RunsPage } from "./pages/runs-page.js";
-import { ServingPage } from "./pages/serving-page.js";
+
+// The experiments and runs pages are in the entry chunk (the runs page must render fast on large
+// experiments); the others load on first visit.
+const RunPage = lazy(() => import("./pages/run-page.js").then((m) => ({ default: m.RunPage })));
+const ComparePage = lazy(() => import("./pages/compare-page.js").then((m) => ({ default: m.ComparePage })));
+const ModelsPage = lazy(() => import("./pages/models-page.js").then((m) => ({ default: m.ModelsPage })));
+const ModelPage = lazy(() => import("./pages/model-page.js").then((m) => ({ default: m.ModelPage })));
+const ServingPage = lazy(() => import("./pages/serving-page.js").then((m) => ({ default: m.ServingPage })));
 
 const sections = [
   { href: "/experiments", label: "Experiments", match: /^\/(experiments|runs|compare)/ },
@@ -40,19 +44,21 @@ export function App() {
         </nav>
       </header>
       <main id="main" tabIndex={-1}>
-        <Switch>
-          <Route path="/">
-            <Redirect to="/experiments" replace />
-          </Route>
-          <Route path="/experiments" component={ExperimentsPage} />
-          <Route path="/runs" component={RunsPage} />
-          <Route path="/runs/:runId">{(params) => <RunPage runId={params.runId} />}</Route>
-          <Route path="/compare" component={ComparePage} />
-          <Route path="/models" component={ModelsPage} />
-          <Route path="/models/:name">{(params) => <ModelPage name={params.name} />}</Route>
-          <Route path="/serving" component={ServingPage} />
-          <Route component={NotFound} />
-        </Switch>
+        <Suspense fallback={<p aria-live="polite">Loading…</p>}>
+          <Switch>
+            <Route path="/">
+              <Redirect to="/experiments" replace />
+            </Route>
+            <Route path="/experiments" component={ExperimentsPage} />
+            <Route path="/runs" component={RunsPage} />
+            <Route path="/runs/:runId">{(params) => <RunPage runId={params.runId} />}</Route>
+            <Route path="/compare" component={ComparePage} />
+            <Route path="/models" component={ModelsPage} />
+            <Route path="/models/:name">{(params) => <ModelPage name={params.name} />}</Route>
+            <Route path="/serving" component={ServingPage} />
+            <Route component={NotFound} />
+          </Switch>
+        </Suspense>
       </main>
     </>
   );

@@ -1,5 +1,4 @@
-/** How the console writes times, durations, metric values and the API's enums. */
-import { ModelVersionStatus, Stage } from "../../../gen/mlpipe/registry/v1/registry_pb.js";
+/** How the console writes times, durations, metric values and run statuses. */
 import { RunStatus } from "../../../gen/mlpipe/tracking/v1/tracking_pb.js";
 
 /** `2026-11-28 06:16:07` in the browser's time zone; "—" for 0 (unset). */
@@ -29,33 +28,8 @@ export function formatValue(v: number): string {
   return String(Number(v.toPrecision(6)));
 }
 
-/** "None", "Staging", "Production", "Archived" (MLflow's names). */
-export function stageName(stage: Stage): string {
-  switch (stage) {
-    case Stage.NONE:
-      return "None";
-    case Stage.STAGING:
-      return "Staging";
-    case Stage.PRODUCTION:
-      return "Production";
-    case Stage.ARCHIVED:
-      return "Archived";
-    default:
-      return "—";
-  }
-}
-
-/** The stages a version can be moved to, in order. */
-export const stages: readonly Stage[] = [Stage.NONE, Stage.STAGING, Stage.PRODUCTION, Stage.ARCHIVED];
-
 /** "RUNNING", "FINISHED", ... as MLflow writes run statuses. */
 export function runStatusName(status: RunStatus): string {
   const name = RunStatus[status];
   return name === undefined || status === RunStatus.UNSPECIFIED ? "—" : name;
-}
-
-/** "READY", "FAILED_REGISTRATION", "PENDING_REGISTRATION". */
-export function versionStatusName(status: ModelVersionStatus): string {
-  const name = ModelVersionStatus[status];
-  return name === undefined || status === ModelVersionStatus.UNSPECIFIED ? "—" : name;
 }

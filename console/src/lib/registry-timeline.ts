@@ -9,7 +9,7 @@ import {
   RegistryEventType,
   Stage,
 } from "../../../gen/mlpipe/registry/v1/registry_pb.js";
-import { stageName } from "./format.js";
+import { stageName } from "./registry-format.js";
 
 /** The stage of each version and the aliases of a model at one moment. */
 export interface ModelSnapshot {

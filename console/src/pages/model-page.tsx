@@ -22,7 +22,8 @@ import { ErrorNotice } from "../components/error-notice.js";
 import { usePageTitle } from "../components/page-title.js";
 import { useModelWatch } from "../components/use-model-watch.js";
 import { quoted } from "../lib/filter-text.js";
-import { formatTime, stageName, stages, versionStatusName } from "../lib/format.js";
+import { formatTime } from "../lib/format.js";
+import { stageName, stages, versionStatusName } from "../lib/registry-format.js";
 import { describeEvent, type ModelSnapshot, snapshotAt, versionsByStage } from "../lib/registry-timeline.js";
 
 /** Most history events read (10 pages). */

@@ -11,7 +11,8 @@ import { ErrorNotice } from "../components/error-notice.js";
 import { ChartControls, type ChartSettings, defaultChartSettings, MetricChart } from "../components/metric-chart.js";
 import { usePageTitle } from "../components/page-title.js";
 import { quoted } from "../lib/filter-text.js";
-import { formatDuration, formatTime, formatValue, runStatusName, stageName, versionStatusName } from "../lib/format.js";
+import { formatDuration, formatTime, formatValue, runStatusName } from "../lib/format.js";
+import { stageName, versionStatusName } from "../lib/registry-format.js";
 import { toggled } from "../lib/toggled.js";
 import { ArtifactsPanel } from "./artifacts-panel.js";
 

@@ -11,6 +11,7 @@ import { type FormEvent, useEffect, useId, useMemo, useRef, useState } from "rea
 import { Link, useLocation, useSearchParams } from "wouter";
 import type { Run } from "../../../gen/mlpipe/tracking/v1/tracking_pb.js";
 import { useClients } from "../api/console-clients.js";
+import { experimentQuery, pageSizes, readRunsView, runsPageQuery, viewKey } from "../api/runs-query.js";
 import { ErrorNotice } from "../components/error-notice.js";
 import { FilterErrorView } from "../components/filter-error-view.js";
 import { usePageTitle } from "../components/page-title.js";
@@ -22,13 +23,10 @@ import {
   collectKeys,
   columnId,
   defaultColumns,
-  orderByClause,
   parseColumnId,
   type RunColumn,
 } from "../lib/run-columns.js";
 
-/** Page sizes offered; 50 by default. */
-const pageSizes = [25, 50, 100, 250] as const;
 /** Most runs the Compare page takes. */
 export const maxCompared = 20;
 
@@ -40,12 +38,9 @@ export function RunsPage() {
   const { tracking } = useClients();
   const [, navigate] = useLocation();
   const [params, setParams] = useSearchParams();
-  const experimentIds = params.getAll("e");
-  const filter = params.get("filter") ?? "";
-  const sort = params.get("sort") ?? attributeSorts.started;
-  const descending = (params.get("dir") ?? "desc") === "desc";
-  const pageSize = pageSizes.find((s) => String(s) === params.get("size")) ?? 50;
-  const chosen = params.get("cols");
+  const view = useMemo(() => readRunsView(params), [params]);
+  const { experimentIds, filter, sort, descending, pageSize } = view;
+  const chosen = view.columns;
 
   const update = (changes: Record<string, string | undefined>) =>
     setParams((prev) => {
@@ -57,35 +52,19 @@ export function RunsPage() {
       return next;
     });
 
-  const orderBy = useMemo(() => {
-    const column = parseColumnId(sort);
-    return orderByClause(column ?? sort, descending);
-  }, [sort, descending]);
-
   // Keyset paging: the tokens of the pages seen so far, reset whenever the query changes.
-  const queryKey = JSON.stringify([experimentIds, filter, orderBy, pageSize]);
+  const queryKey = viewKey(view);
   const [paging, setPaging] = useState({ key: queryKey, tokens: [""] });
   const tokens = paging.key === queryKey ? paging.tokens : [""];
   const page = tokens.length - 1;
 
-  const experiments = useQueries({
-    queries: experimentIds.map((id) => ({
-      queryKey: ["experiment", id],
-      queryFn: ({ signal }: { signal: AbortSignal }) => tracking.getExperiment({ experimentId: id }, { signal }),
-      staleTime: 60_000,
-    })),
-  });
+  const experiments = useQueries({ queries: experimentIds.map((id) => experimentQuery(tracking, id)) });
   const names = new Map(experiments.map((q, i) => [experimentIds[i] ?? "", q.data?.experiment?.name ?? ""]));
   const title = experimentIds.length === 1 ? `Runs of ${names.get(experimentIds[0] ?? "") || "…"}` : "Runs";
   usePageTitle(title);
 
   const runs = useQuery({
-    queryKey: ["runs", queryKey, tokens.at(-1)],
-    queryFn: ({ signal }) =>
-      tracking.searchRuns(
-        { experimentIds, filter, orderBy: [orderBy], maxResults: pageSize, pageToken: tokens.at(-1) ?? "" },
-        { signal },
-      ),
+    ...runsPageQuery(tracking, view, tokens.at(-1) ?? ""),
     enabled: experimentIds.length > 0,
     placeholderData: keepPreviousData,
   });

@@ -11,8 +11,8 @@ import { useClients } from "../api/console-clients.js";
 import { fetchMetricsText, fetchModelInfo, type TensorInfo } from "../api/serving-api.js";
 import { ErrorNotice } from "../components/error-notice.js";
 import { usePageTitle } from "../components/page-title.js";
-import { stageName, stages } from "../lib/format.js";
 import { parsePrometheusText } from "../lib/prometheus-text.js";
+import { stageName, stages } from "../lib/registry-format.js";
 import { readScrape, type Scrape, servingStats } from "../lib/serving-stats.js";
 
 /** How often the page reads the server, ms. */
