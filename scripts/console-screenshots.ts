@@ -45,13 +45,18 @@ try {
   const client = createMlpipeClient({ url, actor: "alice" });
   await client.setStage("iris-classifier", 2n, "Staging");
   await client.registry.setRegisteredModelAlias({ name: "iris-classifier", alias: "challenger", version: 2n });
-  for (let i = 0; i < 200; i++) {
-    await fetch(`${platform.ready.inferenceUrl}/predict`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ features: [5.1, 3.5, 1.4, 0.2] }),
-    });
-  }
+  // Some traffic for the Serving page, until the screenshots are taken.
+  let trafficOn = true;
+  const traffic = (async () => {
+    while (trafficOn) {
+      await fetch(`${platform.ready.inferenceUrl}/predict`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ features: [5.1, 3.5, 1.4, 0.2] }),
+      });
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
 
   const page = await browser.context.newPage();
   const shoot = async (path: string, name: string, ready: (p: Page) => Promise<unknown>) => {
@@ -64,6 +69,8 @@ try {
   await shoot("/runs?e=1", "runs", (p) => p.getByRole("link", { name: "iris-demo" }).waitFor());
   await shoot(`/runs/${runIds[2]}`, "run", async (p) => {
     await chartsReady(p);
+    await p.getByRole("group", { name: "Chart settings" }).scrollIntoViewIfNeeded();
+    await p.mouse.wheel(0, 400);
     await p.waitForTimeout(500);
   });
   await shoot(`/compare?runs=${runIds.join(",")}`, "compare", async (p) => {
@@ -76,6 +83,8 @@ try {
     await p.getByText("in sync").waitFor({ timeout: 30_000 });
     await p.waitForTimeout(5_500);
   });
+  trafficOn = false;
+  await traffic;
   await page.setViewportSize({ width: 390, height: 844 });
   await shoot("/runs?e=1", "runs-phone", (p) => p.getByRole("link", { name: "iris-demo" }).waitFor());
 } finally {
