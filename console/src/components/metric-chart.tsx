@@ -104,38 +104,22 @@ export function metricChartOption(series: readonly ChartSeries[], settings: Char
     const xs = usable.map((p) => xOf(p, settings.x, t0));
     const raw = usable.map((p) => p.value);
     const large = usable.length > 2_000;
-    const common = {
+    const line = (values: readonly number[], style: object) => ({
       type: "line",
+      name: s.name,
+      data: xs.map((x, j) => [x, values[j]]),
       showSymbol: usable.length <= 50,
       animation: !large,
       sampling: large ? "lttb" : undefined,
-    };
+      itemStyle: { color },
+      ...style,
+    });
     if (settings.smoothing > 0) {
-      lines.push({
-        ...common,
-        name: s.name,
-        data: xs.map((x, j) => [x, raw[j]]),
-        lineStyle: { color, opacity: 0.25 },
-        itemStyle: { color },
-        silent: true,
-        tooltip: { show: false },
-      });
-      const smooth = smoothSeries(raw, settings.smoothing);
-      lines.push({
-        ...common,
-        name: s.name,
-        data: xs.map((x, j) => [x, smooth[j]]),
-        lineStyle: { color, width: 2 },
-        itemStyle: { color },
-      });
+      // The raw line stays, faint and silent, under the smoothed one (as TensorBoard draws it).
+      lines.push(line(raw, { lineStyle: { color, opacity: 0.25 }, silent: true, tooltip: { show: false } }));
+      lines.push(line(smoothSeries(raw, settings.smoothing), { lineStyle: { color, width: 2 } }));
     } else {
-      lines.push({
-        ...common,
-        name: s.name,
-        data: xs.map((x, j) => [x, raw[j]]),
-        lineStyle: { color, width: 2 },
-        itemStyle: { color },
-      });
+      lines.push(line(raw, { lineStyle: { color, width: 2 } }));
     }
   });
   return {
