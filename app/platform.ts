@@ -58,9 +58,14 @@ export async function startPlatform(config: Config, logger: Logger, options: Pla
   await ensurePortFree(config.registry.host, config.registry.port);
   await ensurePortFree(config.inference.host, config.inference.port);
   return composeLifecycle(logger, async (life) => {
+    let inferenceUrl: string | undefined;
+    // The console's Serving page shows CONSOLE_INFERENCE_URL when set, else this platform's own server.
     const registry = await life.start(
       "registry",
-      () => startRegistryServer(config, logger.child({ component: "registry" })),
+      () =>
+        startRegistryServer(config, logger.child({ component: "registry" }), {
+          consoleInferenceUrl: () => config.console.inferenceUrl ?? inferenceUrl,
+        }),
       (r) => r.close(),
     );
     const c = config.inference;
@@ -87,6 +92,7 @@ export async function startPlatform(config: Config, logger: Logger, options: Pla
       () => startInferenceServer(inferenceConfig, logger.child({ component: "inference" })),
       (server) => server.shutdown(),
     );
+    inferenceUrl = inference.url;
     const ready = new Promise<void>((resolve) => {
       if (inference.readiness.serving) {
         resolve();

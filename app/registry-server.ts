@@ -1,5 +1,8 @@
+import { fileURLToPath } from "node:url";
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
+import { createConsoleAssets } from "../gateway/console/console-assets.js";
+import { createServingProxy } from "../gateway/console/serving-proxy.js";
 import { createDatabaseReadiness } from "../gateway/health/database-readiness.js";
 import { listenDualProtocol } from "../gateway/http/dual-protocol-server.js";
 import { createRegistryEdge } from "../gateway/registry/registry-edge.js";
@@ -26,18 +29,35 @@ export interface RegistryServer {
   close(graceMs?: number): Promise<void>;
 }
 
+/** Options of {@link startRegistryServer}. */
+export interface RegistryServerOptions {
+  /**
+   * The inference server the console's Serving page reads, asked at each request; default
+   * `config.console.inferenceUrl` (CONSOLE_INFERENCE_URL). `mlpipe start` passes its own.
+   */
+  readonly consoleInferenceUrl?: () => string | undefined;
+}
+
+/** Directory of the console's committed build, served at `/`. */
+const consoleDist = fileURLToPath(new URL("../console/dist", import.meta.url));
+
 /**
  * The composition root of the tracking + registry server: metadata database (PGlite or
  * PostgreSQL, migrated) -> artifact blob store (local or S3) -> tracking store (with the
  * "Default" experiment) and model registry store (with its watch hub over LISTEN/NOTIFY) ->
  * tracking and registry services -> their edge (with /metrics, /health, /health/live,
- * /health/ready and grpc.health.v1.Health: ready = the database answers) -> one dual-protocol
+ * /health/ready and grpc.health.v1.Health: ready = the database answers; the web console's GET
+ * routes in front of the RPCs) -> one dual-protocol
  * listener on `config.registry.host:port` (port 0 picks a free one). Parts register with a lifecycle as they
  * start (app/lifecycle.ts): a failed start closes what started, shutdown closes in reverse order
  * (watch streams first, so they do not hold the grace period, then the listener, the watch hub,
  * the artifact store and the database).
  */
-export async function startRegistryServer(config: Config, logger: Logger): Promise<RegistryServer> {
+export async function startRegistryServer(
+  config: Config,
+  logger: Logger,
+  options: RegistryServerOptions = {},
+): Promise<RegistryServer> {
   return composeLifecycle(logger, async (life) => {
     // The grace period close() was given, for the listener's close step.
     let graceMs: number | undefined;
@@ -77,6 +97,16 @@ export async function startRegistryServer(config: Config, logger: Logger): Promi
       watchSubscribers: () => hub.size,
       poolStats: () => sql.poolStats?.(),
     });
+    // Web console (issue 15): its static files and Serving proxy answer GET requests of their own
+    // paths only; every other request, RPCs included, goes on to the RPC handler.
+    const consoleLogger = logger.child({ component: "console" });
+    const consoleRoutes = [
+      await createConsoleAssets({ root: consoleDist, logger: consoleLogger }),
+      createServingProxy({
+        inferenceUrl: options.consoleInferenceUrl ?? (() => config.console.inferenceUrl),
+        logger: consoleLogger,
+      }),
+    ];
     const listener = await life.start(
       "listener",
       () =>
@@ -92,6 +122,7 @@ export async function startRegistryServer(config: Config, logger: Logger): Promi
             }),
             metrics,
             readiness: database.readiness,
+            routes: consoleRoutes,
             maxRequestBytes: config.registry.maxRequestBytes,
             logger,
           }),

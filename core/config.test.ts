@@ -43,6 +43,7 @@ describe("loadConfig", () => {
     [{ S3_FORCE_PATH_STYLE: "maybe" }, /S3_FORCE_PATH_STYLE must be true or false/],
     [{ ARTIFACT_ROOT: "s3://A_bad_bucket" }, /ARTIFACT_ROOT/],
     [{ MLPIPE_DATADIR: "/x" }, /unknown variable MLPIPE_DATADIR/],
+    [{ CONSOLE_INFERENCE_URL: "inference:8000" }, /CONSOLE_INFERENCE_URL must be an http/],
   ])("rejects %j naming the variable", (env, message) => {
     expect(() => loadConfig(env, "/srv")).toThrow(ConfigError);
     expect(() => loadConfig(env, "/srv")).toThrow(message);
@@ -111,6 +112,13 @@ describe("loadConfig", () => {
       );
     }
     expect(() => loadConfig({ MODEL_NAME: "a".repeat(257) }, "/srv")).toThrow(/MODEL_NAME .*at most 256 characters/);
+  });
+
+  it("reads the console's inference URL without a trailing slash, unset by default", () => {
+    expect(loadConfig({}, "/srv").console.inferenceUrl).toBeUndefined();
+    expect(loadConfig({ CONSOLE_INFERENCE_URL: "http://inference:8000/" }, "/srv").console.inferenceUrl).toBe(
+      "http://inference:8000",
+    );
   });
 
   it("accepts a stage in any case or an alias as MODEL_STAGE", () => {

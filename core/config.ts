@@ -27,6 +27,18 @@ export interface Config {
   readonly registry: RegistryServerConfig;
   /** The inference server. */
   readonly inference: InferenceConfig;
+  /** The web console served by the registry process. */
+  readonly console: ConsoleConfig;
+}
+
+/** Settings of the web console (served by the tracking + registry server at `/`). */
+export interface ConsoleConfig {
+  /**
+   * Base URL of the inference server whose `/model/info` and `/metrics` the console's Serving page
+   * shows (CONSOLE_INFERENCE_URL), e.g. http://inference:8000; the registry reads them server-side
+   * for the browser. Undefined: `mlpipe start` uses its own inference server, `mlpipe registry` shows none.
+   */
+  readonly inferenceUrl: string | undefined;
 }
 
 /** S3-compatible object storage settings (AWS S3, MinIO, ...). */
@@ -156,6 +168,7 @@ const knownVariables = [
   "MAX_IN_FLIGHT_REQUESTS",
   "MAX_EVENT_LOOP_DELAY_MS",
   "SHUTDOWN_GRACE_MS",
+  "CONSOLE_INFERENCE_URL",
 ] as const;
 
 /** An environment as `process.env` gives it: variable names to values. */
@@ -207,6 +220,10 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     );
   }
   const handlerPath = str(env, "MODEL_HANDLER");
+  const consoleInferenceUrl = str(env, "CONSOLE_INFERENCE_URL");
+  if (consoleInferenceUrl !== undefined && !/^https?:\/\/[^/]+/.test(consoleInferenceUrl)) {
+    throw new ConfigError(`CONSOLE_INFERENCE_URL must be an http:// or https:// URL, got "${consoleInferenceUrl}"`);
+  }
   const config: Config = {
     logLevel: oneOf(env, "LOG_LEVEL", logLevels, "info"),
     dataDir,
@@ -245,6 +262,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       maxEventLoopDelayMs: int(env, "MAX_EVENT_LOOP_DELAY_MS", 0, 0, 60_000),
       shutdownGraceMs: int(env, "SHUTDOWN_GRACE_MS", 25_000, 0, 600_000),
     },
+    console: { inferenceUrl: consoleInferenceUrl?.replace(/\/+$/, "") },
   };
   return deepFreeze(config);
 }

@@ -184,6 +184,8 @@ describeWithTools("Kubernetes manifests (kubectl kustomize + API schemas)", [kub
     const config = find<{ data: Record<string, string> }>(objects, "ConfigMap", "mlpipe-config");
     expect(config.data.ARTIFACT_ROOT).toBe("s3://mlpipe-artifacts/prod");
     expect(config.data.REGISTRY_URL).toBe("http://mlpipe-registry:5000");
+    // The console's Serving page reads the inference Service (one replica per read) through the registry.
+    expect(config.data.CONSOLE_INFERENCE_URL).toBe("http://mlpipe-inference:8000");
   });
 
   it("staging: production's setup in its own namespace with its own artifact prefix", () => {

@@ -4,25 +4,13 @@
  * branch (`buf breaking`). Runs offline: protoc-gen-es is the locally installed plugin.
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
+import { listFiles, staleFiles } from "./tree-diff.js";
 
 const root = join(import.meta.dirname, "..");
 const buf = join(root, "node_modules", ".bin", "buf");
-
-function listFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(relative(dir, p));
-    }
-  };
-  walk(dir);
-  return out.sort();
-}
 
 const work = mkdtempSync(join(tmpdir(), "mlpipe-gen-"));
 try {
@@ -30,19 +18,12 @@ try {
     cpSync(join(root, name), join(work, name), { recursive: true });
   symlinkSync(join(root, "node_modules"), join(work, "node_modules"), "dir");
   execFileSync(buf, ["generate"], { cwd: work, stdio: "inherit" });
-  const want = listFiles(join(work, "gen"));
-  const have = listFiles(join(root, "gen"));
-  const stale = [
-    ...want.filter(
-      (f) => !have.includes(f) || !readFileSync(join(work, "gen", f)).equals(readFileSync(join(root, "gen", f))),
-    ),
-    ...have.filter((f) => !want.includes(f)),
-  ];
+  const stale = staleFiles(join(work, "gen"), join(root, "gen"));
   if (stale.length > 0) {
     console.error(`gen/ is stale (${stale.join(", ")}): run \`npm run gen\` and commit the result`);
     process.exit(1);
   }
-  console.log(`gen/ is fresh (${want.length} files)`);
+  console.log(`gen/ is fresh (${listFiles(join(work, "gen")).length} files)`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

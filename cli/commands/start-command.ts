@@ -110,6 +110,7 @@ function banner(platform: Platform, config: Config): string {
     "",
     "mlpipe is running",
     `  tracking + registry  ${platform.registryUrl}  (gRPC, Connect, gRPC-Web)`,
+    `  web console          ${platform.registryUrl.replace("127.0.0.1", "localhost")}/`,
     `  inference            ${platform.inferenceUrl}  (POST /predict, gRPC, Connect; API docs at /docs)`,
     `  data                 ${storage}`,
     `  model                ${model}`,

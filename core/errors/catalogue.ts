@@ -1,5 +1,6 @@
 import { cliErrors } from "./cli-errors.js";
 import { commonErrors } from "./common-errors.js";
+import { consoleErrors } from "./console-errors.js";
 import type { ErrorInfo } from "./define-error.js";
 import { inferenceErrors } from "./inference-errors.js";
 import { registryErrors } from "./registry-errors.js";
@@ -17,4 +18,5 @@ export const catalogue: Readonly<Record<string, Readonly<Record<string, ErrorInf
   tracking: trackingErrors,
   inference: inferenceErrors,
   registry: registryErrors,
+  console: consoleErrors,
 };

@@ -2,6 +2,7 @@ export { catalogue } from "./catalogue.js";
 export { cliErrors } from "./cli-errors.js";
 export { Code, codeFromName, codeName } from "./code.js";
 export { commonErrors } from "./common-errors.js";
+export { consoleErrors } from "./console-errors.js";
 export type { ErrorDefinition, ErrorInfo } from "./define-error.js";
 export { defineError } from "./define-error.js";
 export { codeToHttpStatus, httpStatusOf } from "./http-status.js";

@@ -5,27 +5,20 @@
  * `{"error": {"code", "id", "message", "field"}}` with the status of httpStatusOf. Reading bodies,
  * deadlines and writing answers are protocol-json/'s; predictions and their counting the data plane's.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { commonErrors, inferenceErrors } from "../../core/errors/index.js";
 import type { Logger } from "../../core/logger.js";
 import { Cancellation } from "../../server/batching/cancellation.js";
 import type { InferenceMetrics } from "../../server/inference-metrics.js";
 import type { Prediction } from "../../server/models/prediction-reader.js";
 import type { PredictionRequest, PredictionService } from "../../server/prediction-service.js";
+import { healthRoutes } from "../health/health-routes.js";
 import type { Readiness } from "../health/readiness.js";
-import { parseContentType } from "../protocol/content-type.js";
-import { callerError } from "../protocol/error-policy.js";
+import type { HttpRequest, HttpResponse, HttpRoute } from "../http/http-route.js";
 import { parseDeadlineHeaders } from "../protocol-json/deadline-headers.js";
-import { retryAfterSeconds, sendJson, sendJsonError } from "../protocol-json/json-response.js";
+import { sendJson } from "../protocol-json/json-response.js";
+import { createJsonRouter, failJson, type JsonRouteTable } from "../protocol-json/json-router.js";
 import { parseJsonObject, readBody } from "../protocol-json/request-body.js";
 import { docsPage, openApiDocument } from "./inference-openapi.js";
-
-type Request = IncomingMessage | Http2ServerRequest;
-type Response = ServerResponse | Http2ServerResponse;
-
-/** Answers a request if it is one of the JSON routes; false lets the caller route it elsewhere. */
-export type JsonRoutes = (req: Request, res: Response) => boolean;
 
 /** Options of {@link createInferenceHttpRoutes}. */
 export interface InferenceHttpRoutesOptions {
@@ -62,17 +55,12 @@ function predictionRequestOf(body: Record<string, unknown>): PredictionRequest {
 }
 
 /** Creates the JSON routes. */
-export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): JsonRoutes {
+export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): HttpRoute {
   const { service, readiness, metrics, logger, maxRequestBytes } = options;
   const openapi = JSON.stringify(openApiDocument());
   const page = docsPage();
 
-  function fail(req: Request, res: Response, err: unknown): void {
-    const procedure = `${req.method ?? "GET"} ${(req.url ?? "/").split("?", 1)[0]}`;
-    sendJsonError(res, callerError(err, { procedure }, logger));
-  }
-
-  async function predict(req: Request, res: Response): Promise<void> {
+  async function predict(req: HttpRequest, res: HttpResponse): Promise<void> {
     const receivedAt = performance.now();
     const cancellation = new Cancellation();
     const onClose = (): void => {
@@ -110,13 +98,13 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
         });
       }
     } catch (err) {
-      fail(req, res, err);
+      failJson(req, res, err, logger);
     } finally {
       res.off("close", onClose);
     }
   }
 
-  function modelInfo(req: Request, res: Response): void {
+  function modelInfo(req: HttpRequest, res: HttpResponse): void {
     const url = new URL(req.url ?? "/", "http://localhost");
     const info = service.modelInfo(url.searchParams.get("model_version") ?? "");
     sendJson(res, 200, {
@@ -132,32 +120,18 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
     });
   }
 
-  async function metricsText(res: Response): Promise<void> {
-    const text = await metrics.registry.metrics();
-    res.writeHead(200, { "content-type": metrics.registry.contentType, "content-length": Buffer.byteLength(text) });
-    res.end(text);
-  }
-
-  const routes: Record<string, Record<string, (req: Request, res: Response) => void | Promise<void>>> = {
+  const routes: JsonRouteTable = {
     "/predict": { POST: predict },
     "/predict/batch": { POST: predict },
-    "/health": {
-      GET: (_req, res) =>
-        sendJson(res, readiness.serving ? 200 : 503, {
-          status: readiness.serving ? "healthy" : "unavailable",
-          model_loaded: service.ready,
-          model_version: readiness.serving ? service.modelInfo("").version : null,
-        }),
-    },
-    "/health/live": { GET: (_req, res) => sendJson(res, 200, { status: "alive" }) },
-    "/health/ready": {
-      GET: (_req, res) =>
-        readiness.serving
-          ? sendJson(res, 200, { status: "ready" })
-          : sendJson(res, 503, { status: "not_ready" }, { "retry-after": String(retryAfterSeconds) }),
-    },
+    ...healthRoutes({
+      readiness,
+      metrics: metrics.registry,
+      details: () => ({
+        model_loaded: service.ready,
+        model_version: readiness.serving ? service.modelInfo("").version : null,
+      }),
+    }),
     "/model/info": { GET: modelInfo },
-    "/metrics": { GET: (_req, res) => metricsText(res) },
     "/docs": {
       GET: (_req, res) => {
         res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": Buffer.byteLength(page) });
@@ -171,26 +145,5 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
       },
     },
   };
-
-  return (req, res) => {
-    const path = (req.url ?? "/").split("?", 1)[0] ?? "/";
-    const route = routes[path];
-    if (route === undefined) return false;
-    // gRPC, gRPC-Web and Connect streaming requests never use these paths, but be explicit: leave
-    // them to the RPC handler.
-    if (parseContentType(req.headers["content-type"])?.enveloped === true) return false;
-    const method = req.method === "HEAD" ? "GET" : (req.method ?? "GET");
-    const handle = route[method];
-    if (handle === undefined) {
-      fail(req, res, commonErrors.notFoundRoute(`${method} ${path}`));
-      return true;
-    }
-    try {
-      const done = handle(req, res);
-      if (done !== undefined) done.catch((err: unknown) => fail(req, res, err));
-    } catch (err) {
-      fail(req, res, err);
-    }
-    return true;
-  };
+  return createJsonRouter({ routes, logger });
 }

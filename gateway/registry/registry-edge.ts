@@ -12,10 +12,12 @@ import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { RegistryService } from "../../gen/mlpipe/registry/v1/registry_pb.js";
 import { TrackingService } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
 import { createHealthService } from "../health/grpc-health-service.js";
+import { healthRoutes } from "../health/health-routes.js";
 import type { Readiness } from "../health/readiness.js";
 import type { DualProtocolHandler } from "../http/dual-protocol-server.js";
+import { type HttpRoute, withRoutes } from "../http/http-route.js";
 import { createConnectHandler } from "../protocol-connect/connect-handler.js";
-import { createRegistryHttpRoutes } from "./registry-http-routes.js";
+import { createJsonRouter } from "../protocol-json/json-router.js";
 import type { RegistryMetrics } from "./registry-metrics.js";
 
 /** Options of {@link createRegistryEdge}. */
@@ -26,6 +28,8 @@ export interface RegistryEdgeOptions {
   readonly metrics: RegistryMetrics;
   /** Serving while the metadata database answers: /health/ready and grpc.health.v1. */
   readonly readiness: Readiness;
+  /** More plain HTTP routes tried, in order, before the RPCs (the web console's). */
+  readonly routes?: readonly HttpRoute[];
   /** Largest request message in bytes (MAX_REQUEST_BYTES): a unary body, or each message of a stream. */
   readonly maxRequestBytes: number;
   readonly logger: Logger;
@@ -34,7 +38,14 @@ export interface RegistryEdgeOptions {
 /** Creates the request handler of the tracking and registry services. */
 export function createRegistryEdge(options: RegistryEdgeOptions): DualProtocolHandler {
   const { metrics, readiness, logger } = options;
-  const http = createRegistryHttpRoutes({ metrics: metrics.registry, readiness, logger });
+  const http = createJsonRouter({
+    routes: healthRoutes({
+      readiness,
+      metrics: metrics.registry,
+      details: () => ({ database: readiness.serving ? "reachable" : "unreachable" }),
+    }),
+    logger,
+  });
   const rpc = createConnectHandler({
     routes: (router) => {
       router.service(TrackingService, options.tracking);
@@ -45,7 +56,5 @@ export function createRegistryEdge(options: RegistryEdgeOptions): DualProtocolHa
     maxRequestBytes: options.maxRequestBytes,
     logger,
   });
-  return (req, res) => {
-    if (!http(req, res)) rpc(req, res);
-  };
+  return withRoutes([http, ...(options.routes ?? [])], rpc);
 }

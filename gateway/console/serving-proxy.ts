@@ -1,0 +1,112 @@
+/**
+ * The console's window on an inference server: GET `/console-api/serving/model/info` and
+ * `/console-api/serving/metrics` on the registry port answer what the configured inference
+ * server's `/model/info` and `/metrics` answer. A same-origin proxy rather than CORS on the
+ * inference server: the inference server's address need not be reachable from the browser (a
+ * cluster-internal Service), its hot path gets no CORS handling, and the console's content
+ * security policy can stay `connect-src 'self'`. Only these two GET paths are forwarded, to the
+ * one configured URL, so the registry cannot be used to reach anything else.
+ */
+import { consoleErrors } from "../../core/errors/console-errors.js";
+import type { Logger } from "../../core/logger.js";
+import { endBody, type HttpRoute } from "../http/http-route.js";
+import { sendJsonError } from "../protocol-json/json-response.js";
+
+/** Path prefix of the proxy on the registry port. */
+export const servingProxyPrefix = "/console-api/serving";
+
+/** Registry path -> inference server path. */
+const forwarded: ReadonlyMap<string, string> = new Map([
+  [`${servingProxyPrefix}/model/info`, "/model/info"],
+  [`${servingProxyPrefix}/metrics`, "/metrics"],
+]);
+
+/** Options of {@link createServingProxy}. */
+export interface ServingProxyOptions {
+  /**
+   * Base URL of the inference server, asked at each request (`mlpipe start` knows its own only once
+   * it listens); undefined answers CONSOLE_INFERENCE_NOT_CONFIGURED.
+   */
+  readonly inferenceUrl: () => string | undefined;
+  /** How long the inference server may take to answer, ms (default 5000). */
+  readonly timeoutMs?: number;
+  /** Largest answer passed on, bytes (default 4 MiB; a metrics page is tens of KB). */
+  readonly maxBytes?: number;
+  readonly logger: Logger;
+}
+
+/** Creates the proxy route. */
+export function createServingProxy(options: ServingProxyOptions): HttpRoute {
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
+  return (req, res) => {
+    if (req.method !== "GET" && req.method !== "HEAD") return false;
+    const target = forwarded.get((req.url ?? "").split("?", 1)[0] ?? "");
+    if (target === undefined) return false;
+    const base = options.inferenceUrl();
+    if (base === undefined) {
+      sendJsonError(res, consoleErrors.inferenceNotConfigured());
+      return true;
+    }
+    const url = `${base}${target}`;
+    void forward(url, timeoutMs, maxBytes).then(
+      (answer) => {
+        if (res.destroyed) return;
+        res.writeHead(answer.status, {
+          "content-type": answer.contentType,
+          "content-length": String(answer.body.length),
+          "cache-control": "no-store",
+        });
+        endBody(req, res, answer.body);
+      },
+      (err: unknown) => {
+        const reason = err instanceof Error ? err.message : String(err);
+        options.logger.debug({ err, url }, "console serving proxy: no answer");
+        sendJsonError(res, consoleErrors.inferenceUnreachable(base, reason));
+      },
+    );
+    return true;
+  };
+}
+
+/** The inference server's answer, read whole. */
+interface Answer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: Buffer;
+}
+
+async function forward(url: string, timeoutMs: number, maxBytes: number): Promise<Answer> {
+  let res: Response;
+  try {
+    res = await fetch(url, { redirect: "error", signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    throw new Error(describeFetchError(err, timeoutMs), { cause: err });
+  }
+  const declared = Number(res.headers.get("content-length") ?? Number.NaN);
+  if (declared > maxBytes) {
+    await res.body?.cancel();
+    throw new Error(`its answer is larger than ${maxBytes} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  if (res.body !== null) {
+    for await (const chunk of res.body) {
+      size += chunk.length;
+      if (size > maxBytes) throw new Error(`its answer is larger than ${maxBytes} bytes`);
+      chunks.push(Buffer.from(chunk));
+    }
+  }
+  return {
+    status: res.status,
+    contentType: res.headers.get("content-type") ?? "application/octet-stream",
+    body: Buffer.concat(chunks),
+  };
+}
+
+function describeFetchError(err: unknown, timeoutMs: number): string {
+  if (err instanceof DOMException && err.name === "TimeoutError") return `no answer within ${timeoutMs} ms`;
+  const cause = err instanceof Error ? (err.cause as NodeJS.ErrnoException | undefined) : undefined;
+  if (cause?.code !== undefined) return cause.code === "ECONNREFUSED" ? "connection refused" : cause.code;
+  return err instanceof Error ? err.message : String(err);
+}
