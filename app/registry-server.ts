@@ -89,7 +89,7 @@ export async function startRegistryServer(
     // Readiness = the database answers a probe (one probe feeds /health/ready, gRPC Health and the metric).
     const database = await life.start(
       "database probe",
-      () => createDatabaseReadiness({ sql, intervalMs: 5_000, timeoutMs: 2_000, logger }),
+      () => createDatabaseReadiness({ ping: () => sql.query("SELECT 1"), intervalMs: 5_000, timeoutMs: 2_000, logger }),
       (db) => db.close(),
     );
     const metrics = createRegistryMetrics({

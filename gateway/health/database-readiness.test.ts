@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createLogger } from "../../core/logger.js";
-import type { SqlQueryable, SqlResult } from "../../storage/sql/sql-client.js";
 import { createDatabaseReadiness, type DatabaseReadiness } from "./database-readiness.js";
 
 const logger = createLogger({ level: "silent", name: "database-readiness-test" });
@@ -12,21 +11,22 @@ afterEach(() => current?.close());
  * test (PostgreSQL stopped and restarted); a query that never answers (a network black hole)
  * cannot be made on demand there.
  */
-function scriptedDatabase(): SqlQueryable & { next: "answer" | "fail" | "hang" } {
-  return {
-    next: "answer",
-    query<R extends object>(): Promise<SqlResult<R>> {
-      if (this.next === "fail") return Promise.reject(new Error("connection refused"));
-      if (this.next === "hang") return new Promise(() => {});
-      return Promise.resolve({ rows: [], affectedRows: 0 });
+function scriptedDatabase(): { next: "answer" | "fail" | "hang"; ping(): Promise<unknown> } {
+  const db = {
+    next: "answer" as "answer" | "fail" | "hang",
+    ping(): Promise<unknown> {
+      if (db.next === "fail") return Promise.reject(new Error("connection refused"));
+      if (db.next === "hang") return new Promise(() => {});
+      return Promise.resolve();
     },
   };
+  return db;
 }
 
 describe("database readiness", () => {
   it("starts ready, turns not ready when a probe fails or outlasts its timeout, and ready when one answers", async () => {
     const sql = scriptedDatabase();
-    const readiness = createDatabaseReadiness({ sql, intervalMs: 60_000, timeoutMs: 50, logger });
+    const readiness = createDatabaseReadiness({ ping: sql.ping, intervalMs: 60_000, timeoutMs: 50, logger });
     current = readiness;
     const seen: boolean[] = [];
     readiness.readiness.subscribe((serving) => seen.push(serving));
@@ -41,7 +41,12 @@ describe("database readiness", () => {
   });
 
   it("reports not ready once closed, whatever the database says", async () => {
-    const readiness = createDatabaseReadiness({ sql: scriptedDatabase(), intervalMs: 60_000, timeoutMs: 50, logger });
+    const readiness = createDatabaseReadiness({
+      ping: scriptedDatabase().ping,
+      intervalMs: 60_000,
+      timeoutMs: 50,
+      logger,
+    });
     readiness.close();
     expect(readiness.readiness.serving).toBe(false);
     expect(await readiness.probe()).toBe(false);

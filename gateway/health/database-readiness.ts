@@ -5,12 +5,12 @@
  * and Kubernetes costs the database nothing.
  */
 import type { Logger } from "../../core/logger.js";
-import type { SqlQueryable } from "../../storage/sql/sql-client.js";
 import { createReadiness, type Readiness } from "./readiness.js";
 
 /** Options of {@link createDatabaseReadiness}. */
 export interface DatabaseReadinessOptions {
-  readonly sql: SqlQueryable;
+  /** One cheap round trip to the database (`SELECT 1`); rejects when it cannot be reached. */
+  readonly ping: () => Promise<unknown>;
   /** Time between two probes, ms (a probe starts only once the previous one ended). */
   readonly intervalMs: number;
   /** Longest a probe may take before the database counts as unreachable, ms. */
@@ -28,7 +28,7 @@ export interface DatabaseReadiness {
   close(): void;
 }
 
-/** Starts probing `sql` every `intervalMs`. */
+/** Starts probing with `ping` every `intervalMs`. */
 export function createDatabaseReadiness(options: DatabaseReadinessOptions): DatabaseReadiness {
   const readiness = createReadiness();
   readiness.set(true);
@@ -42,7 +42,7 @@ export function createDatabaseReadiness(options: DatabaseReadinessOptions): Data
     });
     let reachable: boolean;
     try {
-      reachable = (await Promise.race([options.sql.query("SELECT 1"), timedOut])) !== "timeout";
+      reachable = (await Promise.race([options.ping(), timedOut])) !== "timeout";
     } catch {
       reachable = false;
     } finally {

@@ -10,12 +10,23 @@ import { ConnectError, type Interceptor } from "@connectrpc/connect";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { type Code, codeName } from "../../core/errors/index.js";
 import { LogBatchRequestSchema, LogBatchResponseSchema } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
-import type { SqlPoolStats } from "../../storage/sql/sql-client.js";
 
 /** Seconds: from a cached read (sub-millisecond) to a large artifact transfer. */
 export const rpcDurationBuckets: readonly number[] = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 ];
+
+/** A database connection pool's counts at one instant, as the metrics read them. */
+export interface PoolCounts {
+  /** Most connections the pool opens. */
+  readonly max: number;
+  /** Connections open now, idle or in use. */
+  readonly total: number;
+  /** Open connections not checked out. */
+  readonly idle: number;
+  /** Queries and transactions waiting for a connection. */
+  readonly waiting: number;
+}
 
 /** Where the numbers that live outside the edge are read, at each scrape. */
 export interface RegistryMetricsSources {
@@ -24,7 +35,7 @@ export interface RegistryMetricsSources {
   /** Open WatchRegisteredModel subscriptions (WatchHub.size). */
   readonly watchSubscribers: () => number;
   /** The PostgreSQL pool's counts; undefined on embedded PGlite, which has no pool (no series then). */
-  readonly poolStats: () => SqlPoolStats | undefined;
+  readonly poolStats: () => PoolCounts | undefined;
   /** Default process metrics (CPU, memory, event loop, GC) too; default true. */
   readonly processMetrics?: boolean;
 }
@@ -88,7 +99,7 @@ export function createRegistryMetrics(sources: RegistryMetricsSources): Registry
       this.set(sources.databaseUp() ? 1 : 0);
     },
   });
-  const pool = (name: string, help: string, read: (s: SqlPoolStats) => number): void => {
+  const pool = (name: string, help: string, read: (s: PoolCounts) => number): void => {
     new Gauge({
       name,
       help,
