@@ -7,6 +7,8 @@ export default defineConfig({
     include: [
       "{core,storage,tracking,registry,server,gateway,app,cli,sdk,training,examples,bench,k8s,observability,test,console}/**/*.test.ts",
     ],
+    // As cli/mlpipe.ts does for every mlpipe process: no onnxruntime telemetry from the tests either.
+    env: { ORT_DISABLE_TELEMETRY: "1" },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",

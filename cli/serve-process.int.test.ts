@@ -85,6 +85,16 @@ describe("inference server process", () => {
     expect(await exit).toBe(0);
   });
 
+  it("keeps onnxruntime's telemetry off: no device id or event cache in the user's home", async () => {
+    const home = mkdtempSync(join(tmpdir(), "mlpipe-home-"));
+    const { child, url, exit } = await spawnServer({ MODEL_PATH: writeTestModels().iris, HOME: home });
+    expect((await postJson(`${url}/predict`, { features: setosa })).status).toBe(200);
+    child.kill("SIGTERM");
+    expect(await exit).toBe(0);
+    // onnxruntime-node 1.29+ writes ~/.cache/Microsoft/DeveloperTools/.onnxruntime/deviceid when on.
+    expect(existsSync(join(home, ".cache", "Microsoft"))).toBe(false);
+  });
+
   it("exits 1 when the model cannot be loaded, and 2 on a bad configuration", async () => {
     await expect(spawnServer({ MODEL_PATH: "/nonexistent/model.onnx" })).rejects.toThrow(/exited with 1/);
     await expect(spawnServer({ MODEL_PATH: "x.onnx", MAX_BATCH_SIZE: "lots" })).rejects.toThrow(/exited with 2/);
