@@ -14,6 +14,7 @@ import { parseDeadlineHeaders } from "../protocol-json/deadline-headers.js";
 import { sendJson } from "../protocol-json/json-response.js";
 import type { JsonHandler } from "../protocol-json/json-router.js";
 import { type MlflowParams, readMlflowParams } from "./mlflow-params.js";
+import { compact } from "./tracking-json.js";
 
 /** The `protocolName` of the contexts this surface makes. */
 export const mlflowProtocolName = "mlflow-rest";
@@ -70,7 +71,8 @@ export function mlflowEndpoint(method: DescMethod, maxBytes: number, endpoint: M
     const ctx = mlflowHandlerContext(req, res, method);
     try {
       const params = await readMlflowParams(req, maxBytes);
-      sendJson(res, 200, await endpoint(params, ctx));
+      // As MLflow's message_to_json writes answers: empty lists left out.
+      sendJson(res, 200, compact(await endpoint(params, ctx)));
     } catch (err) {
       // A deadline that passed mid-call is the deadline's error, whatever the call made of the abort.
       if (ctx.signal.aborted && ctx.timeoutMs() !== undefined && (ctx.timeoutMs() ?? 1) <= 0) {
