@@ -8,13 +8,12 @@
  * or an owned one that matches nothing, is ROUTE_NOT_FOUND. HEAD is served by the GET handler
  * (Node drops the body of a HEAD answer).
  */
-import { commonErrors, type MlpipeError } from "../../core/errors/index.js";
+import { commonErrors } from "../../core/errors/index.js";
 import type { Logger } from "../../core/logger.js";
 import { type HttpRequest, type HttpResponse, type HttpRoute, requestPath } from "../http/http-route.js";
 import { parseContentType } from "../protocol/content-type.js";
 import { callerError } from "../protocol/error-policy.js";
-import type { EncodedError } from "../protocol/error-response.js";
-import { jsonErrorResponse } from "./json-response.js";
+import { type JsonErrorEncoder, jsonErrorResponse, sendJsonError } from "./json-response.js";
 
 /** Answers one route; what it throws or rejects with is answered as a JSON error. */
 export type JsonHandler = (req: HttpRequest, res: HttpResponse) => void | Promise<void>;
@@ -24,9 +23,6 @@ export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /** Path (or `prefix/*`) -> method -> handler. */
 export type JsonRouteTable = Readonly<Record<string, Partial<Record<HttpMethod, JsonHandler>>>>;
-
-/** How a JSON dialect encodes an error: mlpipe's `{"error": {...}}` by default, MLflow's for its REST API. */
-export type JsonErrorEncoder = (err: MlpipeError) => EncodedError & { readonly body: Uint8Array };
 
 /** Options of {@link createJsonRouter}. */
 export interface JsonRouterOptions {
@@ -54,14 +50,7 @@ export function failJson(
   logger: Logger,
   encode: JsonErrorEncoder = jsonErrorResponse,
 ): void {
-  const told = callerError(err, { procedure: `${req.method ?? "GET"} ${requestPath(req)}` }, logger);
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  const encoded = encode(told);
-  res.writeHead(encoded.status, encoded.headers);
-  res.end(encoded.body);
+  sendJsonError(res, callerError(err, { procedure: `${req.method ?? "GET"} ${requestPath(req)}` }, logger), encode);
 }
 
 /** Creates the route over `options.routes` (see the module comment). */
