@@ -5,6 +5,7 @@ import { createConsoleAssets } from "../gateway/console/console-assets.js";
 import { createServingProxy } from "../gateway/console/serving-proxy.js";
 import { createDatabaseReadiness } from "../gateway/health/database-readiness.js";
 import { listenDualProtocol } from "../gateway/http/dual-protocol-server.js";
+import { createMlflowRoute } from "../gateway/mlflow/mlflow-routes.js";
 import { createRegistryEdge } from "../gateway/registry/registry-edge.js";
 import { createRegistryMetrics } from "../gateway/registry/registry-metrics.js";
 import { createRegistryService } from "../registry/registry-service.js";
@@ -46,8 +47,8 @@ const consoleDist = fileURLToPath(new URL("../console/dist", import.meta.url));
  * PostgreSQL, migrated) -> artifact blob store (local or S3) -> tracking store (with the
  * "Default" experiment) and model registry store (with its watch hub over LISTEN/NOTIFY) ->
  * tracking and registry services -> their edge (with /metrics, /health, /health/live,
- * /health/ready and grpc.health.v1.Health: ready = the database answers; the web console's GET
- * routes in front of the RPCs) -> one dual-protocol
+ * /health/ready and grpc.health.v1.Health: ready = the database answers; MLflow's REST API and
+ * the web console's GET routes in front of the RPCs) -> one dual-protocol
  * listener on `config.registry.host:port` (port 0 picks a free one). Parts register with a lifecycle as they
  * start (app/lifecycle.ts): a failed start closes what started, shutdown closes in reverse order
  * (watch streams first, so they do not hold the grace period, then the listener, the watch hub,
@@ -107,22 +108,25 @@ export async function startRegistryServer(
         logger: consoleLogger,
       }),
     ];
+    const registry = createRegistryService({ store: registryStore, runArtifacts: store, blobs, watchHub: hub, logger });
+    // MLflow's REST API (issue 14) over the very service implementations the RPCs serve.
+    const mlflowRoute = createMlflowRoute({
+      tracking,
+      registry,
+      artifactRootUri: blobs.rootUri,
+      maxRequestBytes: config.registry.maxRequestBytes,
+      logger,
+    });
     const listener = await life.start(
       "listener",
       () =>
         listenDualProtocol({
           handler: createRegistryEdge({
             tracking,
-            registry: createRegistryService({
-              store: registryStore,
-              runArtifacts: store,
-              blobs,
-              watchHub: hub,
-              logger,
-            }),
+            registry,
             metrics,
             readiness: database.readiness,
-            routes: consoleRoutes,
+            routes: [mlflowRoute, ...consoleRoutes],
             maxRequestBytes: config.registry.maxRequestBytes,
             logger,
           }),

@@ -40,7 +40,7 @@ export interface CommandContext {
   /** `--json`: print machine-readable JSON on stdout instead of tables. */
   readonly json: boolean;
   /**
-   * The registry URL: `--registry-url`, else REGISTRY_URL, else http://localhost:5000. Calling it
+   * The registry URL: `--registry-url`, else REGISTRY_URL, else MLFLOW_TRACKING_URI, else http://localhost:5000. Calling it
    * names the registry as the server an "unreachable" error is about.
    */
   registryUrl(): string;

@@ -10,7 +10,8 @@ export const globalOptions: Readonly<Record<string, OptionSpec>> = {
   "registry-url": {
     type: "string",
     valueName: "URL",
-    description: "tracking + registry server (default: REGISTRY_URL, else http://localhost:5000)",
+    description:
+      "tracking + registry server (default: REGISTRY_URL, else MLFLOW_TRACKING_URI, else http://localhost:5000)",
   },
   "inference-url": {
     type: "string",

@@ -167,7 +167,7 @@ function createContext(
     args,
     json: args.boolean("json"),
     registryUrl: () => {
-      // Client commands read REGISTRY_URL alone: a server setting they never use must not break them.
+      // Client commands read REGISTRY_URL (or MLFLOW_TRACKING_URI) alone: a server setting they never use must not break them.
       const url = urlFlag("registry-url") ?? readRegistryUrl(io.env) ?? defaultRegistryUrl;
       setTarget(url);
       return url;

@@ -98,10 +98,19 @@ describe("loadConfig", () => {
     [{ MAX_EVENT_LOOP_DELAY_MS: "10ms" }, /MAX_EVENT_LOOP_DELAY_MS must be an integer/],
     [{ INFERENCE_GRPC_PORT: "65536" }, /INFERENCE_GRPC_PORT must be between 0 and 65535/],
     [{ REGISTRY_URL: "registry:5000" }, /REGISTRY_URL must be an http/],
+    [{ MLFLOW_TRACKING_URI: "file:///tmp/mlruns" }, /MLFLOW_TRACKING_URI must be an http/],
     [{ MODEL_STAGE: "Prod uction" }, /MODEL_STAGE must be a stage .* or an alias/],
     [{ MODEL_NAME: "team/iris" }, /MODEL_NAME must be 1 to 256 characters without "\/"/],
   ])("rejects inference setting %j naming the variable", (env, message) => {
     expect(() => loadConfig(env, "/srv")).toThrow(message);
+  });
+
+  it("takes MLFLOW_TRACKING_URI as the registry URL when REGISTRY_URL is not set", () => {
+    expect(loadConfig({ MLFLOW_TRACKING_URI: "http://mlflow:5000" }, "/srv").inference.registryUrl).toBe(
+      "http://mlflow:5000",
+    );
+    const both = { REGISTRY_URL: "http://registry:5000", MLFLOW_TRACKING_URI: "databricks" };
+    expect(loadConfig(both, "/srv").inference.registryUrl).toBe("http://registry:5000");
   });
 
   it("refuses MODEL_STAGE values the registry reserves, as the registry does", () => {

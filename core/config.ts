@@ -89,7 +89,10 @@ export interface InferenceConfig {
    * the registry, whose rule this is: core/validation/aliases.ts).
    */
   readonly modelStage: string;
-  /** Model registry URL (REGISTRY_URL), e.g. http://registry:5000; without MODEL_PATH the model comes from there. */
+  /**
+   * Model registry URL (REGISTRY_URL, else MLFLOW_TRACKING_URI), e.g. http://registry:5000; without
+   * MODEL_PATH the model comes from there.
+   */
   readonly registryUrl: string | undefined;
   /** Custom pre/post-processing module (MODEL_HANDLER), absolute; loaded in every worker. */
   readonly handlerPath: string | undefined;
@@ -159,6 +162,7 @@ const knownVariables = [
   "MODEL_NAME",
   "MODEL_STAGE",
   "REGISTRY_URL",
+  "MLFLOW_TRACKING_URI",
   "MODEL_HANDLER",
   "INFERENCE_WORKERS",
   "INFERENCE_INTRA_OP_THREADS",
@@ -268,14 +272,16 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
 }
 
 /**
- * The registry URL (REGISTRY_URL) alone, checked as loadConfig checks it: what client commands
- * read, so a malformed server setting (MAX_BATCH_SIZE, ...) does not break them. Throws
- * {@link ConfigError} naming the variable.
+ * The registry URL (REGISTRY_URL, else MLFLOW_TRACKING_URI, which MLflow users already set: the
+ * registry serves MLflow's REST API on the same port) alone, checked as loadConfig checks it:
+ * what client commands read, so a malformed server setting (MAX_BATCH_SIZE, ...) does not break
+ * them. Throws {@link ConfigError} naming the variable it read.
  */
 export function readRegistryUrl(env: Env): string | undefined {
-  const registryUrl = str(env, "REGISTRY_URL");
+  const name = str(env, "REGISTRY_URL") === undefined ? "MLFLOW_TRACKING_URI" : "REGISTRY_URL";
+  const registryUrl = str(env, name);
   if (registryUrl !== undefined && !/^https?:\/\/[^/]+/.test(registryUrl)) {
-    throw new ConfigError(`REGISTRY_URL must be an http:// or https:// URL, got "${registryUrl}"`);
+    throw new ConfigError(`${name} must be an http:// or https:// URL, got "${registryUrl}"`);
   }
   return registryUrl;
 }

@@ -63,13 +63,13 @@ export interface RegistryServiceDeps {
 const defaultMaxArtifactBytes = 2 ** 31 - 1;
 
 /** Page size of searches and listings: 100 by default, at most 1000. */
-const pageSize: PageSizeRule = { default: 100, max: 1000 };
+export const registryPageSize: PageSizeRule = { default: 100, max: 1000 };
 
 /** The store query of a search request, its page size checked (max_results: 0 gives the default). */
 function searchQuery(req: SearchQuery): SearchQuery {
   return {
     filter: req.filter,
-    maxResults: validatePageSize(req.maxResults, pageSize),
+    maxResults: validatePageSize(req.maxResults, registryPageSize),
     orderBy: req.orderBy,
     pageToken: req.pageToken,
   };
@@ -315,7 +315,7 @@ export function createRegistryService(deps: RegistryServiceDeps): ServiceImpl<ty
     async listRegistryEvents(req) {
       const page = await store.listEvents(
         validateModelName(req.name),
-        validatePageSize(req.maxResults, pageSize),
+        validatePageSize(req.maxResults, registryPageSize),
         req.pageToken,
       );
       return { events: page.items, nextPageToken: page.nextPageToken };

@@ -11,9 +11,10 @@ export const serveCommand: Command = {
   summary: "run the inference server alone (port 8000), following a model in a registry",
   details: [
     "Serves MODEL_NAME (default iris-classifier) at MODEL_STAGE (a stage or an alias, default",
-    "Production) from the registry at --registry-url (else REGISTRY_URL, else http://localhost:5000),",
-    "swapping versions as the registry moves them; or a local ONNX file with --model-path. It is",
-    "ready (GET /health/ready) once a model is loaded. Ctrl-C or SIGTERM drains and exits 0.",
+    "Production) from the registry at --registry-url (else REGISTRY_URL, else MLFLOW_TRACKING_URI,",
+    "else http://localhost:5000), swapping versions as the registry moves them; or a local ONNX file",
+    "with --model-path. It is ready (GET /health/ready) once a model is loaded. Ctrl-C or SIGTERM",
+    "drains and exits 0.",
   ].join("\n"),
   arguments: [],
   options: {

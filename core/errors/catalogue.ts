@@ -3,6 +3,7 @@ import { commonErrors } from "./common-errors.js";
 import { consoleErrors } from "./console-errors.js";
 import type { ErrorInfo } from "./define-error.js";
 import { inferenceErrors } from "./inference-errors.js";
+import { mlflowErrors } from "./mlflow-errors.js";
 import { registryErrors } from "./registry-errors.js";
 import { sdkErrors } from "./sdk-errors.js";
 import { trackingErrors } from "./tracking-errors.js";
@@ -19,4 +20,5 @@ export const catalogue: Readonly<Record<string, Readonly<Record<string, ErrorInf
   inference: inferenceErrors,
   registry: registryErrors,
   console: consoleErrors,
+  mlflow: mlflowErrors,
 };

@@ -7,6 +7,7 @@ export type { ErrorDefinition, ErrorInfo } from "./define-error.js";
 export { defineError } from "./define-error.js";
 export { codeToHttpStatus, httpStatusOf } from "./http-status.js";
 export { inferenceErrors } from "./inference-errors.js";
+export { mlflowErrors } from "./mlflow-errors.js";
 export type { ErrorData, MlpipeErrorOptions } from "./mlpipe-error.js";
 export {
   errorJsonBody,

@@ -45,6 +45,9 @@ function jsonErrorHeaders(err: MlpipeError): Record<string, string> {
   return headers;
 }
 
+/** How a JSON dialect encodes an error: mlpipe's `{"error": {...}}` by default, MLflow's for its REST API. */
+export type JsonErrorEncoder = (err: MlpipeError) => EncodedError & { readonly body: Uint8Array };
+
 /** An error as the JSON API answers it (see the module comment), encoded. */
 export function jsonErrorResponse(err: MlpipeError): EncodedError & { readonly body: Uint8Array } {
   const body = Buffer.from(JSON.stringify(errorJsonBody(err)));
@@ -59,13 +62,16 @@ export function jsonErrorResponse(err: MlpipeError): EncodedError & { readonly b
   };
 }
 
-/** Sends an error as the JSON API does (or ends the response when headers are already out). */
-export function sendJsonError(res: Response, err: MlpipeError): void {
+/**
+ * Sends an error as the JSON API does (or ends the response when headers are already out);
+ * `encode` picks another JSON dialect's error shape (MLflow's REST API).
+ */
+export function sendJsonError(res: Response, err: MlpipeError, encode: JsonErrorEncoder = jsonErrorResponse): void {
   if (res.headersSent) {
     res.end();
     return;
   }
-  const encoded = jsonErrorResponse(err);
+  const encoded = encode(err);
   res.writeHead(encoded.status, encoded.headers);
   res.end(encoded.body);
 }

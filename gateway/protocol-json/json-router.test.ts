@@ -23,11 +23,24 @@ const router = createJsonRouter({
         throw new TypeError("x is undefined");
       },
     },
+    "/files/*": { GET: (req, res) => sendJson(res, 200, { file: req.url }) },
+    "/files/special/*": { GET: (_req, res) => sendJson(res, 200, { special: true }) },
+  },
+});
+
+/** A router in another JSON dialect that answers every path under its prefix itself. */
+const dialect = createJsonRouter({
+  logger: createLogger({ level: "silent", name: "test" }),
+  routes: { "/api/x/ping": { GET: (_req, res) => sendJson(res, 200, { pong: true }) } },
+  ownedPrefixes: ["/api/x/"],
+  encodeError: (err) => {
+    const body = Buffer.from(JSON.stringify({ error_code: err.id, text: err.message }));
+    return { status: 418, headers: { "content-type": "application/json" }, body };
   },
 });
 /** What the router left alone answers 299, so the test sees it was passed on. */
 const server = createServer((req, res) => {
-  if (!router(req, res)) sendJson(res, 299, { passed: req.url });
+  if (!router(req, res) && !dialect(req, res)) sendJson(res, 299, { passed: req.url });
 });
 let base = "";
 
@@ -73,5 +86,21 @@ describe("createJsonRouter", () => {
     const bug = await call("/bug");
     expect(bug.status).toBe(500);
     expect(bug.body?.error).toMatchObject({ code: "internal", message: "internal error" });
+  });
+
+  it("serves a `prefix/*` route for every path below it, the longest prefix first", async () => {
+    expect(await call("/files/a/b.txt?x=1")).toEqual({ status: 200, body: { file: "/files/a/b.txt?x=1" } });
+    expect(await call("/files/special/c")).toEqual({ status: 200, body: { special: true } });
+    expect(await call("/files")).toEqual({ status: 299, body: { passed: "/files" } });
+  });
+
+  it("answers every path under an owned prefix itself, in its dialect's error encoding", async () => {
+    expect(await call("/api/x/ping")).toEqual({ status: 200, body: { pong: true } });
+    expect(await call("/api/x/unknown")).toEqual({
+      status: 418,
+      body: { error_code: "ROUTE_NOT_FOUND", text: expect.stringContaining("/api/x/unknown") },
+    });
+    expect((await call("/api/x/ping", { method: "POST" })).body).toMatchObject({ error_code: "ROUTE_NOT_FOUND" });
+    expect(await call("/api/y/ping")).toEqual({ status: 299, body: { passed: "/api/y/ping" } });
   });
 });

@@ -1,0 +1,69 @@
+/**
+ * MLflow's REST API 2.0 on the registry port, as `mlflow server --serve-artifacts` answers it:
+ * the tracking and registry endpoints below `/api/2.0/mlflow/` (also `/ajax-api/2.0/mlflow/`,
+ * the prefix MLflow's web UI calls), the artifact proxy below `/api/2.0/mlflow-artifacts/` and
+ * `GET /version`. One route over the JSON router with MLflow's error encoding: a path under
+ * those prefixes that names no endpoint is MLflow's `ENDPOINT_NOT_FOUND`, never passed on to the
+ * RPC handler. Every endpoint calls the same service implementations the Connect router serves.
+ */
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { Logger } from "../../core/logger.js";
+import type { RegistryService } from "../../gen/mlpipe/registry/v1/registry_pb.js";
+import type { TrackingService } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
+import type { HttpRoute } from "../http/http-route.js";
+import { createJsonRouter, type JsonRouteTable } from "../protocol-json/json-router.js";
+import { createArtifactLocations } from "./artifact-locations.js";
+import { mlflowArtifactRoutes } from "./artifact-routes.js";
+import { mlflowErrorResponse } from "./mlflow-error.js";
+import { mlflowRegistryRoutes } from "./registry-routes.js";
+import { mlflowTrackingRoutes } from "./tracking-routes.js";
+
+/**
+ * The MLflow release whose REST API this surface follows, answered by `GET /version` (MLflow's
+ * server answers its own release there; clients that gate features on it see this one).
+ */
+export const mlflowApiVersion = "2.16.0";
+
+/** The prefixes the tracking and registry endpoints are served under. */
+export const mlflowApiPrefixes = ["/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"] as const;
+
+/** Options of {@link createMlflowRoute}. */
+export interface MlflowRouteOptions {
+  /** The TrackingService implementation the Connect router serves (with whatever wraps it). */
+  readonly tracking: ServiceImpl<typeof TrackingService>;
+  /** The RegistryService implementation the Connect router serves (with whatever wraps it). */
+  readonly registry: ServiceImpl<typeof RegistryService>;
+  /** The artifact store's root URI: locations under it are shown as `mlflow-artifacts:/...`. */
+  readonly artifactRootUri: string;
+  /** Largest JSON request body in bytes (MAX_REQUEST_BYTES); artifact uploads stream and are not bound by it. */
+  readonly maxRequestBytes: number;
+  readonly logger: Logger;
+}
+
+/** Creates the route of the MLflow REST surface (see the module comment). */
+export function createMlflowRoute(options: MlflowRouteOptions): HttpRoute {
+  const { tracking, registry, maxRequestBytes } = options;
+  const locations = createArtifactLocations(options.artifactRootUri);
+  const endpoints: JsonRouteTable = {
+    ...mlflowTrackingRoutes({ tracking, locations, maxRequestBytes }),
+    ...mlflowRegistryRoutes({ tracking, registry, locations, maxRequestBytes }),
+  };
+  const routes: Record<string, JsonRouteTable[string]> = {
+    ...mlflowArtifactRoutes({ tracking, registry, locations }),
+    "/version": {
+      GET: (_req, res) => {
+        res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+        res.end(mlflowApiVersion);
+      },
+    },
+  };
+  for (const prefix of mlflowApiPrefixes) {
+    for (const [path, route] of Object.entries(endpoints)) routes[`${prefix}${path}`] = route;
+  }
+  return createJsonRouter({
+    routes,
+    logger: options.logger.child({ component: "mlflow" }),
+    encodeError: mlflowErrorResponse,
+    ownedPrefixes: [...mlflowApiPrefixes, "/api/2.0/mlflow-artifacts/"],
+  });
+}
