@@ -38,6 +38,7 @@ describe("model set", () => {
     }
     expect(inferenceErrors.modelNotFound.is(err)).toBe(true);
     expect(() => set.get(7)).toThrow(/must be a string/);
+    expect(() => set.get("x".repeat(257))).toThrow(/at most 256 characters/);
   });
 
   it("lists by name, samples every model's queues and closes every model", async () => {

@@ -53,6 +53,8 @@ export function createModelSet(defaultName: string, managers: readonly ModelMana
     get(name) {
       if (name === undefined || name === null || name === "") return fallback;
       if (typeof name !== "string") throw inferenceErrors.invalidInput("model", "must be a string (a model name)");
+      // Model names are at most 256 characters (the registry's rule): a longer one is not echoed back.
+      if (name.length > 256) throw inferenceErrors.invalidInput("model", "must be at most 256 characters");
       const found = byName.get(name);
       if (found === undefined) throw inferenceErrors.modelNotFound(name);
       return found;
