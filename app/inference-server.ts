@@ -1,7 +1,7 @@
 /**
  * The composition root of the inference server: config -> worker pool -> model manager ->
  * prediction service -> edge (JSON routes, gRPC, Connect, gRPC-Web, gRPC Health) -> listeners ->
- * the model (a local file, or the registry followed). Parts register with a lifecycle as they
+ * the models (local files, or models followed in the registry; MODEL_NAME is the default one). Parts register with a lifecycle as they
  * start (app/lifecycle.ts), so a failed start unwinds what started and shutdown closes in the
  * reverse order: stop accepting (readiness false, new requests refused), stop following the
  * registry, drain within the grace period, listeners, admission control, workers.
@@ -11,7 +11,7 @@
  * set, serves the same handler again so gRPC clients can have their own port, as with Triton
  * (8000 HTTP, 8001 gRPC).
  */
-import { availableParallelism } from "node:os";
+import { availableParallelism, totalmem } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Config } from "../core/config.js";
@@ -22,8 +22,10 @@ import { createReadiness, type Readiness } from "../gateway/health/readiness.js"
 import { type DualProtocolServer, listenDualProtocol } from "../gateway/http/dual-protocol-server.js";
 import { createInferenceEdge } from "../gateway/inference/inference-edge.js";
 import { createInferenceMetrics, type InferenceMetrics } from "../server/inference-metrics.js";
+import { createMemoryBudget } from "../server/models/memory-budget.js";
 import { createLocalFileLoader, type ModelLoader } from "../server/models/model-loader.js";
 import { createModelManager, type ModelManager } from "../server/models/model-manager.js";
+import { createModelSet, type ModelSet } from "../server/models/model-set.js";
 import { createPredictionService, type PredictionService } from "../server/prediction-service.js";
 import { startRegistryServing } from "../server/registry-follow/registry-serving.js";
 import type { BackoffOptions } from "../server/registry-follow/retry-backoff.js";
@@ -37,7 +39,10 @@ export interface InferenceServer {
   readonly url: string;
   /** Base URL for gRPC clients (the gRPC port, or the main one when they are the same). */
   readonly grpcUrl: string;
+  /** The default model's manager (MODEL_NAME). */
   readonly manager: ModelManager;
+  /** Every served model's manager. */
+  readonly models: ModelSet;
   readonly service: PredictionService;
   readonly metrics: InferenceMetrics;
   readonly readiness: Readiness;
@@ -57,7 +62,18 @@ export interface InferenceServerOverrides {
 }
 
 /**
- * Starts listening, then serves a model; readiness turns true when one is loaded and warmed.
+ * The model memory limit in bytes: MODEL_MEMORY_LIMIT_MB, else half of what the process may use
+ * (its cgroup limit when it has one, else the host's memory); the other half is left to requests,
+ * batches and the runtime, which the budget's estimate does not see.
+ */
+function memoryLimitBytes(limitMb: number | undefined): number {
+  if (limitMb !== undefined) return limitMb * 1024 * 1024;
+  const constrained = process.constrainedMemory?.() ?? 0;
+  return Math.floor((constrained > 0 ? Math.min(constrained, totalmem()) : totalmem()) / 2);
+}
+
+/**
+ * Starts listening, then serves the models; readiness turns true when the default one is loaded and warmed.
  *
  * With MODEL_PATH (or an override loader) that file is loaded before this resolves, and a file
  * that cannot be loaded fails the start. Otherwise, with REGISTRY_URL, the version of MODEL_NAME
@@ -108,13 +124,23 @@ export async function startInferenceServer(
       // Workers still busy when the grace period ran out are terminated.
       (p) => p.close(drainTimedOut),
     );
-    const manager = createModelManager({
-      pool,
-      metrics,
-      logger,
-      batching: { maxBatchSize: c.maxBatchSize, maxQueueDelayUs: c.maxQueueDelayUs, maxQueueRows: c.maxQueueRows },
-    });
-    const service = createPredictionService({ manager, metrics });
+    const budget = createMemoryBudget({ limitBytes: memoryLimitBytes(c.modelMemoryLimitMb), workers: sizing.workers });
+    const managerOf = (name: string, follows: string): ModelManager =>
+      createModelManager({
+        name,
+        follows,
+        pool,
+        metrics,
+        logger,
+        budget,
+        batching: { maxBatchSize: c.maxBatchSize, maxQueueDelayUs: c.maxQueueDelayUs, maxQueueRows: c.maxQueueRows },
+      });
+    const manager = managerOf(c.modelName, loader === undefined ? c.modelStage : "");
+    const localModels = c.extraModelPaths.map((m) => ({ ...m, manager: managerOf(m.name, "") }));
+    const registryModels = c.extraModelNames.map((name) => managerOf(name, c.modelStage));
+    const models = createModelSet(c.modelName, [manager, ...localModels.map((m) => m.manager), ...registryModels]);
+    metrics.sampleQueueDepth(() => models.queueDepths());
+    const service = createPredictionService({ models, metrics });
     const readiness = createReadiness();
     const admission = await life.start(
       "admission control",
@@ -163,31 +189,47 @@ export async function startInferenceServer(
       const grace = new Promise<"timeout">((resolve) => {
         timer = setTimeout(() => resolve("timeout"), c.shutdownGraceMs);
       });
-      // manager.close() flushes every queue at once and unloads once queues are empty.
-      const drained = await Promise.race([Promise.all([service.whenIdle(), manager.close()]), grace]);
+      // models.close() flushes every queue at once and unloads once queues are empty.
+      const drained = await Promise.race([Promise.all([service.whenIdle(), models.close()]), grace]);
       clearTimeout(timer);
       drainTimedOut = drained === "timeout";
       if (drainTimedOut) logger.warn({ inFlight: service.inFlight }, "grace period over; closing anyway");
     });
 
+    const follow = (followed: ModelManager, onServed: () => void): void => {
+      if (registryUrl === undefined) return;
+      const registry = startRegistryServing({
+        url: registryUrl,
+        name: followed.name,
+        stage: c.modelStage,
+        cacheDir: join(config.dataDir, "model-cache"),
+        manager: followed,
+        logger,
+        backoff: overrides.registryBackoff,
+        onServed,
+      });
+      // No new version may start loading while the served ones drain.
+      life.onClose(`registry following of ${followed.name}`, () => registry.close());
+    };
+    // The default model first, so that the models beside it take what the memory limit leaves.
     if (loader !== undefined) {
       await manager.swap(loader);
       readiness.set(true);
-    } else if (registryUrl !== undefined) {
-      const registry = startRegistryServing({
-        url: registryUrl,
-        name: c.modelName,
-        stage: c.modelStage,
-        cacheDir: join(config.dataDir, "model-cache"),
-        manager,
-        logger,
-        backoff: overrides.registryBackoff,
-        onServed: () => {
-          if (!life.closing) readiness.set(true);
-        },
+    } else {
+      follow(manager, () => {
+        if (!life.closing) readiness.set(true);
       });
-      // No new version may start loading while the served ones drain.
-      life.onClose("registry following", () => registry.close());
+    }
+    for (const m of registryModels) follow(m, () => undefined);
+    // The local files beside it, one at a time in MODEL_PATHS order: a file that cannot be loaded
+    // (or does not fit the memory limit) leaves that model not ready, with the reason in
+    // GET /models, and the server serving.
+    for (const m of localModels) {
+      try {
+        await m.manager.swap(createLocalFileLoader({ path: m.path, name: m.name }));
+      } catch (err) {
+        logger.error({ err, model: m.name, path: m.path }, "model not served: it cannot be loaded");
+      }
     }
 
     life.onClose("admission of new requests", () => {
@@ -195,6 +237,15 @@ export async function startInferenceServer(
       readiness.set(false);
       service.beginDrain();
     });
-    return { url: main.url, grpcUrl: grpc.url, manager, service, metrics, readiness, shutdown: () => life.close() };
+    return {
+      url: main.url,
+      grpcUrl: grpc.url,
+      manager,
+      models,
+      service,
+      metrics,
+      readiness,
+      shutdown: () => life.close(),
+    };
   });
 }

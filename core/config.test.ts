@@ -101,6 +101,11 @@ describe("loadConfig", () => {
     [{ MLFLOW_TRACKING_URI: "file:///tmp/mlruns" }, /MLFLOW_TRACKING_URI must be an http/],
     [{ MODEL_STAGE: "Prod uction" }, /MODEL_STAGE must be a stage .* or an alias/],
     [{ MODEL_NAME: "team/iris" }, /MODEL_NAME must be 1 to 256 characters without "\/"/],
+    [{ MODEL_NAMES: "wine,team/iris", REGISTRY_URL: "http://r:5000" }, /MODEL_NAMES entries must be/],
+    [{ MODEL_NAMES: "wine" }, /MODEL_NAMES needs REGISTRY_URL/],
+    [{ MODEL_PATHS: "wine.onnx" }, /MODEL_PATHS entries must be name=path/],
+    [{ MODEL_PATHS: "iris-classifier=a.onnx" }, /MODEL_PATHS names model "iris-classifier" twice/],
+    [{ MODEL_MEMORY_LIMIT_MB: "0" }, /MODEL_MEMORY_LIMIT_MB must be between 1 and 1048576/],
   ])("rejects inference setting %j naming the variable", (env, message) => {
     expect(() => loadConfig(env, "/srv")).toThrow(message);
   });
@@ -111,6 +116,30 @@ describe("loadConfig", () => {
     );
     const both = { REGISTRY_URL: "http://registry:5000", MLFLOW_TRACKING_URI: "databricks" };
     expect(loadConfig(both, "/srv").inference.registryUrl).toBe("http://registry:5000");
+  });
+
+  it("reads the models served beside MODEL_NAME: distinct, the default left out, paths resolved", () => {
+    const c = loadConfig(
+      {
+        MODEL_NAMES: " wine , iris-classifier,wine,digits ",
+        MODEL_PATHS: "local-a=models/a.onnx, local-b=/abs/b.onnx",
+        REGISTRY_URL: "http://r:5000",
+        MODEL_MEMORY_LIMIT_MB: "512",
+      },
+      "/srv",
+    ).inference;
+    expect(c.extraModelNames).toEqual(["wine", "digits"]);
+    expect(c.extraModelPaths).toEqual([
+      { name: "local-a", path: "/srv/models/a.onnx" },
+      { name: "local-b", path: "/abs/b.onnx" },
+    ]);
+    expect(c.modelMemoryLimitMb).toBe(512);
+    const defaults = loadConfig({}, "/srv").inference;
+    expect([defaults.extraModelNames, defaults.extraModelPaths, defaults.modelMemoryLimitMb]).toEqual([
+      [],
+      [],
+      undefined,
+    ]);
   });
 
   it("refuses MODEL_STAGE values the registry reserves, as the registry does", () => {

@@ -90,6 +90,24 @@ export interface InferenceConfig {
    */
   readonly modelStage: string;
   /**
+   * More registered models to follow at MODEL_STAGE beside MODEL_NAME (MODEL_NAMES, comma-separated,
+   * at most 64, each following the registry's model name rule; needs REGISTRY_URL). Default none.
+   */
+  readonly extraModelNames: readonly string[];
+  /**
+   * More local `.onnx` files to serve beside the default model (MODEL_PATHS, comma-separated
+   * `name=path` pairs, at most 64; paths absolute once read). Default none.
+   */
+  readonly extraModelPaths: readonly { readonly name: string; readonly path: string }[];
+  /**
+   * The memory the loaded model versions of the process may take together, in MiB
+   * (MODEL_MEMORY_LIMIT_MB, 1..1048576), estimated per version from its file size and the worker
+   * count (server/models/memory-budget.ts); a version that does not fit is refused with
+   * INFERENCE_MODEL_TOO_LARGE. Undefined (the default): half of the memory the process may use
+   * (its cgroup limit, else the host's memory).
+   */
+  readonly modelMemoryLimitMb: number | undefined;
+  /**
    * Model registry URL (REGISTRY_URL, else MLFLOW_TRACKING_URI), e.g. http://registry:5000; without
    * MODEL_PATH the model comes from there.
    */
@@ -223,6 +241,11 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       `MODEL_STAGE must be a stage (None, Staging, Production, Archived) or an alias (${aliasRule}), got "${modelStage}" (${stageProblem})`,
     );
   }
+  const extraModelNames = modelNamesOf(env, modelName);
+  const extraModelPaths = modelPathsOf(env, cwd, [modelName, ...extraModelNames]);
+  if (extraModelNames.length > 0 && registryUrl === undefined) {
+    throw new ConfigError("MODEL_NAMES needs REGISTRY_URL: the models it names are followed in the model registry");
+  }
   const handlerPath = str(env, "MODEL_HANDLER");
   const consoleInferenceUrl = str(env, "CONSOLE_INFERENCE_URL");
   if (consoleInferenceUrl !== undefined && !/^https?:\/\/[^/]+/.test(consoleInferenceUrl)) {
@@ -254,6 +277,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       modelPath: modelPath === undefined ? undefined : resolve(cwd, modelPath),
       modelName,
       modelStage,
+      extraModelNames,
+      extraModelPaths,
+      modelMemoryLimitMb: optionalInt(env, "MODEL_MEMORY_LIMIT_MB", 1, 1024 * 1024),
       registryUrl,
       handlerPath: handlerPath === undefined ? undefined : resolve(cwd, handlerPath),
       workers: optionalInt(env, "INFERENCE_WORKERS", 1, 256),
@@ -284,6 +310,54 @@ export function readRegistryUrl(env: Env): string | undefined {
     throw new ConfigError(`${name} must be an http:// or https:// URL, got "${registryUrl}"`);
   }
   return registryUrl;
+}
+
+/** Most models one server follows besides MODEL_NAME: each has its own queue, sessions and metrics series. */
+const maxExtraModels = 64;
+
+/** MODEL_NAMES: distinct registered model names, MODEL_NAME left out. */
+function modelNamesOf(env: Env, defaultName: string): string[] {
+  const names: string[] = [];
+  for (const raw of (str(env, "MODEL_NAMES") ?? "").split(",")) {
+    const name = raw.trim();
+    if (name === "" || name === defaultName || names.includes(name)) continue;
+    const problem = modelNameProblem(name);
+    if (problem !== undefined) {
+      throw new ConfigError(`MODEL_NAMES entries must be ${modelNameRule}, got "${name}" (${problem})`);
+    }
+    names.push(name);
+  }
+  if (names.length > maxExtraModels) {
+    throw new ConfigError(`MODEL_NAMES may name at most ${maxExtraModels} models, got ${names.length}`);
+  }
+  return names;
+}
+
+/** MODEL_PATHS: `name=path` pairs whose names are distinct and not in `taken`. */
+function modelPathsOf(env: Env, cwd: string, taken: readonly string[]): { name: string; path: string }[] {
+  const out: { name: string; path: string }[] = [];
+  for (const raw of (str(env, "MODEL_PATHS") ?? "").split(",")) {
+    const entry = raw.trim();
+    if (entry === "") continue;
+    const eq = entry.indexOf("=");
+    const name = eq < 0 ? "" : entry.slice(0, eq).trim();
+    const path = eq < 0 ? "" : entry.slice(eq + 1).trim();
+    if (name === "" || path === "") {
+      throw new ConfigError(`MODEL_PATHS entries must be name=path (comma-separated), got "${entry}"`);
+    }
+    const problem = modelNameProblem(name);
+    if (problem !== undefined) {
+      throw new ConfigError(`MODEL_PATHS names must be ${modelNameRule}, got "${name}" (${problem})`);
+    }
+    if (taken.includes(name) || out.some((o) => o.name === name)) {
+      throw new ConfigError(`MODEL_PATHS names model "${name}" twice (or as MODEL_NAME / MODEL_NAMES)`);
+    }
+    out.push({ name, path: resolve(cwd, path) });
+  }
+  if (out.length > maxExtraModels) {
+    throw new ConfigError(`MODEL_PATHS may name at most ${maxExtraModels} models, got ${out.length}`);
+  }
+  return out;
 }
 
 function str(env: Env, name: string): string | undefined {

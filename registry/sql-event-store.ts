@@ -43,6 +43,10 @@ export function createSqlEventStore(db: SqlClient): RegistryEventStore {
           "SELECT alias, version FROM registered_model_aliases WHERE model_id = $1 ORDER BY alias",
           [model.model_id],
         );
+        const tags = await tx.query<{ key: string; value: string }>(
+          "SELECT key, value FROM registered_model_tags WHERE model_id = $1 ORDER BY key",
+          [model.model_id],
+        );
         const last = await tx.query<{ sequence: string | null }>(
           "SELECT MAX(sequence) AS sequence FROM registry_events WHERE model_id = $1",
           [model.model_id],
@@ -59,6 +63,7 @@ export function createSqlEventStore(db: SqlClient): RegistryEventStore {
             .sort(([a], [b]) => a - b)
             .map(([stage, list]) => create(StageVersionsSchema, { stage, versions: list })),
           aliases: Object.fromEntries(aliases.rows.map((a) => [a.alias, BigInt(a.version)])),
+          tags: Object.fromEntries(tags.rows.map((t) => [t.key, t.value])),
         });
         return { modelId: model.model_id, state };
       });

@@ -10,23 +10,27 @@ function sample(text: string, line: string): number | undefined {
 describe("inference metrics", () => {
   it("adds request tallies to prediction_requests_total at each scrape, once, beside direct increments", async () => {
     const m = createInferenceMetrics({ processMetrics: false });
-    const ok = m.requestTally("http", "ok");
+    const ok = m.requestTally("http", "ok", "iris");
     for (let i = 0; i < 5; i++) ok.inc();
-    m.requestTally("http", "ok").inc();
-    m.requestTally("grpc", "invalid_argument").inc();
-    m.requests.inc({ protocol: "http", code: "resource_exhausted" });
+    m.requestTally("http", "ok", "iris").inc();
+    m.requestTally("grpc", "invalid_argument", "").inc();
+    m.requests.inc({ protocol: "http", code: "resource_exhausted", model: "iris" });
+    m.requestTally("http", "ok", "wine").inc();
 
     const first = await m.registry.metrics();
-    expect(sample(first, 'prediction_requests_total{protocol="http",code="ok"}')).toBe(6);
-    expect(sample(first, 'prediction_requests_total{protocol="grpc",code="invalid_argument"}')).toBe(1);
-    expect(sample(first, 'prediction_requests_total{protocol="http",code="resource_exhausted"}')).toBe(1);
+    expect(sample(first, 'prediction_requests_total{protocol="http",code="ok",model="iris"}')).toBe(6);
+    expect(sample(first, 'prediction_requests_total{protocol="grpc",code="invalid_argument",model=""}')).toBe(1);
+    expect(sample(first, 'prediction_requests_total{protocol="http",code="resource_exhausted",model="iris"}')).toBe(1);
+    expect(sample(first, 'prediction_requests_total{protocol="http",code="ok",model="wine"}')).toBe(1);
 
     // A second scrape without new requests reports the same totals; new ones add up.
-    expect(sample(await m.registry.metrics(), 'prediction_requests_total{protocol="http",code="ok"}')).toBe(6);
+    expect(
+      sample(await m.registry.metrics(), 'prediction_requests_total{protocol="http",code="ok",model="iris"}'),
+    ).toBe(6);
     ok.inc();
     const third = await m.registry.metrics();
-    expect(sample(third, 'prediction_requests_total{protocol="http",code="ok"}')).toBe(7);
-    expect(sample(third, 'prediction_requests_total{protocol="grpc",code="invalid_argument"}')).toBe(1);
+    expect(sample(third, 'prediction_requests_total{protocol="http",code="ok",model="iris"}')).toBe(7);
+    expect(sample(third, 'prediction_requests_total{protocol="grpc",code="invalid_argument",model=""}')).toBe(1);
   });
 
   it("hands buffered latency samples to the histogram exactly, when the buffer fills and at each scrape", async () => {

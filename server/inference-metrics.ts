@@ -17,9 +17,9 @@ export const batchSizeBuckets: readonly number[] = [1, 2, 4, 8, 16, 32, 64, 128,
 export interface InferenceMetrics {
   readonly registry: Registry;
   readonly latency: Histogram<"model" | "version">;
-  readonly requests: Counter<"protocol" | "code">;
+  readonly requests: Counter<"protocol" | "code" | "model">;
   readonly loadTime: Gauge<"model" | "version">;
-  readonly loadFailures: Counter;
+  readonly loadFailures: Counter<"model">;
   readonly activeVersion: Gauge<"model" | "version">;
   readonly queueTime: Histogram<"model" | "version">;
   readonly batchSize: Histogram<"model" | "version">;
@@ -31,11 +31,13 @@ export interface InferenceMetrics {
   readonly computedRows: Counter<"model" | "version">;
   readonly workerFailures: Counter;
   /**
-   * A count of `prediction_requests_total{protocol, code}` kept in a plain number and added to the
-   * counter at each scrape: the per-request path pays an increment, not prom-client's label
-   * validation and hashing. The same tally is returned for the same labels.
+   * A count of `prediction_requests_total{protocol, code, model}` kept in a plain number and added
+   * to the counter at each scrape: the per-request path pays an increment, not prom-client's label
+   * validation and hashing. The same tally is returned for the same labels. `model` is a model the
+   * server serves, or "" when the request named none it serves (bounded cardinality: a caller
+   * cannot create series by naming models).
    */
-  requestTally(protocol: string, code: string): RequestTally;
+  requestTally(protocol: string, code: string, model: string): RequestTally;
   /**
    * Observes `prediction_latency_seconds` (or, for "queue", `inference_queue_time_seconds`) of one
    * model version, per request: samples are buffered and handed to prom-client in a tight loop when
@@ -95,7 +97,7 @@ export interface RequestTally {
 class Tally implements RequestTally {
   pending = 0;
 
-  constructor(readonly labels: { readonly protocol: string; readonly code: string }) {}
+  constructor(readonly labels: { readonly protocol: string; readonly code: string; readonly model: string }) {}
 
   inc(): void {
     this.pending++;
@@ -146,8 +148,8 @@ export function createInferenceMetrics(options: { readonly processMetrics?: bool
     latency: histograms.latency,
     requests: new Counter({
       name: "prediction_requests_total",
-      help: "Prediction requests answered, by protocol (http, grpc, connect, grpc_web) and status code (ok or the error code).",
-      labelNames: ["protocol", "code"] as const,
+      help: "Prediction requests answered, by protocol (http, grpc, connect, grpc_web), status code (ok or the error code) and model (empty when the request named no model the server serves).",
+      labelNames: ["protocol", "code", "model"] as const,
       registers: [registry],
       collect() {
         for (const t of tallies.values()) {
@@ -165,7 +167,8 @@ export function createInferenceMetrics(options: { readonly processMetrics?: bool
     }),
     loadFailures: new Counter({
       name: "model_load_failures_total",
-      help: "Model versions that could not be served: download, verification, parsing or warm-up failed.",
+      help: "Model versions that could not be served, by model: download, verification, parsing, memory limit or warm-up failed.",
+      labelNames: ["model"] as const,
       registers: [registry],
     }),
     activeVersion: new Gauge({
@@ -238,11 +241,11 @@ export function createInferenceMetrics(options: { readonly processMetrics?: bool
       }
       return s;
     },
-    requestTally(protocol, code) {
-      const key = `${protocol} ${code}`;
+    requestTally(protocol, code, model) {
+      const key = `${protocol} ${code} ${model}`;
       let t = tallies.get(key);
       if (t === undefined) {
-        t = new Tally({ protocol, code });
+        t = new Tally({ protocol, code, model });
         tallies.set(key, t);
       }
       return t;

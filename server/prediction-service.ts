@@ -3,14 +3,19 @@
  * handlers and the JSON routes decode their requests, call these, and encode the results. It does
  * the bookkeeping every transport would otherwise repeat: input is validated against the model's
  * signature here, once, for every surface; every request (every PredictStream message) is counted
- * here, once, in prediction_requests_total{protocol, code}, under the protocol of its call
+ * here, once, in prediction_requests_total{protocol, code, model}, under the protocol of its call
  * context; and PredictStream is orchestrated here (predict-stream.ts) for every transport.
+ *
+ * Every entry point takes the model explicitly (a request's `modelName`, "" for the default model,
+ * and its `modelVersion`): each surface (JSON routes, gRPC, Connect, an Open Inference Protocol
+ * `/v2/models/{name}/versions/{v}` adapter) only maps its own addressing onto these two fields.
  */
 import { type Code, codeName, commonErrors, inferenceErrors, MlpipeError } from "../core/errors/index.js";
 import type { TensorSpec } from "../core/onnx/onnx-signature.js";
 import type { CallContext, Protocol } from "./call-context.js";
 import type { InferenceMetrics, RequestTally } from "./inference-metrics.js";
 import type { LoadedModel, ModelManager, RowsInput, RowsOutput } from "./models/model-manager.js";
+import type { ModelSet } from "./models/model-set.js";
 import { type Prediction, readPredictions } from "./models/prediction-reader.js";
 import {
   allocate,
@@ -67,6 +72,21 @@ export interface ModelInfo {
   readonly serving: boolean;
 }
 
+/** What ListModels and GET /models return for one served model. */
+export interface ServedModelInfo {
+  readonly name: string;
+  /** Whether requests that name no model reach it (MODEL_NAME). */
+  readonly isDefault: boolean;
+  /** Whether it answers predictions: a version is served and the server is not draining. */
+  readonly ready: boolean;
+  /** The stage or alias followed in the registry; "" for a local file. */
+  readonly follows: string;
+  /** Every loaded version, the served one first. */
+  readonly versions: readonly ModelInfo[];
+  /** Why it is not ready when its last load was refused (e.g. INFERENCE_MODEL_TOO_LARGE); "" otherwise. */
+  readonly statusMessage: string;
+}
+
 /** Rows of JSON-like numbers to predict (JSON /predict, gRPC Predict's `features`). */
 export interface RowsRequest {
   readonly kind: "rows";
@@ -74,6 +94,8 @@ export interface RowsRequest {
   readonly rows: readonly unknown[];
   /** Names row i in errors, e.g. "instances[3]". */
   readonly field: (row: number) => string;
+  /** The model asked for; undefined or "" for the default model. */
+  readonly modelName: unknown;
   /** The version asked for (a version number, stage or alias); undefined or "" for the served one. */
   readonly modelVersion: unknown;
 }
@@ -82,6 +104,8 @@ export interface RowsRequest {
 export interface TensorRequest {
   readonly kind: "tensor";
   readonly tensor: TensorInput;
+  /** The model asked for; undefined or "" for the default model. */
+  readonly modelName: unknown;
   /** The version asked for (a version number, stage or alias); undefined or "" for the served one. */
   readonly modelVersion: unknown;
   /** "tensors" skips the per-row predictions; default "predictions-and-tensors". */
@@ -128,10 +152,14 @@ export interface PredictionService {
     codec: PredictStreamCodec<M, A>,
     sink: PredictStreamSink<A>,
   ): PredictStreamInput<M>;
-  /** Describes a loaded version (NOT_FOUND / UNAVAILABLE as predictions). */
-  modelInfo(modelVersion: unknown): ModelInfo;
-  /** True when a model is served and the server is not draining. */
+  /** Describes a loaded version of a model ("" for the default one; NOT_FOUND / UNAVAILABLE as predictions). */
+  modelInfo(modelName: unknown, modelVersion: unknown): ModelInfo;
+  /** Every served model with its loaded versions, by name. */
+  listModels(): ServedModelInfo[];
+  /** True when the default model is served and the server is not draining. */
   readonly ready: boolean;
+  /** Whether the model named `modelName` answers predictions (INFERENCE_MODEL_NOT_FOUND when not served). */
+  modelReady(modelName: unknown): boolean;
   /** Requests accepted and not answered yet. */
   readonly inFlight: number;
   /** Refuses every new request with INFERENCE_SHUTTING_DOWN from now on. */
@@ -142,7 +170,7 @@ export interface PredictionService {
 
 /** Options of {@link createPredictionService}. */
 export interface PredictionServiceOptions {
-  readonly manager: ModelManager;
+  readonly models: ModelSet;
   readonly metrics: InferenceMetrics;
 }
 
@@ -249,23 +277,44 @@ function failureCode(err: unknown): string {
 
 /** Creates the service over a model manager. */
 export function createPredictionService(options: PredictionServiceOptions): PredictionService {
-  const { manager, metrics } = options;
+  const { models, metrics } = options;
   let draining = false;
   let inFlight = 0;
   let idle: (() => void)[] = [];
   // The latency series of each model version, resolved once per version rather than per request.
   const latencyOf = new WeakMap<LoadedModel, { observe(seconds: number): void }>();
-  // The tallies of answered requests per protocol, resolved once (the hot path counts into them).
-  const okTally: Record<Protocol, RequestTally> = {
-    http: metrics.requestTally("http", "ok"),
-    grpc: metrics.requestTally("grpc", "ok"),
-    grpc_web: metrics.requestTally("grpc_web", "ok"),
-    connect: metrics.requestTally("connect", "ok"),
-  };
+  // The tallies of answered requests per model and protocol, resolved once per model (the hot
+  // path counts into them).
+  const okTallies = new Map<string, Record<Protocol, RequestTally>>();
+  for (const m of models.list()) {
+    okTallies.set(m.name, {
+      http: metrics.requestTally("http", "ok", m.name),
+      grpc: metrics.requestTally("grpc", "ok", m.name),
+      grpc_web: metrics.requestTally("grpc_web", "ok", m.name),
+      connect: metrics.requestTally("connect", "ok", m.name),
+    });
+  }
   metrics.sampleInFlight(() => inFlight);
 
-  function countFailure(protocol: Protocol, err: unknown): void {
-    metrics.requestTally(protocol, failureCode(err)).inc();
+  /** Counts a failure under the model it was for ("" when the request named none served here). */
+  function countFailure(protocol: Protocol, err: unknown, model: string): void {
+    metrics.requestTally(protocol, failureCode(err), model).inc();
+  }
+
+  function describe(manager: ModelManager, m: LoadedModel): ModelInfo {
+    const a = m.artifact;
+    return {
+      name: a.name,
+      version: a.version,
+      stage: a.stage,
+      aliases: a.aliases,
+      source: a.source,
+      loadedAt: m.loadedAt,
+      inputs: m.signature.inputs,
+      outputs: m.signature.outputs,
+      task: m.signature.interpretation.task,
+      serving: manager.served === m,
+    };
   }
 
   function rowsOf(request: PredictionRequest, model: LoadedModel): RowsInput {
@@ -276,11 +325,14 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
 
   async function predict(context: CallContext, read: RequestReader): Promise<PredictResult> {
     const started = context.receivedAt ?? performance.now();
+    let modelLabel = "";
     try {
       const pendingRequest = read();
       const request = pendingRequest instanceof Promise ? await pendingRequest : pendingRequest;
       if (draining) throw inferenceErrors.shuttingDown();
       // Resolve and queue in one synchronous step: a swap cannot retire the version in between.
+      const manager = models.get(request.modelName);
+      modelLabel = manager.name;
       const model = manager.resolve(versionSpec(request.modelVersion));
       const input = rowsOf(request, model);
       const pending = model.batcher.submit({
@@ -314,10 +366,10 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
         latencyOf.set(model, latency);
       }
       latency.observe(latencyMs / 1000);
-      okTally[context.protocol].inc();
+      okTallies.get(manager.name)?.[context.protocol].inc();
       return { predictions, outputs, modelVersion: model.artifact.version, latencyMs };
     } catch (err) {
-      countFailure(context.protocol, err);
+      countFailure(context.protocol, err, modelLabel);
       throw err;
     }
   }
@@ -332,30 +384,31 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
         send: (answer) => sink.send(answer),
         pauseInput: () => sink.pauseInput?.(),
         end: (err) => {
-          if (err !== undefined) countFailure(context.protocol, err);
+          if (err !== undefined) countFailure(context.protocol, err, "");
           sink.end(err);
         },
       });
     },
-    modelInfo(modelVersion) {
+    modelInfo(modelName, modelVersion) {
       if (draining) throw inferenceErrors.shuttingDown();
-      const m = manager.resolve(versionSpec(modelVersion));
-      const a = m.artifact;
-      return {
-        name: a.name,
-        version: a.version,
-        stage: a.stage,
-        aliases: a.aliases,
-        source: a.source,
-        loadedAt: m.loadedAt,
-        inputs: m.signature.inputs,
-        outputs: m.signature.outputs,
-        task: m.signature.interpretation.task,
-        serving: manager.served === m,
-      };
+      const manager = models.get(modelName);
+      return describe(manager, manager.resolve(versionSpec(modelVersion)));
+    },
+    listModels() {
+      return models.list().map((manager) => ({
+        name: manager.name,
+        isDefault: manager === models.default,
+        follows: manager.follows,
+        ready: !draining && manager.served !== undefined,
+        versions: manager.loaded().map((m) => describe(manager, m)),
+        statusMessage: manager.served === undefined ? (manager.lastFailure?.message ?? "") : "",
+      }));
     },
     get ready() {
-      return !draining && manager.served !== undefined;
+      return !draining && models.default.served !== undefined;
+    },
+    modelReady(modelName) {
+      return !draining && models.get(modelName).served !== undefined;
     },
     get inFlight() {
       return inFlight;

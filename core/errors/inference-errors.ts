@@ -10,6 +10,20 @@ export const inferenceErrors = {
     (spec: string) => `model version "${spec}" is not loaded`,
     () => ({ field: "model_version" }),
   ),
+  modelNotFound: defineError(
+    "INFERENCE_MODEL_NOT_FOUND",
+    Code.NotFound,
+    "The server does not serve a model of this name (GET /models lists the ones it does).",
+    (name: string) => `model "${name}" is not served here`,
+    () => ({ field: "model" }),
+  ),
+  modelTooLarge: defineError(
+    "INFERENCE_MODEL_TOO_LARGE",
+    Code.ResourceExhausted,
+    "The model version does not fit the server's model memory limit (MODEL_MEMORY_LIMIT_MB) beside the versions already loaded; it was not loaded.",
+    (source: string, neededMb: number, freeMb: number, limitMb: number) =>
+      `model ${source} needs about ${neededMb} MB and ${freeMb} MB of the ${limitMb} MB model memory limit are free; it was not loaded`,
+  ),
   invalidInput: defineError(
     "INFERENCE_INVALID_INPUT",
     Code.InvalidArgument,

@@ -1,5 +1,6 @@
 import { commonErrors } from "../errors/common-errors.js";
 import { validateKey, validateModelTagKey } from "./keys.js";
+import { parseTrafficSplit, trafficSplitTag } from "./traffic-split.js";
 import { validateModelTagValue, validateTagValue } from "./values.js";
 
 /** Most tags of one create request of a registered model or version. */
@@ -20,10 +21,16 @@ export function validateTagMap(tags: Readonly<Record<string, string>>, field: st
 /**
  * A tag of a registered model or version: key (1 to 250 characters, no control characters) and
  * value (up to 5000 characters). The fields are `key`/`value`, or `<field>`/`<field>.value`.
+ * The `mlpipe.traffic_split` tag must hold a traffic split (core/validation/traffic-split.ts).
  */
 export function validateModelTag(key: string, value: string, field = "key"): void {
   validateModelTagKey(key, field);
-  validateModelTagValue(value, field === "key" ? "value" : `${field}.value`);
+  const valueField = field === "key" ? "value" : `${field}.value`;
+  validateModelTagValue(value, valueField);
+  if (key === trafficSplitTag) {
+    const split = parseTrafficSplit(value);
+    if (!split.ok) throw commonErrors.invalidArgument(valueField, `a traffic split: ${split.problem}`);
+  }
 }
 
 /** The tags of a create request of a registered model or version: at most 100, each checked. */

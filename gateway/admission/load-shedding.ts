@@ -90,7 +90,7 @@ function createRefusals(options: Pick<LoadSheddingOptions, "metrics" | "retryAft
     refuse(reason: ShedReason, wire: ErrorWire): EncodedError {
       const protocol = protocolOfWire[wire];
       metrics.shed.inc({ protocol, reason });
-      metrics.requestTally(protocol, "resource_exhausted").inc();
+      metrics.requestTally(protocol, "resource_exhausted", "").inc();
       return encoded[reason][wire];
     },
   };

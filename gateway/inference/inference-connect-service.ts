@@ -55,5 +55,8 @@ export function createInferenceConnectService(rpc: InferenceRpc): ServiceImpl<ty
     modelInfo(req) {
       return rpc.modelInfo(req);
     },
+    listModels() {
+      return rpc.listModels();
+    },
   };
 }

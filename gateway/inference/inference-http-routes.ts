@@ -1,7 +1,10 @@
 /**
  * The JSON routes of the inference server, compatible with the FastAPI service mlpipe replaces:
  * POST /predict (one row as `features`, or many as `instances`), GET /health, /health/live,
- * /health/ready, /model/info, /metrics (Prometheus), /docs and /docs/openapi.json. Errors answer
+ * /health/ready, /model/info, /metrics (Prometheus), /docs and /docs/openapi.json. With several
+ * models: a body's `model` (or `?model=` for /model/info) names one, POST /models/{name}/predict,
+ * GET /models/{name}/info and /models/{name}/ready address one by path, GET /models lists them;
+ * no name means the default model (MODEL_NAME). Errors answer
  * `{"error": {"code", "id", "message", "field"}}` with the status of httpStatusOf. Reading bodies,
  * deadlines and writing answers are protocol-json/'s; predictions and their counting the data plane's.
  */
@@ -10,13 +13,13 @@ import type { Logger } from "../../core/logger.js";
 import { Cancellation } from "../../server/batching/cancellation.js";
 import type { InferenceMetrics } from "../../server/inference-metrics.js";
 import type { Prediction } from "../../server/models/prediction-reader.js";
-import type { PredictionRequest, PredictionService } from "../../server/prediction-service.js";
+import type { ModelInfo, PredictionRequest, PredictionService } from "../../server/prediction-service.js";
 import { healthRoutes } from "../health/health-routes.js";
 import type { Readiness } from "../health/readiness.js";
-import type { HttpRequest, HttpResponse, HttpRoute } from "../http/http-route.js";
+import { type HttpRequest, type HttpResponse, type HttpRoute, requestPath } from "../http/http-route.js";
 import { parseDeadlineHeaders } from "../protocol-json/deadline-headers.js";
 import { sendJson } from "../protocol-json/json-response.js";
-import { createJsonRouter, failJson, type JsonRouteTable } from "../protocol-json/json-router.js";
+import { createJsonRouter, failJson, type JsonHandler, type JsonRouteTable } from "../protocol-json/json-router.js";
 import { parseJsonObject, readBody } from "../protocol-json/request-body.js";
 import { docsPage, openApiDocument } from "./inference-openapi.js";
 
@@ -43,16 +46,42 @@ function round(ms: number): number {
 const instanceField = (i: number): string => `instances[${i}]`;
 const featuresField = (): string => "features";
 
-/** The request of a /predict body: its `instances` (many rows) or its `features` (one). */
-function predictionRequestOf(body: Record<string, unknown>): PredictionRequest {
+/**
+ * The request of a /predict body: its `instances` (many rows) or its `features` (one), for the
+ * model `pathModel` names (a /models/{name}/predict path) or else the body's `model`.
+ */
+function predictionRequestOf(body: Record<string, unknown>, pathModel: string | undefined): PredictionRequest {
+  if (pathModel !== undefined && body.model !== undefined && body.model !== pathModel) {
+    throw inferenceErrors.invalidInput("model", `the path names model "${pathModel}"`);
+  }
+  const modelName = pathModel ?? body.model;
+  const modelVersion = body.model_version;
   if (body.instances !== undefined) {
     if (!Array.isArray(body.instances)) throw inferenceErrors.invalidInput("instances", "must be an array of rows");
-    return { kind: "rows", rows: body.instances, field: instanceField, modelVersion: body.model_version };
+    return { kind: "rows", rows: body.instances, field: instanceField, modelName, modelVersion };
   }
   if (body.features === undefined)
     throw inferenceErrors.invalidInput("features", 'required (or "instances" for many rows)');
-  return { kind: "rows", rows: [body.features], field: featuresField, modelVersion: body.model_version };
+  return { kind: "rows", rows: [body.features], field: featuresField, modelName, modelVersion };
 }
+
+/** The JSON form of a model version's description (GET /model/info, GET /models). */
+function modelInfoJson(info: ModelInfo): Record<string, unknown> {
+  return {
+    name: info.name,
+    version: info.version,
+    stage: info.stage,
+    aliases: info.aliases,
+    source: info.source,
+    loaded_at: new Date(info.loadedAt).toISOString(),
+    task: info.task,
+    serving: info.serving,
+    signature: { inputs: info.inputs, outputs: info.outputs },
+  };
+}
+
+/** The per-model paths: /models/{name}/{action}. */
+const modelPath = /^\/models\/([^/]+)\/(predict|info|ready)$/;
 
 /** Creates the JSON routes. */
 export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): HttpRoute {
@@ -60,7 +89,7 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
   const openapi = JSON.stringify(openApiDocument());
   const page = docsPage();
 
-  async function predict(req: HttpRequest, res: HttpResponse): Promise<void> {
+  async function predict(req: HttpRequest, res: HttpResponse, pathModel?: string): Promise<void> {
     const receivedAt = performance.now();
     const cancellation = new Cancellation();
     const onClose = (): void => {
@@ -80,7 +109,7 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
             'a JSON object with "features" or "instances"',
           );
           many = body.instances !== undefined;
-          return predictionRequestOf(body);
+          return predictionRequestOf(body, pathModel);
         },
       );
       if (many) {
@@ -104,34 +133,80 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
     }
   }
 
-  function modelInfo(req: HttpRequest, res: HttpResponse): void {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const info = service.modelInfo(url.searchParams.get("model_version") ?? "");
+  function modelInfo(req: HttpRequest, res: HttpResponse, pathModel?: string): void {
+    const query = new URL(req.url ?? "/", "http://localhost").searchParams;
+    const model = pathModel ?? query.get("model") ?? "";
+    sendJson(res, 200, modelInfoJson(service.modelInfo(model, query.get("model_version") ?? "")));
+  }
+
+  function listModels(_req: HttpRequest, res: HttpResponse): void {
     sendJson(res, 200, {
-      name: info.name,
-      version: info.version,
-      stage: info.stage,
-      aliases: info.aliases,
-      source: info.source,
-      loaded_at: new Date(info.loadedAt).toISOString(),
-      task: info.task,
-      serving: info.serving,
-      signature: { inputs: info.inputs, outputs: info.outputs },
+      models: service.listModels().map((m) => ({
+        name: m.name,
+        default: m.isDefault,
+        ready: m.ready,
+        follows: m.follows,
+        versions: m.versions.map(modelInfoJson),
+        ...(m.statusMessage === "" ? {} : { status_message: m.statusMessage }),
+      })),
     });
   }
 
+  /** GET /models/{name}/ready: 200 when the model answers predictions, 503 while it does not. */
+  function modelReady(res: HttpResponse, name: string): void {
+    const ready = service.modelReady(name);
+    sendJson(res, ready ? 200 : 503, { model: name, ready });
+  }
+
+  /** The per-model routes: one table entry per action, the model name taken from the path. */
+  const byModel: Readonly<
+    Record<
+      string,
+      Partial<Record<"GET" | "POST", (req: HttpRequest, res: HttpResponse, name: string) => void | Promise<void>>>
+    >
+  > = {
+    predict: { POST: (req, res, name) => predict(req, res, name) },
+    info: { GET: (req, res, name) => modelInfo(req, res, name) },
+    ready: { GET: (_req, res, name) => modelReady(res, name) },
+  };
+  const modelRoutes: HttpRoute = (req, res) => {
+    const match = modelPath.exec(requestPath(req));
+    if (match === null) return false;
+    const [, encoded = "", action = ""] = match;
+    const method = req.method === "HEAD" ? "GET" : (req.method ?? "GET");
+    const handle = byModel[action]?.[method as "GET" | "POST"];
+    const run: JsonHandler = (r, s) => {
+      if (handle === undefined) throw commonErrors.notFoundRoute(`${method} ${requestPath(r)}`);
+      let name: string;
+      try {
+        name = decodeURIComponent(encoded);
+      } catch {
+        throw inferenceErrors.invalidInput("model", "the path's model name is not valid percent-encoding");
+      }
+      return handle(r, s, name);
+    };
+    try {
+      const done = run(req, res);
+      if (done !== undefined) done.catch((err: unknown) => failJson(req, res, err, logger));
+    } catch (err) {
+      failJson(req, res, err, logger);
+    }
+    return true;
+  };
+
   const routes: JsonRouteTable = {
-    "/predict": { POST: predict },
-    "/predict/batch": { POST: predict },
+    "/predict": { POST: (req, res) => predict(req, res) },
+    "/predict/batch": { POST: (req, res) => predict(req, res) },
     ...healthRoutes({
       readiness,
       metrics: metrics.registry,
       details: () => ({
         model_loaded: service.ready,
-        model_version: readiness.serving ? service.modelInfo("").version : null,
+        model_version: readiness.serving ? service.modelInfo("", "").version : null,
       }),
     }),
-    "/model/info": { GET: modelInfo },
+    "/model/info": { GET: (req, res) => modelInfo(req, res) },
+    "/models": { GET: listModels },
     "/docs": {
       GET: (_req, res) => {
         res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": Buffer.byteLength(page) });
@@ -145,5 +220,6 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
       },
     },
   };
-  return createJsonRouter({ routes, logger });
+  const exact = createJsonRouter({ routes, logger });
+  return (req, res) => exact(req, res) || modelRoutes(req, res);
 }

@@ -9,6 +9,8 @@ import { inferenceErrors, toErrorData } from "../../core/errors/index.js";
 import type { TensorSpec } from "../../core/onnx/onnx-signature.js";
 import {
   DataType,
+  type ListModelsResponse,
+  ListModelsResponseSchema,
   type ModelInfoResponse,
   ModelInfoResponseSchema,
   ModelTask,
@@ -24,6 +26,7 @@ import {
   type PredictStreamResponse,
   PredictStreamResponseSchema,
   ResponseForm,
+  ServedModelSchema,
   type Tensor,
   TensorSchema,
   type TensorSpec as TensorSpecMessage,
@@ -36,6 +39,7 @@ import type {
   PredictionRequest,
   PredictResult,
   RowsRequest,
+  ServedModelInfo,
   TensorRequest,
 } from "../../server/prediction-service.js";
 
@@ -83,13 +87,24 @@ function spec(s: TensorSpec): TensorSpecMessage {
 const featuresField = (): string => "features";
 
 /** The one row of a request's `features`. */
-function featuresRequest(features: readonly number[], modelVersion: string): RowsRequest {
-  return { kind: "rows", rows: [features], field: featuresField, modelVersion };
+function featuresRequest(req: {
+  readonly features: readonly number[];
+  readonly modelName: string;
+  readonly modelVersion: string;
+}): RowsRequest {
+  return {
+    kind: "rows",
+    rows: [req.features],
+    field: featuresField,
+    modelName: req.modelName,
+    modelVersion: req.modelVersion,
+  };
 }
 
 /** A request's tensor in the form it asks for; a shape dimension beyond 2^53 becomes -1 (rejected by the data plane). */
 function tensorRequest(req: {
   readonly inputs?: Tensor | undefined;
+  readonly modelName: string;
   readonly modelVersion: string;
   readonly responseForm: ResponseForm;
 }): TensorRequest {
@@ -98,6 +113,7 @@ function tensorRequest(req: {
   return {
     kind: "tensor",
     tensor: { dtype: fromDataTypes.get(inputs.dtype), shape, data: inputs.data, name: inputs.name },
+    modelName: req.modelName,
     modelVersion: req.modelVersion,
     form: req.responseForm === ResponseForm.TENSORS ? "tensors" : "predictions-and-tensors",
   };
@@ -105,7 +121,7 @@ function tensorRequest(req: {
 
 /** The request of a Predict call: its one row. */
 export function predictRequestOf(req: PredictRequest): PredictionRequest {
-  return featuresRequest(req.features, req.modelVersion);
+  return featuresRequest(req);
 }
 
 /** The response of a Predict call: the row's prediction, the version that answered and the latency. */
@@ -137,7 +153,7 @@ export function predictBatchResponseOf(r: PredictResult): PredictBatchResponse {
  * as PredictBatch would take it. Setting both is INVALID_ARGUMENT.
  */
 export function streamRequestOf(req: PredictStreamRequest): PredictionRequest {
-  if (req.inputs === undefined) return featuresRequest(req.features, req.modelVersion);
+  if (req.inputs === undefined) return featuresRequest(req);
   if (req.features.length > 0) throw inferenceErrors.invalidInput("features", "set features or inputs, not both");
   return tensorRequest(req);
 }
@@ -183,5 +199,21 @@ export function modelInfoResponseOf(info: ModelInfo): ModelInfoResponse {
     outputs: info.outputs.map(spec),
     task: info.task === "classification" ? ModelTask.CLASSIFICATION : ModelTask.REGRESSION,
     serving: info.serving,
+  });
+}
+
+/** The ListModels response: every served model with its loaded versions. */
+export function listModelsResponseOf(models: readonly ServedModelInfo[]): ListModelsResponse {
+  return create(ListModelsResponseSchema, {
+    models: models.map((m) =>
+      create(ServedModelSchema, {
+        name: m.name,
+        isDefault: m.isDefault,
+        ready: m.ready,
+        follows: m.follows,
+        versions: m.versions.map(modelInfoResponseOf),
+        statusMessage: m.statusMessage,
+      }),
+    ),
   });
 }

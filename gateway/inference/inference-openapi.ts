@@ -34,8 +34,69 @@ const timeoutParameter = {
   schema: { type: "integer", minimum: 1 },
 } as const;
 
+/** The POST operation of /predict and /models/{name}/predict. */
+function predictOperation(summary: string, parameters: readonly unknown[]): Record<string, unknown> {
+  return {
+    summary,
+    parameters,
+    requestBody: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: {
+            oneOf: [
+              { $ref: "#/components/schemas/PredictRequest" },
+              { $ref: "#/components/schemas/PredictBatchRequest" },
+            ],
+          },
+          examples: {
+            one: { value: { features: [5.1, 3.5, 1.4, 0.2], model_version: "latest" } },
+            many: {
+              value: {
+                instances: [
+                  [5.1, 3.5, 1.4, 0.2],
+                  [6.7, 3.0, 5.2, 2.3],
+                ],
+              },
+            },
+          },
+        },
+      },
+    },
+    responses: {
+      "200": {
+        description: "The prediction(s)",
+        content: {
+          "application/json": {
+            schema: {
+              oneOf: [
+                { $ref: "#/components/schemas/PredictResponse" },
+                { $ref: "#/components/schemas/PredictBatchResponse" },
+              ],
+            },
+          },
+        },
+      },
+      "400": errorResponse("Bad input: wrong feature count, non-numbers, non-finite values, malformed JSON"),
+      "404": errorResponse("model names no served model, or model_version no loaded version"),
+      "429": errorResponse(
+        "The server is overloaded (INFERENCE_OVERLOADED, refused unread) or the queue is full (INFERENCE_QUEUE_FULL); retry after Retry-After",
+      ),
+      "503": errorResponse("The model is not ready, or the server is shutting down (Retry-After)"),
+      "504": errorResponse("The deadline passed before the row was computed"),
+    },
+  };
+}
+
 /** The OpenAPI document, as a plain JSON-serializable object. */
 export function openApiDocument(): Record<string, unknown> {
+  const modelParameter = {
+    name: "name",
+    in: "path",
+    required: true,
+    description: "A model the server serves (GET /models lists them)",
+    schema: { type: "string" },
+  };
   const predictionSchema = {
     type: "object",
     required: ["prediction"],
@@ -57,58 +118,7 @@ export function openApiDocument(): Record<string, unknown> {
         "JSON routes of the inference server. The same operations are served over gRPC, Connect and gRPC-Web as mlpipe.inference.v1.InferenceService.",
     },
     paths: {
-      "/predict": {
-        post: {
-          summary: "Predict one row (features) or many (instances)",
-          parameters: [timeoutParameter],
-          requestBody: {
-            required: true,
-            content: {
-              "application/json": {
-                schema: {
-                  oneOf: [
-                    { $ref: "#/components/schemas/PredictRequest" },
-                    { $ref: "#/components/schemas/PredictBatchRequest" },
-                  ],
-                },
-                examples: {
-                  one: { value: { features: [5.1, 3.5, 1.4, 0.2], model_version: "latest" } },
-                  many: {
-                    value: {
-                      instances: [
-                        [5.1, 3.5, 1.4, 0.2],
-                        [6.7, 3.0, 5.2, 2.3],
-                      ],
-                    },
-                  },
-                },
-              },
-            },
-          },
-          responses: {
-            "200": {
-              description: "The prediction(s)",
-              content: {
-                "application/json": {
-                  schema: {
-                    oneOf: [
-                      { $ref: "#/components/schemas/PredictResponse" },
-                      { $ref: "#/components/schemas/PredictBatchResponse" },
-                    ],
-                  },
-                },
-              },
-            },
-            "400": errorResponse("Bad input: wrong feature count, non-numbers, non-finite values, malformed JSON"),
-            "404": errorResponse("model_version names no loaded version"),
-            "429": errorResponse(
-              "The server is overloaded (INFERENCE_OVERLOADED, refused unread) or the queue is full (INFERENCE_QUEUE_FULL); retry after Retry-After",
-            ),
-            "503": errorResponse("No model is ready, or the server is shutting down (Retry-After)"),
-            "504": errorResponse("The deadline passed before the row was computed"),
-          },
-        },
-      },
+      "/predict": { post: predictOperation("Predict one row (features) or many (instances)", [timeoutParameter]) },
       "/health": {
         get: {
           summary: "Overall health",
@@ -126,14 +136,61 @@ export function openApiDocument(): Record<string, unknown> {
       },
       "/model/info": {
         get: {
-          summary: "The served (or a pinned) model version: identity, source, signature",
-          parameters: [{ name: "model_version", in: "query", required: false, schema: { type: "string" } }],
+          summary: "The served (or a pinned) version of the default (or a named) model: identity, source, signature",
+          parameters: [
+            { name: "model", in: "query", required: false, schema: { type: "string" } },
+            { name: "model_version", in: "query", required: false, schema: { type: "string" } },
+          ],
           responses: {
             "200": {
               description: "Model info",
               content: { "application/json": { schema: { $ref: "#/components/schemas/ModelInfo" } } },
             },
             "404": errorResponse("No such loaded version"),
+          },
+        },
+      },
+      "/models": {
+        get: {
+          summary: "The models the server serves: default or not, ready or not, loaded versions",
+          responses: {
+            "200": {
+              description: "The models, by name",
+              content: { "application/json": { schema: { $ref: "#/components/schemas/ModelList" } } },
+            },
+          },
+        },
+      },
+      "/models/{name}/predict": {
+        post: predictOperation("As /predict, for the model the path names (a body's `model`, if any, must match it)", [
+          modelParameter,
+          timeoutParameter,
+        ]),
+      },
+      "/models/{name}/info": {
+        get: {
+          summary: "As /model/info, for the model the path names",
+          parameters: [
+            modelParameter,
+            { name: "model_version", in: "query", required: false, schema: { type: "string" } },
+          ],
+          responses: {
+            "200": {
+              description: "Model info",
+              content: { "application/json": { schema: { $ref: "#/components/schemas/ModelInfo" } } },
+            },
+            "404": errorResponse("No such served model or loaded version"),
+          },
+        },
+      },
+      "/models/{name}/ready": {
+        get: {
+          summary: "Readiness of one model: a version is loaded and warmed and the server is not draining",
+          parameters: [modelParameter],
+          responses: {
+            "200": { description: "Ready" },
+            "404": errorResponse("No such served model"),
+            "503": { description: "Not ready" },
           },
         },
       },
@@ -149,6 +206,7 @@ export function openApiDocument(): Record<string, unknown> {
           required: ["features"],
           properties: {
             features: { type: "array", items: { type: "number" }, example: [5.1, 3.5, 1.4, 0.2] },
+            model: { type: "string", description: "The model; absent for the default model (MODEL_NAME)" },
             model_version: {
               type: "string",
               description: 'A version number, stage or alias; "latest" or absent for the served version',
@@ -161,6 +219,7 @@ export function openApiDocument(): Record<string, unknown> {
           required: ["instances"],
           properties: {
             instances: { type: "array", items: { type: "array", items: { type: "number" } } },
+            model: { type: "string" },
             model_version: { type: "string" },
           },
         },
@@ -190,6 +249,28 @@ export function openApiDocument(): Record<string, unknown> {
             name: { type: "string" },
             dtype: { type: "string" },
             shape: { type: "array", items: { type: "integer" }, description: "-1 for a dynamic dimension" },
+          },
+        },
+        ModelList: {
+          type: "object",
+          properties: {
+            models: {
+              type: "array",
+              items: {
+                type: "object",
+                properties: {
+                  name: { type: "string" },
+                  default: { type: "boolean", description: "Requests naming no model go to it (MODEL_NAME)" },
+                  ready: { type: "boolean" },
+                  follows: {
+                    type: "string",
+                    description: "The stage or alias followed in the registry; empty for a file",
+                  },
+                  versions: { type: "array", items: { $ref: "#/components/schemas/ModelInfo" } },
+                  status_message: { type: "string", description: "Why it is not ready (its last load failure)" },
+                },
+              },
+            },
           },
         },
         ModelInfo: {

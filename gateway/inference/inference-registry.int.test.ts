@@ -283,6 +283,49 @@ describe("inference server serving from the registry", () => {
     }
   });
 
+  it("follows the models of MODEL_NAMES beside MODEL_NAME, each loaded and swapped on its own", async () => {
+    const other = "linear-model";
+    await rpc.createRegisteredModel({ name: other });
+    const registerOther = async (file: string): Promise<bigint> => {
+      const uploads = join(registryConfig.artifactRoot, "uploads");
+      const copy = join(uploads, `${Date.now()}-${Math.random().toString(36).slice(2)}.onnx`);
+      copyFileSync(file, copy);
+      const created = await rpc.createModelVersion({ name: other, source: pathToFileURL(copy).href });
+      return created.modelVersion?.version ?? 0n;
+    };
+    const promoteOther = (version: bigint) =>
+      rpc.transitionModelVersionStage({ name: other, version, stage: Stage.PRODUCTION, archiveExistingVersions: true });
+    await promoteOther(await registerOther(models.regression));
+    const multi = await startLoggedServer({
+      MODEL_NAMES: other,
+      MLPIPE_DATA_DIR: mkdtempSync(join(tmpdir(), "mlpipe-inference-")),
+    });
+    try {
+      const url = multi.server.url;
+      const ready = async (name: string) => (await fetch(`${url}/models/${name}/ready`)).status === 200;
+      await until(async () => (await ready(modelName)) && (await ready(other)));
+      const listed = (await (await fetch(`${url}/models`)).json()) as { models: { name: string; follows: string }[] };
+      expect(listed.models.map((m) => [m.name, m.follows])).toEqual([
+        [modelName, "Production"],
+        [other, "Production"],
+      ]);
+      const linear = await postJson(`${url}/models/${other}/predict`, { features: setosa });
+      expect(linear.body).toMatchObject({ model_version: "1" });
+      const servedBefore = (await postJson(`${url}/predict`, { features: setosa })).body.model_version;
+
+      // A promotion of the other model swaps it alone.
+      await promoteOther(await registerOther(models.irisB));
+      await until(
+        async () => (await postJson(`${url}/predict`, { features: setosa, model: other })).body.model_version === "2",
+      );
+      const swapped = await postJson(`${url}/predict`, { features: setosa, model: other });
+      expect(swapped.body.probability).toBeCloseTo(probability(irisWeightsB, setosa), 4);
+      expect((await postJson(`${url}/predict`, { features: setosa })).body.model_version).toBe(servedBefore);
+    } finally {
+      await multi.server.shutdown();
+    }
+  }, 60_000);
+
   it("reuses a cached, verified file after a restart without downloading it again", async () => {
     grpc.close();
     await server.shutdown();

@@ -5,6 +5,7 @@
  * leaves validation, batching, counting and stream orchestration to the PredictionService.
  */
 import type {
+  ListModelsResponse,
   ModelInfoRequest,
   ModelInfoResponse,
   PredictBatchRequest,
@@ -18,6 +19,7 @@ import type { CallContext } from "../../server/call-context.js";
 import type { PredictStreamInput, PredictStreamSink } from "../../server/predict-stream.js";
 import type { PredictionRequest, PredictionService } from "../../server/prediction-service.js";
 import {
+  listModelsResponseOf,
   modelInfoResponseOf,
   predictBatchRequestOf,
   predictBatchResponseOf,
@@ -45,6 +47,7 @@ export interface InferencePredictions {
 /** Every method of InferenceService, as a transport serves them. */
 export interface InferenceRpc extends InferencePredictions {
   modelInfo(req: ModelInfoRequest): ModelInfoResponse;
+  listModels(): ListModelsResponse;
 }
 
 /** The request reader of the data plane: the message, read, then converted. */
@@ -63,6 +66,7 @@ export function createInferenceRpc(service: PredictionService): InferenceRpc {
     predictBatch: (context, read) =>
       service.predict(context, converted(read, predictBatchRequestOf)).then(predictBatchResponseOf),
     predictStream: (context, sink) => service.predictStream(context, streamCodec, sink),
-    modelInfo: (req) => modelInfoResponseOf(service.modelInfo(req.modelVersion)),
+    modelInfo: (req) => modelInfoResponseOf(service.modelInfo(req.modelName, req.modelVersion)),
+    listModels: () => listModelsResponseOf(service.listModels()),
   };
 }

@@ -248,8 +248,8 @@ describe("inference server: health, metrics, docs", () => {
     }
     expect(text).toContain('active_model_version{model="iris-classifier",version="1"} 1');
     expect(text).toMatch(/prediction_latency_seconds_bucket\{le="0.0001",model="iris-classifier",version="1"\}/);
-    expect(text).toMatch(/prediction_requests_total\{protocol="http",code="ok"\} \d+/);
-    expect(text).toMatch(/prediction_requests_total\{protocol="grpc",code="ok"\} \d+/);
+    expect(text).toMatch(/prediction_requests_total\{protocol="http",code="ok",model="iris-classifier"\} \d+/);
+    expect(text).toMatch(/prediction_requests_total\{protocol="grpc",code="ok",model="iris-classifier"\} \d+/);
   });
 
   it("serves an OpenAPI document and a self-contained page rendering it", async () => {

@@ -2,13 +2,18 @@
  * Loads model versions into the worker pool and decides which one answers. A new version is loaded
  * beside the served one, warmed on every worker, and switched to atomically; requests already
  * queued on the old version finish on it, then it is unloaded from the workers (hot swap).
+ *
+ * One manager per served model: a server serving several models (server/models/model-set.ts) has
+ * one for each, sharing the worker pool and the process's memory budget, so each model is loaded,
+ * batched, swapped and unloaded on its own.
  */
-import { readFile } from "node:fs/promises";
-import { inferenceErrors } from "../../core/errors/index.js";
+import { readFile, stat } from "node:fs/promises";
+import { inferenceErrors, MlpipeError } from "../../core/errors/index.js";
 import type { Logger } from "../../core/logger.js";
 import { createDynamicBatcher, type DynamicBatcher } from "../batching/dynamic-batcher.js";
-import type { InferenceMetrics } from "../inference-metrics.js";
+import type { InferenceMetrics, QueueDepthSample } from "../inference-metrics.js";
 import type { WorkerPool } from "../workers/worker-pool.js";
+import type { MemoryBudget, MemoryReservation } from "./memory-budget.js";
 import type { ModelArtifact, ModelLoader } from "./model-loader.js";
 import { type ModelSignature, readSignature, UnsupportedModelError } from "./onnx-signature.js";
 import { allocate, elementSize, type NumericArray, type RawTensor } from "./tensor-types.js";
@@ -51,14 +56,32 @@ export interface LoadedModel {
 
 /** Options of {@link createModelManager}. */
 export interface ModelManagerOptions {
+  /** The model's name, for metrics and logs before a version is loaded. */
+  readonly name: string;
+  /** The stage or alias it follows in the registry; "" (default) for a local file. */
+  readonly follows?: string | undefined;
   readonly pool: WorkerPool;
   readonly batching: BatchingOptions;
   readonly metrics: InferenceMetrics;
   readonly logger: Logger;
+  /** The process's model memory budget, shared by every model's manager; none: no limit. */
+  readonly budget?: MemoryBudget | undefined;
 }
 
-/** The model manager. */
+/** The model manager of one model. */
 export interface ModelManager {
+  /** The model's name. */
+  readonly name: string;
+  /** The stage or alias it follows in the registry; "" for a local file. */
+  readonly follows: string;
+  /**
+   * The last load failure, until a version is served (ListModels shows it). When it says the
+   * version does not fit the memory budget (INFERENCE_MODEL_TOO_LARGE), requests that find nothing
+   * served are told it instead of "not ready", since waiting will not help.
+   */
+  readonly lastFailure: MlpipeError | undefined;
+  /** Rows queued per loaded version, for inference_queue_depth. */
+  queueDepths(): QueueDepthSample[];
   /** The version answering requests that pin none; undefined until the first load finishes. */
   readonly served: LoadedModel | undefined;
   /** Every version that can answer now (the served one first). */
@@ -91,17 +114,14 @@ let loadCounter = 0;
 
 /** Creates an empty manager: nothing is served until `swap` (or `load`) finishes. */
 export function createModelManager(options: ModelManagerOptions): ModelManager {
-  const { pool, metrics, logger } = options;
+  const { pool, metrics, logger, name } = options;
   let served: LoadedModel | undefined;
+  let lastFailure: MlpipeError | undefined;
+  /** The memory reserved by each loaded version, by its key. */
+  const reservations = new Map<string, MemoryReservation>();
   let others: LoadedModel[] = [];
   let swaps: Promise<unknown> = Promise.resolve();
   metrics.queueCapacity.set(options.batching.maxQueueRows);
-  metrics.sampleQueueDepth(() =>
-    (served === undefined ? others : [served, ...others]).map((m) => ({
-      labels: labels(m.artifact),
-      rows: m.batcher.queuedRows,
-    })),
-  );
 
   function labels(a: ModelArtifact): { model: string; version: string } {
     return { model: a.name, version: a.version };
@@ -195,7 +215,8 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     try {
       return await loadVersion(loader);
     } catch (err) {
-      metrics.loadFailures.inc();
+      metrics.loadFailures.inc({ model: name });
+      lastFailure = err instanceof MlpipeError ? err : undefined;
       throw err;
     }
   }
@@ -204,19 +225,25 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     const started = performance.now();
     const artifact = await loader.resolve();
     let signature: ModelSignature;
+    let fileBytes: number;
     try {
+      fileBytes = (await stat(artifact.path)).size;
       signature = readSignature(await readFile(artifact.path));
     } catch (err) {
       const reason = err instanceof UnsupportedModelError ? err.message : "the file cannot be read";
       throw inferenceErrors.modelLoadFailed(artifact.source, reason, err);
     }
+    // Refused before any worker creates a session: a version that does not fit never takes memory.
+    const reservation = options.budget?.reserve(artifact.source, fileBytes);
     const key = `${artifact.name}@${artifact.version}#${++loadCounter}`;
     try {
       await warm(key, artifact, signature);
     } catch (err) {
       pool.unload(key);
+      reservation?.release();
       throw inferenceErrors.modelLoadFailed(artifact.source, "warm-up failed", err);
     }
+    if (reservation !== undefined) reservations.set(key, reservation);
     const seconds = (performance.now() - started) / 1000;
     metrics.loadTime.set(labels(artifact), seconds);
     const model: LoadedModel = {
@@ -234,6 +261,8 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
   async function retire(model: LoadedModel): Promise<void> {
     await model.batcher.drain();
     pool.unload(model.key);
+    reservations.get(model.key)?.release();
+    reservations.delete(model.key);
     const l = labels(model.artifact);
     if (served === undefined || labels(served.artifact).version !== l.version) {
       metrics.activeVersion.remove(l);
@@ -242,8 +271,19 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
   }
 
   return {
+    name,
+    follows: options.follows ?? "",
     get served() {
       return served;
+    },
+    get lastFailure() {
+      return lastFailure;
+    },
+    queueDepths() {
+      return (served === undefined ? others : [served, ...others]).map((m) => ({
+        labels: labels(m.artifact),
+        rows: m.batcher.queuedRows,
+      }));
     },
     loaded() {
       return served === undefined ? others : [served, ...others];
@@ -251,7 +291,9 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     resolve(spec: string): LoadedModel {
       const s = spec.trim();
       if (s === "" || s.toLowerCase() === "latest") {
-        if (served === undefined) throw inferenceErrors.modelNotReady();
+        if (served === undefined) {
+          throw inferenceErrors.modelTooLarge.is(lastFailure) ? lastFailure : inferenceErrors.modelNotReady();
+        }
         return served;
       }
       const lower = s.toLowerCase();
@@ -277,6 +319,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
         // The switch: one synchronous assignment, so every later resolve() sees only the new version.
         served = model;
         others = [];
+        lastFailure = undefined;
         for (const p of previous) metrics.activeVersion.set(labels(p.artifact), 0);
         metrics.activeVersion.set(labels(model.artifact), 1);
         logger.info({ model: model.artifact.name, version: model.artifact.version }, "model serving");

@@ -24,6 +24,7 @@ function started() {
         create(StageVersionsSchema, { stage: Stage.STAGING, versions: [3n] }),
       ],
       aliases: { champion: 2n },
+      tags: { team: "a" },
     }),
   );
   return state;
@@ -79,6 +80,15 @@ describe("registry model state", () => {
     expect(state.sequence).toBe(20n);
     state.advance(5n);
     expect(state.sequence).toBe(20n);
+  });
+
+  it("keeps the model's tags from the state and its tag events", () => {
+    const state = started();
+    expect(state.tag("team")).toBe("a");
+    state.apply(event(11n, { type: RegistryEventType.MODEL_TAG_SET, key: "mlpipe.traffic_split", toValue: "a=100" }));
+    state.apply(event(12n, { type: RegistryEventType.MODEL_TAG_DELETED, key: "team", fromValue: "a" }));
+    expect(state.tag("mlpipe.traffic_split")).toBe("a=100");
+    expect(state.tag("team")).toBeUndefined();
   });
 
   it("forgets everything, the resume position included, when the model is deleted", () => {

@@ -1,7 +1,7 @@
 /**
  * The inference server's view of one registered model, kept by the registry watch stream: which
- * READY versions are in each stage, where each alias points, and the sequence of the last change
- * seen (the resume position). Pure: the watcher feeds it messages, the follower asks it which
+ * READY versions are in each stage, where each alias points, the model's tags (its traffic split
+ * is one), and the sequence of the last change seen (the resume position). Pure: the watcher feeds it messages, the follower asks it which
  * version a MODEL_STAGE (a stage name or an alias) names.
  */
 import {
@@ -61,6 +61,8 @@ export interface RegistryModelState {
   target(spec: string): bigint | undefined;
   /** The stage and aliases of `version` now. */
   labels(version: bigint): VersionLabels;
+  /** The value of the model's tag `key` now; undefined when it has none. */
+  tag(key: string): string | undefined;
 }
 
 /** Creates an empty state (sequence 0: the next watch starts from the model's current state). */
@@ -69,6 +71,7 @@ export function createRegistryModelState(): RegistryModelState {
   let generation = 0;
   const stageOf = new Map<bigint, Stage>();
   const aliases = new Map<string, bigint>();
+  const tags = new Map<string, string>();
 
   return {
     get sequence() {
@@ -80,6 +83,8 @@ export function createRegistryModelState(): RegistryModelState {
     reset(state) {
       stageOf.clear();
       aliases.clear();
+      tags.clear();
+      for (const [key, value] of Object.entries(state.tags)) tags.set(key, value);
       for (const s of state.stages) for (const v of s.versions) stageOf.set(v, s.stage);
       for (const [alias, version] of Object.entries(state.aliases)) aliases.set(alias, version);
       sequence = state.sequence;
@@ -106,16 +111,23 @@ export function createRegistryModelState(): RegistryModelState {
         case RegistryEventType.ALIAS_DELETED:
           aliases.delete(event.alias);
           break;
+        case RegistryEventType.MODEL_TAG_SET:
+          tags.set(event.key, event.toValue);
+          break;
+        case RegistryEventType.MODEL_TAG_DELETED:
+          tags.delete(event.key);
+          break;
         case RegistryEventType.MODEL_DELETED:
           // The stream ends here. A model registered again under the name is a new model with its
           // own history, so the next watch must start from its state, not resume this one's.
           stageOf.clear();
           aliases.clear();
+          tags.clear();
           sequence = 0n;
           generation++;
           break;
         default:
-          // Renames, descriptions and tags do not change which version is served.
+          // Renames, descriptions and version tags do not change which version is served.
           break;
       }
     },
@@ -128,6 +140,9 @@ export function createRegistryModelState(): RegistryModelState {
       let best: bigint | undefined;
       for (const [v, s] of stageOf) if (s === stage && (best === undefined || v > best)) best = v;
       return best;
+    },
+    tag(key) {
+      return tags.get(key);
     },
     labels(version) {
       const stage = stageOf.get(version);

@@ -29,6 +29,10 @@ function standInManager(): ModelManager & { readonly swaps: string[] } {
   const model = (artifact: ModelArtifact): LoadedModel => ({ artifact }) as unknown as LoadedModel;
   return {
     swaps,
+    name: "iris",
+    follows: "Production",
+    lastFailure: undefined,
+    queueDepths: () => [],
     get served() {
       return served;
     },

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mlpipe/inference/v1/inference.proto.
  */
 export const file_mlpipe_inference_v1_inference: GenFile = /*@__PURE__*/
-  fileDesc("CiNtbHBpcGUvaW5mZXJlbmNlL3YxL2luZmVyZW5jZS5wcm90bxITbWxwaXBlLmluZmVyZW5jZS52MSJhCgZUZW5zb3ISLAoFZHR5cGUYASABKA4yHS5tbHBpcGUuaW5mZXJlbmNlLnYxLkRhdGFUeXBlEg0KBXNoYXBlGAIgAygDEgwKBGRhdGEYAyABKAwSDAoEbmFtZRgEIAEoCSJ1CgpQcmVkaWN0aW9uEhcKCnByZWRpY3Rpb24YASABKAFIAIgBARIYCgtwcm9iYWJpbGl0eRgCIAEoAUgBiAEBEhUKDXByb2JhYmlsaXRpZXMYAyADKAFCDQoLX3ByZWRpY3Rpb25CDgoMX3Byb2JhYmlsaXR5IjkKDlByZWRpY3RSZXF1ZXN0EhAKCGZlYXR1cmVzGAEgAygBEhUKDW1vZGVsX3ZlcnNpb24YAiABKAkicQoPUHJlZGljdFJlc3BvbnNlEjMKCnByZWRpY3Rpb24YASABKAsyHy5tbHBpcGUuaW5mZXJlbmNlLnYxLlByZWRpY3Rpb24SFQoNbW9kZWxfdmVyc2lvbhgCIAEoCRISCgpsYXRlbmN5X21zGAMgASgBIpMBChNQcmVkaWN0QmF0Y2hSZXF1ZXN0EisKBmlucHV0cxgBIAEoCzIbLm1scGlwZS5pbmZlcmVuY2UudjEuVGVuc29yEhUKDW1vZGVsX3ZlcnNpb24YAiABKAkSOAoNcmVzcG9uc2VfZm9ybRgDIAEoDjIhLm1scGlwZS5pbmZlcmVuY2UudjEuUmVzcG9uc2VGb3JtIqUBChRQcmVkaWN0QmF0Y2hSZXNwb25zZRI0CgtwcmVkaWN0aW9ucxgBIAMoCzIfLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdGlvbhIsCgdvdXRwdXRzGAIgAygLMhsubWxwaXBlLmluZmVyZW5jZS52MS5UZW5zb3ISFQoNbW9kZWxfdmVyc2lvbhgDIAEoCRISCgpsYXRlbmN5X21zGAQgASgBIroBChRQcmVkaWN0U3RyZWFtUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhAKCGZlYXR1cmVzGAIgAygBEhUKDW1vZGVsX3ZlcnNpb24YAyABKAkSKwoGaW5wdXRzGAQgASgLMhsubWxwaXBlLmluZmVyZW5jZS52MS5UZW5zb3ISOAoNcmVzcG9uc2VfZm9ybRgFIAEoDjIhLm1scGlwZS5pbmZlcmVuY2UudjEuUmVzcG9uc2VGb3JtIkcKC1N0cmVhbUVycm9yEgwKBGNvZGUYASABKAUSCgoCaWQYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRINCgVmaWVsZBgEIAEoCSKuAgoVUHJlZGljdFN0cmVhbVJlc3BvbnNlEhIKCnJlcXVlc3RfaWQYASABKAkSNQoKcHJlZGljdGlvbhgCIAEoCzIfLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdGlvbkgAEjEKBWVycm9yGAMgASgLMiAubWxwaXBlLmluZmVyZW5jZS52MS5TdHJlYW1FcnJvckgAEhUKDW1vZGVsX3ZlcnNpb24YBCABKAkSEgoKbGF0ZW5jeV9tcxgFIAEoARI0CgtwcmVkaWN0aW9ucxgGIAMoCzIfLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdGlvbhIsCgdvdXRwdXRzGAcgAygLMhsubWxwaXBlLmluZmVyZW5jZS52MS5UZW5zb3JCCAoGcmVzdWx0IikKEE1vZGVsSW5mb1JlcXVlc3QSFQoNbW9kZWxfdmVyc2lvbhgBIAEoCSI4CgpUZW5zb3JTcGVjEgwKBG5hbWUYASABKAkSDQoFZHR5cGUYAiABKAkSDQoFc2hhcGUYAyADKAMimgIKEU1vZGVsSW5mb1Jlc3BvbnNlEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRINCgVzdGFnZRgDIAEoCRIPCgdhbGlhc2VzGAQgAygJEg4KBnNvdXJjZRgFIAEoCRIUCgxsb2FkZWRfYXRfbXMYBiABKAMSLwoGaW5wdXRzGAcgAygLMh8ubWxwaXBlLmluZmVyZW5jZS52MS5UZW5zb3JTcGVjEjAKB291dHB1dHMYCCADKAsyHy5tbHBpcGUuaW5mZXJlbmNlLnYxLlRlbnNvclNwZWMSLAoEdGFzaxgJIAEoDjIeLm1scGlwZS5pbmZlcmVuY2UudjEuTW9kZWxUYXNrEg8KB3NlcnZpbmcYCiABKAgqfQoIRGF0YVR5cGUSGQoVREFUQV9UWVBFX1VOU1BFQ0lGSUVEEAASFQoRREFUQV9UWVBFX0ZMT0FUMzIQARIVChFEQVRBX1RZUEVfRkxPQVQ2NBACEhMKD0RBVEFfVFlQRV9JTlQzMhADEhMKD0RBVEFfVFlQRV9JTlQ2NBAEKnMKDFJlc3BvbnNlRm9ybRIdChlSRVNQT05TRV9GT1JNX1VOU1BFQ0lGSUVEEAASKQolUkVTUE9OU0VfRk9STV9QUkVESUNUSU9OU19BTkRfVEVOU09SUxABEhkKFVJFU1BPTlNFX0ZPUk1fVEVOU09SUxACKmEKCU1vZGVsVGFzaxIaChZNT0RFTF9UQVNLX1VOU1BFQ0lGSUVEEAASHQoZTU9ERUxfVEFTS19DTEFTU0lGSUNBVElPThABEhkKFU1PREVMX1RBU0tfUkVHUkVTU0lPThACMpUDChBJbmZlcmVuY2VTZXJ2aWNlElQKB1ByZWRpY3QSIy5tbHBpcGUuaW5mZXJlbmNlLnYxLlByZWRpY3RSZXF1ZXN0GiQubWxwaXBlLmluZmVyZW5jZS52MS5QcmVkaWN0UmVzcG9uc2USYwoMUHJlZGljdEJhdGNoEigubWxwaXBlLmluZmVyZW5jZS52MS5QcmVkaWN0QmF0Y2hSZXF1ZXN0GikubWxwaXBlLmluZmVyZW5jZS52MS5QcmVkaWN0QmF0Y2hSZXNwb25zZRJqCg1QcmVkaWN0U3RyZWFtEikubWxwaXBlLmluZmVyZW5jZS52MS5QcmVkaWN0U3RyZWFtUmVxdWVzdBoqLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdFN0cmVhbVJlc3BvbnNlKAEwARJaCglNb2RlbEluZm8SJS5tbHBpcGUuaW5mZXJlbmNlLnYxLk1vZGVsSW5mb1JlcXVlc3QaJi5tbHBpcGUuaW5mZXJlbmNlLnYxLk1vZGVsSW5mb1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("CiNtbHBpcGUvaW5mZXJlbmNlL3YxL2luZmVyZW5jZS5wcm90bxITbWxwaXBlLmluZmVyZW5jZS52MSJhCgZUZW5zb3ISLAoFZHR5cGUYASABKA4yHS5tbHBpcGUuaW5mZXJlbmNlLnYxLkRhdGFUeXBlEg0KBXNoYXBlGAIgAygDEgwKBGRhdGEYAyABKAwSDAoEbmFtZRgEIAEoCSJ1CgpQcmVkaWN0aW9uEhcKCnByZWRpY3Rpb24YASABKAFIAIgBARIYCgtwcm9iYWJpbGl0eRgCIAEoAUgBiAEBEhUKDXByb2JhYmlsaXRpZXMYAyADKAFCDQoLX3ByZWRpY3Rpb25CDgoMX3Byb2JhYmlsaXR5Ik0KDlByZWRpY3RSZXF1ZXN0EhAKCGZlYXR1cmVzGAEgAygBEhUKDW1vZGVsX3ZlcnNpb24YAiABKAkSEgoKbW9kZWxfbmFtZRgDIAEoCSJxCg9QcmVkaWN0UmVzcG9uc2USMwoKcHJlZGljdGlvbhgBIAEoCzIfLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdGlvbhIVCg1tb2RlbF92ZXJzaW9uGAIgASgJEhIKCmxhdGVuY3lfbXMYAyABKAEipwEKE1ByZWRpY3RCYXRjaFJlcXVlc3QSKwoGaW5wdXRzGAEgASgLMhsubWxwaXBlLmluZmVyZW5jZS52MS5UZW5zb3ISFQoNbW9kZWxfdmVyc2lvbhgCIAEoCRI4Cg1yZXNwb25zZV9mb3JtGAMgASgOMiEubWxwaXBlLmluZmVyZW5jZS52MS5SZXNwb25zZUZvcm0SEgoKbW9kZWxfbmFtZRgEIAEoCSKlAQoUUHJlZGljdEJhdGNoUmVzcG9uc2USNAoLcHJlZGljdGlvbnMYASADKAsyHy5tbHBpcGUuaW5mZXJlbmNlLnYxLlByZWRpY3Rpb24SLAoHb3V0cHV0cxgCIAMoCzIbLm1scGlwZS5pbmZlcmVuY2UudjEuVGVuc29yEhUKDW1vZGVsX3ZlcnNpb24YAyABKAkSEgoKbGF0ZW5jeV9tcxgEIAEoASLOAQoUUHJlZGljdFN0cmVhbVJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIQCghmZWF0dXJlcxgCIAMoARIVCg1tb2RlbF92ZXJzaW9uGAMgASgJEisKBmlucHV0cxgEIAEoCzIbLm1scGlwZS5pbmZlcmVuY2UudjEuVGVuc29yEjgKDXJlc3BvbnNlX2Zvcm0YBSABKA4yIS5tbHBpcGUuaW5mZXJlbmNlLnYxLlJlc3BvbnNlRm9ybRISCgptb2RlbF9uYW1lGAYgASgJIkcKC1N0cmVhbUVycm9yEgwKBGNvZGUYASABKAUSCgoCaWQYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRINCgVmaWVsZBgEIAEoCSKuAgoVUHJlZGljdFN0cmVhbVJlc3BvbnNlEhIKCnJlcXVlc3RfaWQYASABKAkSNQoKcHJlZGljdGlvbhgCIAEoCzIfLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdGlvbkgAEjEKBWVycm9yGAMgASgLMiAubWxwaXBlLmluZmVyZW5jZS52MS5TdHJlYW1FcnJvckgAEhUKDW1vZGVsX3ZlcnNpb24YBCABKAkSEgoKbGF0ZW5jeV9tcxgFIAEoARI0CgtwcmVkaWN0aW9ucxgGIAMoCzIfLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdGlvbhIsCgdvdXRwdXRzGAcgAygLMhsubWxwaXBlLmluZmVyZW5jZS52MS5UZW5zb3JCCAoGcmVzdWx0Ij0KEE1vZGVsSW5mb1JlcXVlc3QSFQoNbW9kZWxfdmVyc2lvbhgBIAEoCRISCgptb2RlbF9uYW1lGAIgASgJIjgKClRlbnNvclNwZWMSDAoEbmFtZRgBIAEoCRINCgVkdHlwZRgCIAEoCRINCgVzaGFwZRgDIAMoAyKaAgoRTW9kZWxJbmZvUmVzcG9uc2USDAoEbmFtZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEg0KBXN0YWdlGAMgASgJEg8KB2FsaWFzZXMYBCADKAkSDgoGc291cmNlGAUgASgJEhQKDGxvYWRlZF9hdF9tcxgGIAEoAxIvCgZpbnB1dHMYByADKAsyHy5tbHBpcGUuaW5mZXJlbmNlLnYxLlRlbnNvclNwZWMSMAoHb3V0cHV0cxgIIAMoCzIfLm1scGlwZS5pbmZlcmVuY2UudjEuVGVuc29yU3BlYxIsCgR0YXNrGAkgASgOMh4ubWxwaXBlLmluZmVyZW5jZS52MS5Nb2RlbFRhc2sSDwoHc2VydmluZxgKIAEoCCITChFMaXN0TW9kZWxzUmVxdWVzdCKhAQoLU2VydmVkTW9kZWwSDAoEbmFtZRgBIAEoCRISCgppc19kZWZhdWx0GAIgASgIEg0KBXJlYWR5GAMgASgIEg8KB2ZvbGxvd3MYBCABKAkSOAoIdmVyc2lvbnMYBSADKAsyJi5tbHBpcGUuaW5mZXJlbmNlLnYxLk1vZGVsSW5mb1Jlc3BvbnNlEhYKDnN0YXR1c19tZXNzYWdlGAYgASgJIkYKEkxpc3RNb2RlbHNSZXNwb25zZRIwCgZtb2RlbHMYASADKAsyIC5tbHBpcGUuaW5mZXJlbmNlLnYxLlNlcnZlZE1vZGVsKn0KCERhdGFUeXBlEhkKFURBVEFfVFlQRV9VTlNQRUNJRklFRBAAEhUKEURBVEFfVFlQRV9GTE9BVDMyEAESFQoRREFUQV9UWVBFX0ZMT0FUNjQQAhITCg9EQVRBX1RZUEVfSU5UMzIQAxITCg9EQVRBX1RZUEVfSU5UNjQQBCpzCgxSZXNwb25zZUZvcm0SHQoZUkVTUE9OU0VfRk9STV9VTlNQRUNJRklFRBAAEikKJVJFU1BPTlNFX0ZPUk1fUFJFRElDVElPTlNfQU5EX1RFTlNPUlMQARIZChVSRVNQT05TRV9GT1JNX1RFTlNPUlMQAiphCglNb2RlbFRhc2sSGgoWTU9ERUxfVEFTS19VTlNQRUNJRklFRBAAEh0KGU1PREVMX1RBU0tfQ0xBU1NJRklDQVRJT04QARIZChVNT0RFTF9UQVNLX1JFR1JFU1NJT04QAjL0AwoQSW5mZXJlbmNlU2VydmljZRJUCgdQcmVkaWN0EiMubWxwaXBlLmluZmVyZW5jZS52MS5QcmVkaWN0UmVxdWVzdBokLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdFJlc3BvbnNlEmMKDFByZWRpY3RCYXRjaBIoLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdEJhdGNoUmVxdWVzdBopLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdEJhdGNoUmVzcG9uc2USagoNUHJlZGljdFN0cmVhbRIpLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdFN0cmVhbVJlcXVlc3QaKi5tbHBpcGUuaW5mZXJlbmNlLnYxLlByZWRpY3RTdHJlYW1SZXNwb25zZSgBMAESWgoJTW9kZWxJbmZvEiUubWxwaXBlLmluZmVyZW5jZS52MS5Nb2RlbEluZm9SZXF1ZXN0GiYubWxwaXBlLmluZmVyZW5jZS52MS5Nb2RlbEluZm9SZXNwb25zZRJdCgpMaXN0TW9kZWxzEiYubWxwaXBlLmluZmVyZW5jZS52MS5MaXN0TW9kZWxzUmVxdWVzdBonLm1scGlwZS5pbmZlcmVuY2UudjEuTGlzdE1vZGVsc1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * A dense tensor as raw little-endian bytes, row-major.
@@ -109,6 +109,13 @@ export type PredictRequest = Message<"mlpipe.inference.v1.PredictRequest"> & {
    * @generated from field: string model_version = 2;
    */
   modelVersion: string;
+
+  /**
+   * The model (see the service comment); empty means the server's default model.
+   *
+   * @generated from field: string model_name = 3;
+   */
+  modelName: string;
 };
 
 /**
@@ -177,6 +184,13 @@ export type PredictBatchRequest = Message<"mlpipe.inference.v1.PredictBatchReque
    * @generated from field: mlpipe.inference.v1.ResponseForm response_form = 3;
    */
   responseForm: ResponseForm;
+
+  /**
+   * The model; empty means the server's default model.
+   *
+   * @generated from field: string model_name = 4;
+   */
+  modelName: string;
 };
 
 /**
@@ -267,6 +281,13 @@ export type PredictStreamRequest = Message<"mlpipe.inference.v1.PredictStreamReq
    * @generated from field: mlpipe.inference.v1.ResponseForm response_form = 5;
    */
   responseForm: ResponseForm;
+
+  /**
+   * The model of this message; empty means the server's default model.
+   *
+   * @generated from field: string model_name = 6;
+   */
+  modelName: string;
 };
 
 /**
@@ -395,6 +416,13 @@ export type ModelInfoRequest = Message<"mlpipe.inference.v1.ModelInfoRequest"> &
    * @generated from field: string model_version = 1;
    */
   modelVersion: string;
+
+  /**
+   * The model; empty means the server's default model.
+   *
+   * @generated from field: string model_name = 2;
+   */
+  modelName: string;
 };
 
 /**
@@ -516,6 +544,98 @@ export const ModelInfoResponseSchema: GenMessage<ModelInfoResponse> = /*@__PURE_
   messageDesc(file_mlpipe_inference_v1_inference, 11);
 
 /**
+ * ListModels' request.
+ *
+ * @generated from message mlpipe.inference.v1.ListModelsRequest
+ */
+export type ListModelsRequest = Message<"mlpipe.inference.v1.ListModelsRequest"> & {
+};
+
+/**
+ * Describes the message mlpipe.inference.v1.ListModelsRequest.
+ * Use `create(ListModelsRequestSchema)` to create a new message.
+ */
+export const ListModelsRequestSchema: GenMessage<ListModelsRequest> = /*@__PURE__*/
+  messageDesc(file_mlpipe_inference_v1_inference, 12);
+
+/**
+ * A model the server serves.
+ *
+ * @generated from message mlpipe.inference.v1.ServedModel
+ */
+export type ServedModel = Message<"mlpipe.inference.v1.ServedModel"> & {
+  /**
+   * Registered name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Whether requests without a model name go to it (MODEL_NAME).
+   *
+   * @generated from field: bool is_default = 2;
+   */
+  isDefault: boolean;
+
+  /**
+   * Whether it answers predictions: a version is loaded and warmed.
+   *
+   * @generated from field: bool ready = 3;
+   */
+  ready: boolean;
+
+  /**
+   * The stage or alias the server follows in the registry (MODEL_STAGE); empty for a local file.
+   *
+   * @generated from field: string follows = 4;
+   */
+  follows: string;
+
+  /**
+   * Every loaded version; the followed one has `serving` set.
+   *
+   * @generated from field: repeated mlpipe.inference.v1.ModelInfoResponse versions = 5;
+   */
+  versions: ModelInfoResponse[];
+
+  /**
+   * Why the model is not ready, when it failed to load (e.g. it does not fit the memory limit).
+   *
+   * @generated from field: string status_message = 6;
+   */
+  statusMessage: string;
+};
+
+/**
+ * Describes the message mlpipe.inference.v1.ServedModel.
+ * Use `create(ServedModelSchema)` to create a new message.
+ */
+export const ServedModelSchema: GenMessage<ServedModel> = /*@__PURE__*/
+  messageDesc(file_mlpipe_inference_v1_inference, 13);
+
+/**
+ * ListModels' response.
+ *
+ * @generated from message mlpipe.inference.v1.ListModelsResponse
+ */
+export type ListModelsResponse = Message<"mlpipe.inference.v1.ListModelsResponse"> & {
+  /**
+   * By name.
+   *
+   * @generated from field: repeated mlpipe.inference.v1.ServedModel models = 1;
+   */
+  models: ServedModel[];
+};
+
+/**
+ * Describes the message mlpipe.inference.v1.ListModelsResponse.
+ * Use `create(ListModelsResponseSchema)` to create a new message.
+ */
+export const ListModelsResponseSchema: GenMessage<ListModelsResponse> = /*@__PURE__*/
+  messageDesc(file_mlpipe_inference_v1_inference, 14);
+
+/**
  * Element types of raw tensors.
  *
  * @generated from enum mlpipe.inference.v1.DataType
@@ -622,14 +742,19 @@ export const ModelTaskSchema: GenEnum<ModelTask> = /*@__PURE__*/
   enumDesc(file_mlpipe_inference_v1_inference, 2);
 
 /**
- * InferenceService serves predictions of the loaded ONNX model. Requests that arrive together are
- * merged by the server into one batched run (dynamic batching) and split back in order.
+ * InferenceService serves predictions of the ONNX models the server loaded. Requests that arrive
+ * together are merged by the server into one batched run per model version (dynamic batching) and
+ * split back in order.
  *
- * `model_version` in a request pins the version that must answer: a version number ("3"), a stage
- * ("Production") or an alias ("champion"); empty or "latest" means the version being served.
- * A version that is not loaded is NOT_FOUND. Errors: INVALID_ARGUMENT for bad input,
- * RESOURCE_EXHAUSTED when the queue is full (retry later), DEADLINE_EXCEEDED when the deadline
- * passes before the row is computed, UNAVAILABLE while no model is ready or the server drains.
+ * `model_name` in a request names the model (a registered model the server serves); empty means
+ * the server's default model (MODEL_NAME). A model the server does not serve is NOT_FOUND
+ * (INFERENCE_MODEL_NOT_FOUND). `model_version` pins the version that must answer: a version
+ * number ("3"), a stage ("Production") or an alias ("champion"); empty or "latest" means the
+ * version being served. Every answer names the version that answered. A version that is not loaded
+ * is NOT_FOUND. Errors: INVALID_ARGUMENT for bad input, RESOURCE_EXHAUSTED when the queue is full
+ * (retry later) or when the model does not fit the server's memory limit
+ * (INFERENCE_MODEL_TOO_LARGE), DEADLINE_EXCEEDED when the deadline passes before the row is
+ * computed, UNAVAILABLE while the model is not ready or the server drains.
  *
  * @generated from service mlpipe.inference.v1.InferenceService
  */
@@ -679,6 +804,16 @@ export const InferenceService: GenService<{
     methodKind: "unary";
     input: typeof ModelInfoRequestSchema;
     output: typeof ModelInfoResponseSchema;
+  },
+  /**
+   * Lists the models the server serves, with their loaded versions.
+   *
+   * @generated from rpc mlpipe.inference.v1.InferenceService.ListModels
+   */
+  listModels: {
+    methodKind: "unary";
+    input: typeof ListModelsRequestSchema;
+    output: typeof ListModelsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_mlpipe_inference_v1_inference, 0);
