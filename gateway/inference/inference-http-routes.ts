@@ -11,7 +11,7 @@ import { Cancellation } from "../../server/batching/cancellation.js";
 import type { InferenceMetrics } from "../../server/inference-metrics.js";
 import type { Prediction } from "../../server/models/prediction-reader.js";
 import type { PredictionRequest, PredictionService } from "../../server/prediction-service.js";
-import { healthRoutes } from "../health/health-routes.js";
+import { healthRoutes, type MetricsExposition } from "../health/health-routes.js";
 import type { Readiness } from "../health/readiness.js";
 import type { HttpRequest, HttpResponse, HttpRoute } from "../http/http-route.js";
 import { parseDeadlineHeaders } from "../protocol-json/deadline-headers.js";
@@ -25,6 +25,8 @@ export interface InferenceHttpRoutesOptions {
   readonly service: PredictionService;
   readonly readiness: Readiness;
   readonly metrics: InferenceMetrics;
+  /** What GET /metrics serves; default `metrics.registry` (this process's metrics). */
+  readonly metricsExposition?: MetricsExposition | undefined;
   /** Largest accepted body in bytes; larger ones get REQUEST_TOO_LARGE unread. */
   readonly maxRequestBytes: number;
   readonly logger: Logger;
@@ -125,7 +127,7 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
     "/predict/batch": { POST: predict },
     ...healthRoutes({
       readiness,
-      metrics: metrics.registry,
+      metrics: options.metricsExposition ?? metrics.registry,
       details: () => ({
         model_loaded: service.ready,
         model_version: readiness.serving ? service.modelInfo("").version : null,
