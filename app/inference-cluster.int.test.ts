@@ -215,7 +215,11 @@ describe("inference cluster (INFERENCE_HTTP_WORKERS=2)", () => {
       await promote(await register(models.iris));
 
       const dataDir = mkdtempSync(join(tmpdir(), "mlpipe-inference-"));
-      const { server, url } = await spawnCluster({ REGISTRY_URL: registry.url, MODEL_NAME: name, MLPIPE_DATA_DIR: dataDir });
+      const { server, url } = await spawnCluster({
+        REGISTRY_URL: registry.url,
+        MODEL_NAME: name,
+        MLPIPE_DATA_DIR: dataDir,
+      });
       await until(() => ready(url));
 
       // Load on fresh connections (so on both processes) through the promotion, until ten
