@@ -18,6 +18,7 @@ import type { Config } from "../core/config.js";
 import { ConfigError } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
 import { createAdmissionControl } from "../gateway/admission/admission-control.js";
+import type { MetricsExposition } from "../gateway/health/health-routes.js";
 import { createReadiness, type Readiness } from "../gateway/health/readiness.js";
 import { type DualProtocolServer, listenDualProtocol } from "../gateway/http/dual-protocol-server.js";
 import { createInferenceEdge } from "../gateway/inference/inference-edge.js";
@@ -29,9 +30,9 @@ import { createModelSet, type ModelSet } from "../server/models/model-set.js";
 import { createPredictionService, type PredictionService } from "../server/prediction-service.js";
 import { startRegistryServing } from "../server/registry-follow/registry-serving.js";
 import type { BackoffOptions } from "../server/registry-follow/retry-backoff.js";
-import { sizeThreads } from "../server/workers/thread-sizing.js";
 import { createWorkerPool } from "../server/workers/worker-pool.js";
 import { composeLifecycle } from "./lifecycle.js";
+import { sizeProcesses } from "./process-sizing.js";
 
 /** A running inference server. */
 export interface InferenceServer {
@@ -53,8 +54,20 @@ export interface InferenceServer {
   shutdown(): Promise<void>;
 }
 
-/** Extra wiring for tests. */
+/** Extra wiring for tests and for the processes of a cluster (app/inference-cluster-worker.ts). */
 export interface InferenceServerOverrides {
+  /**
+   * The processes serving together (a cluster's HTTP workers): this one runs its share of the
+   * worker threads and of MAX_IN_FLIGHT_REQUESTS (app/process-sizing.ts). Default 1.
+   */
+  readonly processes?: number;
+  /**
+   * What the edge reports as readiness (/health/ready, gRPC Health); default the server's own.
+   * A cluster worker reports ready only while every process of the cluster is.
+   */
+  readonly servedReadiness?: Readiness;
+  /** What GET /metrics serves; default this process's registry. */
+  readonly metricsExposition?: MetricsExposition;
   /** The model to load first; default a local file loader over MODEL_PATH, else the registry. */
   readonly loader?: ModelLoader;
   /** Backoff of registry reconnects and load retries (registry mode); default 200 ms doubling up to 10 s. */
@@ -96,10 +109,18 @@ export async function startInferenceServer(
       "set MODEL_PATH (a local .onnx file) or REGISTRY_URL (serve MODEL_NAME at MODEL_STAGE from the model registry)",
     );
   }
-  const sizing = sizeThreads({ cores: availableParallelism(), workers: c.workers, intraOpThreads: c.intraOpThreads });
-  if (sizing.clamped) {
+  const sizing = sizeProcesses({
+    cores: availableParallelism(),
+    httpWorkers: overrides.processes ?? 1,
+    workers: c.workers,
+    intraOpThreads: c.intraOpThreads,
+    maxBatchSize: c.maxBatchSize,
+    maxInFlightRequests: c.maxInFlightRequests,
+  });
+  const { intraOpThreads } = sizing.threads;
+  if (sizing.threads.clamped) {
     logger.warn(
-      { ...sizing, cores: availableParallelism() },
+      { ...sizing.threads, cores: availableParallelism() },
       "thread counts lowered so workers x intra-op threads fit the cores",
     );
   }
@@ -115,8 +136,8 @@ export async function startInferenceServer(
       "worker pool",
       () =>
         createWorkerPool({
-          workers: sizing.workers,
-          intraOpThreads: sizing.intraOpThreads,
+          workers: sizing.workersPerProcess,
+          intraOpThreads,
           handlerModule: c.handlerPath === undefined ? undefined : pathToFileURL(c.handlerPath).href,
           logger,
           onWorkerFailure: () => metrics.workerFailures.inc(),
@@ -124,7 +145,11 @@ export async function startInferenceServer(
       // Workers still busy when the grace period ran out are terminated.
       (p) => p.close(drainTimedOut),
     );
-    const budget = createMemoryBudget({ limitBytes: memoryLimitBytes(c.modelMemoryLimitMb), workers: sizing.workers });
+    // Every process loads its own copy of each model: the server's budget is split across them.
+    const budget = createMemoryBudget({
+      limitBytes: Math.floor(memoryLimitBytes(c.modelMemoryLimitMb) / sizing.processes),
+      workers: sizing.workersPerProcess,
+    });
     const managerOf = (name: string, follows: string): ModelManager =>
       createModelManager({
         name,
@@ -146,7 +171,7 @@ export async function startInferenceServer(
       "admission control",
       () =>
         createAdmissionControl({
-          maxInFlight: c.maxInFlightRequests ?? 2 * sizing.workers * c.maxBatchSize,
+          maxInFlight: sizing.maxInFlightPerProcess,
           maxEventLoopDelayMs: c.maxEventLoopDelayMs,
           onPressureChange: (underPressure, delayMs) =>
             logger.debug(
@@ -158,8 +183,9 @@ export async function startInferenceServer(
     );
     const edge = createInferenceEdge({
       service,
-      readiness,
+      readiness: overrides.servedReadiness ?? readiness,
       metrics,
+      metricsExposition: overrides.metricsExposition,
       admission,
       maxRequestBytes: c.maxRequestBytes,
       logger,
@@ -179,7 +205,7 @@ export async function startInferenceServer(
     const [main, grpc] = [listeners[0], listeners[1] ?? listeners[0]];
     if (main === undefined || grpc === undefined) throw new Error("no listener");
     logger.info(
-      { url: main.url, grpcUrl: grpc.url, workers: sizing.workers, intraOpThreads: sizing.intraOpThreads },
+      { url: main.url, grpcUrl: grpc.url, workers: sizing.workersPerProcess, intraOpThreads },
       "inference server listening",
     );
 

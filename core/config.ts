@@ -114,7 +114,16 @@ export interface InferenceConfig {
   readonly registryUrl: string | undefined;
   /** Custom pre/post-processing module (MODEL_HANDLER), absolute; loaded in every worker. */
   readonly handlerPath: string | undefined;
-  /** Worker threads (INFERENCE_WORKERS, 1..256); undefined sizes from the cores. */
+  /**
+   * Processes serving HTTP and gRPC (INFERENCE_HTTP_WORKERS, 1..256; `mlpipe serve` only):
+   * undefined means one per core (os.availableParallelism()); 1 serves from this process alone.
+   * Each process has the whole edge, its own model cache, registry watch and worker threads.
+   */
+  readonly httpWorkers: number | undefined;
+  /**
+   * Worker threads of the server (INFERENCE_WORKERS, 1..256), split across the HTTP worker
+   * processes (at least one each); undefined sizes from the cores.
+   */
   readonly workers: number | undefined;
   /** onnxruntime intra-op threads per session (INFERENCE_INTRA_OP_THREADS, 1..256, default 1). workers x this never exceeds the cores. */
   readonly intraOpThreads: number | undefined;
@@ -138,7 +147,8 @@ export interface InferenceConfig {
   /**
    * Prediction requests (a stream counts as one) admitted at once before new ones are refused
    * unread with 429 / RESOURCE_EXHAUSTED (MAX_IN_FLIGHT_REQUESTS, 1..1048576); undefined (the
-   * default) allows 2 full batches per worker: 2 x workers x MAX_BATCH_SIZE.
+   * default) allows 2 full batches per worker: 2 x workers x MAX_BATCH_SIZE. The limit is the
+   * server's: with several HTTP worker processes each admits its share (rounded up).
    */
   readonly maxInFlightRequests: number | undefined;
   /**
@@ -182,6 +192,7 @@ const knownVariables = [
   "REGISTRY_URL",
   "MLFLOW_TRACKING_URI",
   "MODEL_HANDLER",
+  "INFERENCE_HTTP_WORKERS",
   "INFERENCE_WORKERS",
   "INFERENCE_INTRA_OP_THREADS",
   "MAX_BATCH_SIZE",
@@ -282,6 +293,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       modelMemoryLimitMb: optionalInt(env, "MODEL_MEMORY_LIMIT_MB", 1, 1024 * 1024),
       registryUrl,
       handlerPath: handlerPath === undefined ? undefined : resolve(cwd, handlerPath),
+      httpWorkers: optionalInt(env, "INFERENCE_HTTP_WORKERS", 1, 256),
       workers: optionalInt(env, "INFERENCE_WORKERS", 1, 256),
       intraOpThreads: optionalInt(env, "INFERENCE_INTRA_OP_THREADS", 1, 256),
       maxBatchSize: int(env, "MAX_BATCH_SIZE", 64, 1, 65536),

@@ -161,6 +161,8 @@ export function createInferenceMetrics(options: { readonly processMetrics?: bool
     }),
     loadTime: new Gauge({
       name: "model_load_time_seconds",
+      // Every HTTP worker process of a cluster loads the same version: one value, not their sum.
+      aggregator: "max",
       help: "Time to load and warm a model version, in seconds.",
       labelNames: mv,
       registers: [registry],
@@ -173,6 +175,8 @@ export function createInferenceMetrics(options: { readonly processMetrics?: bool
     }),
     activeVersion: new Gauge({
       name: "active_model_version",
+      // Every HTTP worker process of a cluster loads the same version: one value, not their sum.
+      aggregator: "max",
       help: "1 for the model version served by default.",
       labelNames: mv,
       registers: [registry],

@@ -29,8 +29,13 @@ export interface BenchFixtures {
   readonly rows: readonly (readonly number[])[];
   /** The small tabular model (a 4 x 3 softmax classifier, written by training/onnx-model-builder.ts) and a variant for swaps. */
   readonly models: TestModels;
-  /** mlpipe's inference server with default settings and {@link mlpipeWorkers} workers. */
+  /**
+   * mlpipe's inference server with default settings and {@link mlpipeWorkers} workers: one HTTP
+   * worker process per core (INFERENCE_HTTP_WORKERS unset), the worker threads split across them.
+   */
   mlpipe(): Promise<StartedServer>;
+  /** The same server in one process (INFERENCE_HTTP_WORKERS=1), as before issue 16: the before of before/after. */
+  mlpipeSingleProcess(): Promise<StartedServer>;
   /**
    * mlpipe's inference server whose rows cost {@link rowCostMicros} µs of worker time each
    * (bench/servers/row-cost-handler.ts): a server that saturates before the load generator does.
@@ -73,6 +78,9 @@ export function createBenchFixtures(): BenchFixtures {
     rows,
     models,
     mlpipe: once(() => startMlpipeServer({ modelPath: models.iris, workers: mlpipeWorkers })),
+    mlpipeSingleProcess: once(() =>
+      startMlpipeServer({ modelPath: models.iris, workers: mlpipeWorkers, env: { INFERENCE_HTTP_WORKERS: "1" } }),
+    ),
     mlpipeRowCost: once(() =>
       startMlpipeServer({
         modelPath: models.iris,

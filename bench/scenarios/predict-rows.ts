@@ -73,6 +73,20 @@ export const predictBatchScenario: Scenario = {
       rowsPerRequest: batchRows,
       scrape: true,
     });
+    // Before/after of issue 16 in the same run: the best size and concurrency against one process.
+    const single = await fx.mlpipeSingleProcess();
+    const topRows = top?.rowsPerRequest ?? batchRows;
+    const oneProcess = await sweep({
+      server: single,
+      serverName: "mlpipe-1-process",
+      protocol: `grpc-batch-x${topRows}`,
+      client: createBatchClient(single.url, fx.rows, topRows, ResponseForm.TENSORS),
+      concurrencies: [top?.load.concurrency ?? 2],
+      profile,
+      rowsPerRequest: topRows,
+      scrape: true,
+    });
+    const singleRows = bestRows(oneProcess)?.rowsPerSecond ?? 0;
     console.error("  in-process onnxruntime-node");
     const inProcess = await inProcessRowsPerSecond(fx.models.iris, fx.rows, batchRows, profile);
     return {
@@ -85,10 +99,12 @@ export const predictBatchScenario: Scenario = {
         ),
         predictions_form_rows_per_second: bestRows(withPredictions)?.rowsPerSecond ?? 0,
         in_process_rows_per_second: inProcess,
+        single_process_rows_per_second: singleRows,
+        ratio_to_single_process: singleRows === 0 ? 0 : (top?.rowsPerSecond ?? 0) / singleRows,
         ratio_to_in_process: inProcess === 0 ? 0 : (small?.rowsPerSecond ?? 0) / inProcess,
       },
       errorCount: failures([...ours, ...withPredictions]),
-      measurements: [...ours, ...withPredictions],
+      measurements: [...ours, ...withPredictions, ...oneProcess],
       series: [
         ...batchRowSizes.map((size, i) => seriesOf(`mlpipe grpc PredictBatch x${size}`, bySize[i] ?? [], "rows/s")),
         seriesOf(`mlpipe grpc PredictBatch x${batchRows}, per-row predictions`, withPredictions, "rows/s"),

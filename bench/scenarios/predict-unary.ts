@@ -4,7 +4,9 @@
  * also against the naive Node server and the FastAPI stack.
  */
 import type { UnaryProtocol } from "../lib/inference-clients.js";
+import type { StartedServer } from "../lib/inference-servers.js";
 import { best, type Measurement } from "../lib/measurement.js";
+import { processRssBytes, processTree } from "../lib/process-cpu.js";
 import type { ChartSeries } from "../lib/svg-chart.js";
 import { failures, seriesOf, sweepUnary } from "../lib/sweep.js";
 import type { Scenario, ScenarioResult } from "../scenario.js";
@@ -14,6 +16,21 @@ export const p99BoundMs = 10;
 
 const ratio = (a: Measurement | undefined, b: Measurement | undefined): number =>
   a === undefined || b === undefined || b.load.throughput === 0 ? 0 : a.load.throughput / b.load.throughput;
+
+/**
+ * Resident memory of a server's processes after its sweep, MB: total, largest process and process
+ * count (tsx's esbuild helper included: it runs beside every mlpipe process started through tsx).
+ */
+async function memoryOf(server: StartedServer, prefix: string): Promise<Record<string, number>> {
+  const pids = await processTree(server.child.pid);
+  const rss = (await Promise.all(pids.map(processRssBytes))).filter((r): r is number => r !== undefined);
+  const mb = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
+  return {
+    [`${prefix}_total_mb`]: mb(rss.reduce((a, b) => a + b, 0)),
+    [`${prefix}_max_process_mb`]: mb(Math.max(0, ...rss)),
+    [`${prefix}_processes`]: rss.length,
+  };
+}
 
 /** The single-row scenario of one protocol. */
 export function predictUnaryScenario(protocol: UnaryProtocol): Scenario {
@@ -44,6 +61,17 @@ export function predictUnaryScenario(protocol: UnaryProtocol): Scenario {
         seriesOf(`no-op ${protocol}`, ceiling, "requests/s"),
       ];
       const skipped: string[] = [];
+      if (protocol === "http-json" || protocol === "grpc") {
+        // Before/after of issue 16 in the same run: the same server in one process.
+        const single = await fx.mlpipeSingleProcess();
+        const one = await sweepUnary(single, "mlpipe-1-process", protocol, fx.rows, profile);
+        measurements.push(...one);
+        series.push(seriesOf(`mlpipe ${protocol}, 1 process`, one, "requests/s"));
+        metrics.single_process_requests_per_second = best(one)?.load.throughput ?? 0;
+        metrics.single_process_p99_ms_at_best = best(one)?.load.latencyMs.p99 ?? 0;
+        metrics.ratio_to_single_process = ratio(top, best(one));
+        Object.assign(metrics, await memoryOf(mlpipe, "rss"), await memoryOf(single, "single_process_rss"));
+      }
       if (protocol === "http-json") {
         // wrk when installed, else the Node generator (lib/sweep.ts): every server of the scenario
         // alike, but numbers of the two are not comparable, so the results say which it was.
@@ -76,7 +104,7 @@ export function predictUnaryScenario(protocol: UnaryProtocol): Scenario {
           metrics.ratio_to_fastapi_2_workers = ratio(topWithinBound, best(theirsWorkers));
         }
       }
-      // Baselines failing under load is their result, not a defect of mlpipe: only mlpipe and the
+      // Baselines failing under load (and the single-process mlpipe: it is today's server, measured for comparison) is their result, not a defect of mlpipe: only mlpipe and the
       // ceiling (same stack) count as failures.
       return { metrics, errorCount: failures(ours) + failures(ceiling), measurements, series, skipped };
     },

@@ -1,8 +1,12 @@
 /** `mlpipe serve`: the inference server alone, serving a model from a registry or a local file. */
+import cluster from "node:cluster";
+import { availableParallelism } from "node:os";
 import { createLogger } from "../../core/logger.js";
 import type { Command } from "../command.js";
+import { ExitCode } from "../exit-codes.js";
 import { defaultRegistryUrl } from "../run-cli.js";
 import { runServer } from "../run-server.js";
+import { listenForShutdown } from "../shutdown-signal.js";
 
 /** The `serve` command. */
 export const serveCommand: Command = {
@@ -15,6 +19,7 @@ export const serveCommand: Command = {
     "else http://localhost:5000), swapping versions as the registry moves them; or a local ONNX file",
     "with --model-path. It is ready (GET /health/ready) once a model is loaded. Ctrl-C or SIGTERM",
     "drains and exits 0.",
+    "It serves from one process per core (INFERENCE_HTTP_WORKERS; 1 for a single process).",
   ].join("\n"),
   arguments: [],
   options: {
@@ -58,7 +63,43 @@ export const serveCommand: Command = {
       REGISTRY_URL:
         explicitRegistry ?? (modelPath === undefined ? (base.inference.registryUrl ?? defaultRegistryUrl) : undefined),
     });
+    const processes = config.inference.httpWorkers ?? availableParallelism();
+    if (cluster.isWorker) {
+      // One of the HTTP worker processes the primary below forked (node:cluster re-runs this command).
+      const logger = createLogger({ level: config.logLevel, name: "inference-worker" });
+      const { runInferenceClusterWorker } = await import("../../app/inference-cluster-worker.js");
+      const signal = listenForShutdown();
+      try {
+        await runInferenceClusterWorker(config, logger, { processes, stopSignal: signal.received });
+      } finally {
+        signal.dispose();
+      }
+      return ExitCode.ok;
+    }
     const logger = createLogger({ level: config.logLevel, name: "inference" });
+    const announce = (server: { readonly url: string; readonly grpcUrl: string }): void => {
+      const c = config.inference;
+      const what =
+        c.modelPath !== undefined ? c.modelPath : `${c.modelName} at ${c.modelStage} from ${c.registryUrl ?? ""}`;
+      logger.info({ url: server.url, grpcUrl: server.grpcUrl, processes }, "inference server started");
+      if (json)
+        io.stdout.write(`${JSON.stringify({ inferenceUrl: server.url, grpcUrl: server.grpcUrl, serving: what })}\n`);
+      else
+        io.stderr.write(
+          `\nmlpipe inference server listening on ${server.url} (${processes} process${processes === 1 ? "" : "es"}), serving ${what}; Ctrl-C stops.\n\n`,
+        );
+    };
+    if (processes > 1) {
+      return runServer({
+        logger,
+        async start() {
+          const { startInferenceCluster } = await import("../../app/inference-cluster.js");
+          return startInferenceCluster(config, logger, { processes });
+        },
+        announce: (server) => announce(server),
+        stop: (server) => server.shutdown(),
+      });
+    }
     return runServer({
       logger,
       async start() {
@@ -66,16 +107,7 @@ export const serveCommand: Command = {
         const { startInferenceServer } = await import("../../app/inference-server.js");
         return startInferenceServer(config, logger);
       },
-      announce(server) {
-        const c = config.inference;
-        const what =
-          c.modelPath !== undefined ? c.modelPath : `${c.modelName} at ${c.modelStage} from ${c.registryUrl ?? ""}`;
-        logger.info({ url: server.url, grpcUrl: server.grpcUrl }, "inference server started");
-        if (json)
-          io.stdout.write(`${JSON.stringify({ inferenceUrl: server.url, grpcUrl: server.grpcUrl, serving: what })}\n`);
-        else
-          io.stderr.write(`\nmlpipe inference server listening on ${server.url}, serving ${what}; Ctrl-C stops.\n\n`);
-      },
+      announce: (server) => announce(server),
       stop: (server) => server.shutdown(),
     });
   },

@@ -4,17 +4,27 @@
  * process answers: Kubernetes' liveness probe), /health/ready (readiness: 200, or 503 with
  * Retry-After) and /metrics (Prometheus text of its registry).
  */
-import type { Registry } from "prom-client";
 import { retryAfterSeconds, sendJson } from "../protocol-json/json-response.js";
 import type { JsonRouteTable } from "../protocol-json/json-router.js";
 import type { Readiness } from "./readiness.js";
+
+/**
+ * What /metrics serves: a prom-client Registry, or the metrics of several processes aggregated
+ * (app/inference-cluster.ts: a cluster worker asks its primary for every process's metrics).
+ */
+export interface MetricsExposition {
+  /** The Prometheus text exposition. */
+  metrics(): Promise<string>;
+  /** Its Content-Type. */
+  readonly contentType: string;
+}
 
 /** Options of {@link healthRoutes}. */
 export interface HealthRoutesOptions {
   /** Serving or not: /health's status code and /health/ready. */
   readonly readiness: Readiness;
   /** What /metrics serves. */
-  readonly metrics: Registry;
+  readonly metrics: MetricsExposition;
   /** Fields /health adds beside its `status` (e.g. the model served, the database's reachability). */
   readonly details?: () => Readonly<Record<string, unknown>>;
 }

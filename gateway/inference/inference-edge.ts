@@ -12,6 +12,7 @@ import type { PredictionService } from "../../server/prediction-service.js";
 import type { AdmissionControl } from "../admission/admission-control.js";
 import { createGrpcAdmission, withLoadShedding } from "../admission/load-shedding.js";
 import { createHealthService } from "../health/grpc-health-service.js";
+import type { MetricsExposition } from "../health/health-routes.js";
 import type { Readiness } from "../health/readiness.js";
 import type { DualProtocolHandler } from "../http/dual-protocol-server.js";
 import { createConnectHandler } from "../protocol-connect/connect-handler.js";
@@ -26,6 +27,8 @@ export interface InferenceEdgeOptions {
   readonly service: PredictionService;
   readonly readiness: Readiness;
   readonly metrics: InferenceMetrics;
+  /** What GET /metrics serves; default `metrics.registry` (this process's metrics). */
+  readonly metricsExposition?: MetricsExposition | undefined;
   /** Decides which prediction requests are taken; refused ones are answered unread. */
   readonly admission: AdmissionControl;
   /** Largest request body or message in bytes (MAX_REQUEST_BYTES). */
@@ -50,7 +53,14 @@ const predictionMethods = [
 export function createInferenceEdge(options: InferenceEdgeOptions): InferenceEdge {
   const { service, readiness, metrics, admission, maxRequestBytes, logger } = options;
   const rpc = createInferenceRpc(service);
-  const json = createInferenceHttpRoutes({ service, readiness, metrics, maxRequestBytes, logger });
+  const json = createInferenceHttpRoutes({
+    service,
+    readiness,
+    metrics,
+    metricsExposition: options.metricsExposition,
+    maxRequestBytes,
+    logger,
+  });
   const connect = createConnectHandler({
     maxRequestBytes,
     compressResponses: false,

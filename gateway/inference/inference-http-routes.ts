@@ -14,7 +14,7 @@ import { Cancellation } from "../../server/batching/cancellation.js";
 import type { InferenceMetrics } from "../../server/inference-metrics.js";
 import type { Prediction } from "../../server/models/prediction-reader.js";
 import type { ModelInfo, PredictionRequest, PredictionService } from "../../server/prediction-service.js";
-import { healthRoutes } from "../health/health-routes.js";
+import { healthRoutes, type MetricsExposition } from "../health/health-routes.js";
 import type { Readiness } from "../health/readiness.js";
 import { type HttpRequest, type HttpResponse, type HttpRoute, requestPath } from "../http/http-route.js";
 import { parseDeadlineHeaders } from "../protocol-json/deadline-headers.js";
@@ -28,6 +28,8 @@ export interface InferenceHttpRoutesOptions {
   readonly service: PredictionService;
   readonly readiness: Readiness;
   readonly metrics: InferenceMetrics;
+  /** What GET /metrics serves; default `metrics.registry` (this process's metrics). */
+  readonly metricsExposition?: MetricsExposition | undefined;
   /** Largest accepted body in bytes; larger ones get REQUEST_TOO_LARGE unread. */
   readonly maxRequestBytes: number;
   readonly logger: Logger;
@@ -199,7 +201,7 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
     "/predict/batch": { POST: (req, res) => predict(req, res) },
     ...healthRoutes({
       readiness,
-      metrics: metrics.registry,
+      metrics: options.metricsExposition ?? metrics.registry,
       details: () => ({
         model_loaded: service.ready,
         model_version: readiness.serving ? service.modelInfo("", "").version : null,

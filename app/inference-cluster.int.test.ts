@@ -1,0 +1,251 @@
+/**
+ * The inference server on every core (`mlpipe serve` with INFERENCE_HTTP_WORKERS=2): a node:cluster
+ * primary and two HTTP worker processes sharing one port. Each test spawns the real command and
+ * talks to it over real sockets; requests are sent on fresh connections, which the primary hands
+ * to the workers in turn, so consecutive ones reach both processes. Requests are kept in flight by
+ * the test handler's latch (a file the test creates), not by timing. Every process is reaped.
+ */
+import type { ChildProcess } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { afterAll, describe, expect, it } from "vitest";
+import { RegistryService, Stage } from "../gen/mlpipe/registry/v1/registry_pb.js";
+import { metricValue, testHandlerPath, until } from "../test/support/inference-test-harness.js";
+import { writeTestModels } from "../test/support/onnx-models.js";
+import { startTestRegistryServer } from "../test/support/registry-server.js";
+import { type ServerProcess, spawnServerProcess } from "../test/support/server-process.js";
+
+const setosa = [5.1, 3.5, 1.4, 0.2];
+const bin = new URL("../bin/mlpipe.js", import.meta.url).pathname;
+const children: ChildProcess[] = [];
+/** Worker pids seen, killed in afterAll if a test left one behind. */
+const workerPids = new Set<number>();
+
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  for (const pid of workerPids) if (alive(pid)) process.kill(pid, "SIGKILL");
+  await until(async () => [...workerPids].every((pid) => !alive(pid)));
+});
+
+function alive(pid: number): boolean {
+  // A zombie (exited, not yet reaped by its parent) counts as gone.
+  try {
+    return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
+  } catch {
+    return false;
+  }
+}
+
+/** The pids of the primary's HTTP worker processes, from /proc (Linux): its children running mlpipe (not tsx's esbuild). */
+function childPids(pid: number): number[] {
+  const pids: number[] = [];
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const text = readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim();
+    if (text !== "") pids.push(...text.split(" ").map(Number));
+  }
+  const workers = pids.filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, "utf8").includes("mlpipe.js");
+    } catch {
+      return false;
+    }
+  });
+  for (const p of workers) workerPids.add(p);
+  return workers;
+}
+
+interface Cluster {
+  readonly server: ServerProcess<{ url: string }>;
+  readonly url: string;
+  readonly latch: string;
+}
+
+/** Spawns `mlpipe serve` with two HTTP worker processes; resolves once it announced itself (every process listens). */
+async function spawnCluster(extra: Readonly<Record<string, string>>): Promise<Cluster> {
+  const latch = join(mkdtempSync(join(tmpdir(), "mlpipe-latch-")), "release");
+  const server = await spawnServerProcess<{ url: string }>({
+    args: [bin, "serve"],
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOST: "127.0.0.1",
+      INFERENCE_PORT: "0",
+      INFERENCE_HTTP_WORKERS: "2",
+      MODEL_HANDLER: testHandlerPath,
+      TEST_HANDLER_LATCH: latch,
+      LOG_LEVEL: "info",
+      ...extra,
+    },
+    readyMessage: "inference server started",
+    children,
+  });
+  return { server, url: server.ready.url, latch };
+}
+
+/** The outcome of one request on a connection of its own: status and body, or the connection's error. */
+type Outcome = { readonly status: number; readonly body: Record<string, unknown> } | { readonly error: string };
+
+/** Sends a request on a new connection (no keep-alive agent), so that the primary picks its worker. */
+function request(url: string, method: "GET" | "POST", path: string, body?: unknown): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(
+      `${url}${path}`,
+      { method, agent: false, headers: payload === undefined ? {} : { "content-type": "application/json" } },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => {
+          text += d;
+        });
+        res.on("end", () => {
+          const parsed: unknown = res.headers["content-type"]?.includes("json") ? JSON.parse(text) : { text };
+          resolve({ status: res.statusCode ?? 0, body: parsed as Record<string, unknown> });
+        });
+        res.on("error", (err) => resolve({ error: err.message }));
+      },
+    );
+    req.on("error", (err) => resolve({ error: err.message }));
+    req.end(payload);
+  });
+}
+
+const predict = (url: string, features: readonly number[]): Promise<Outcome> =>
+  request(url, "POST", "/predict", { features });
+
+async function metrics(url: string): Promise<string> {
+  const out = await request(url, "GET", "/metrics");
+  if ("error" in out || out.status !== 200) throw new Error(`GET /metrics: ${JSON.stringify(out)}`);
+  return String(out.body.text);
+}
+
+async function ready(url: string): Promise<boolean> {
+  const out = await request(url, "GET", "/health/ready");
+  return "status" in out && out.status === 200;
+}
+
+describe("inference cluster (INFERENCE_HTTP_WORKERS=2)", () => {
+  it("serves from two processes and aggregates their metrics on whichever answers /metrics", async () => {
+    const { server, url } = await spawnCluster({ MODEL_PATH: writeTestModels().iris });
+    expect(childPids(server.child.pid ?? 0)).toHaveLength(2);
+    expect(await ready(url)).toBe(true);
+    const outcomes = await Promise.all(Array.from({ length: 20 }, () => predict(url, setosa)));
+    for (const out of outcomes) expect(out).toMatchObject({ status: 200, body: { model_version: "1" } });
+
+    // Whichever process answers, the counts are the cluster's: each request counted once.
+    for (let i = 0; i < 2; i++) {
+      const text = await metrics(url);
+      expect(metricValue(text, "prediction_requests_total", { protocol: "http", code: "ok" })).toBe(20);
+      // One series per process for memory, one version served (not one per process summed).
+      expect(text.match(/^inference_process_resident_memory_bytes\{process="worker-\d+"\} \d+/gm)).toHaveLength(2);
+      expect(metricValue(text, "inference_cluster_primary_resident_memory_bytes")).toBeGreaterThan(0);
+      expect(metricValue(text, "active_model_version", { version: "1" })).toBe(1);
+      expect(metricValue(text, "inference_cluster_processes")).toBe(2);
+    }
+    server.child.kill("SIGTERM");
+    expect(await server.exit).toBe(0);
+  });
+
+  it("drains every process on SIGTERM: in-flight requests finish, new ones are refused, exit 0", async () => {
+    const { server, url, latch } = await spawnCluster({ MODEL_PATH: writeTestModels().iris, MAX_QUEUE_DELAY_US: "0" });
+    const workers = childPids(server.child.pid ?? 0);
+    // Two connections in a row go to the two workers; 7777 blocks each in its worker until the latch exists.
+    const held = [predict(url, [7777, 3.5, 1.4, 0.2]), predict(url, [7777, 3.5, 1.4, 0.2])];
+    await until(async () => metricValue(await metrics(url), "inference_in_flight_requests") === 2);
+
+    server.child.kill("SIGTERM");
+    await until(async () => !(await ready(url)));
+    const refused = await predict(url, setosa);
+    expect(refused).toMatchObject({ status: 503 });
+    writeFileSync(latch, "");
+    for (const out of await Promise.all(held)) expect(out).toMatchObject({ status: 200, body: { prediction: 0 } });
+    expect(await server.exit).toBe(0);
+    await until(async () => workers.every((pid) => !alive(pid)));
+  });
+
+  it("replaces a worker process that dies: only its requests fail, readiness returns once the new one serves", async () => {
+    const { server, url, latch } = await spawnCluster({ MODEL_PATH: writeTestModels().iris, MAX_QUEUE_DELAY_US: "0" });
+    const before = childPids(server.child.pid ?? 0);
+    const held = [predict(url, [7777, 3.5, 1.4, 0.2]), predict(url, [7777, 3.5, 1.4, 0.2])];
+    await until(async () => metricValue(await metrics(url), "inference_in_flight_requests") === 2);
+
+    const [victim] = before;
+    if (victim === undefined) throw new Error("no worker");
+    process.kill(victim, "SIGKILL");
+    await until(async () => !alive(victim));
+    // Not every process can serve until the replacement has loaded the model.
+    await until(async () => childPids(server.child.pid ?? 0).length === 2 && (await ready(url)));
+    writeFileSync(latch, "");
+    const outcomes = await Promise.all(held);
+    // The killed process's request lost its connection; the other's finished.
+    expect(outcomes.filter((o) => "error" in o)).toHaveLength(1);
+    expect(outcomes.filter((o) => "status" in o && o.status === 200)).toHaveLength(1);
+
+    const after = await Promise.all(Array.from({ length: 10 }, () => predict(url, setosa)));
+    for (const out of after) expect(out).toMatchObject({ status: 200 });
+    const text = await metrics(url);
+    expect(metricValue(text, "inference_cluster_restarts_total")).toBe(1);
+    expect(metricValue(text, "inference_cluster_processes")).toBe(2);
+    server.child.kill("SIGTERM");
+    expect(await server.exit).toBe(0);
+  });
+
+  it("hot-swaps every process to a promoted version without failing a request", async () => {
+    const models = writeTestModels();
+    const registry = await startTestRegistryServer({ logLevel: "warn" });
+    try {
+      const rpc = createClient(RegistryService, createGrpcTransport({ baseUrl: registry.url }));
+      const name = "iris-classifier";
+      await rpc.createRegisteredModel({ name });
+      const register = async (file: string): Promise<bigint> => {
+        const uploads = join(registry.config.artifactRoot, "uploads");
+        mkdirSync(uploads, { recursive: true });
+        const copy = join(uploads, `${Date.now()}-${Math.random().toString(36).slice(2)}.onnx`);
+        copyFileSync(file, copy);
+        const { modelVersion } = await rpc.createModelVersion({ name, source: pathToFileURL(copy).href });
+        if (modelVersion === undefined) throw new Error("no version created");
+        return modelVersion.version;
+      };
+      const promote = (version: bigint) =>
+        rpc.transitionModelVersionStage({ name, version, stage: Stage.PRODUCTION, archiveExistingVersions: true });
+      await promote(await register(models.iris));
+
+      const dataDir = mkdtempSync(join(tmpdir(), "mlpipe-inference-"));
+      const { server, url } = await spawnCluster({
+        REGISTRY_URL: registry.url,
+        MODEL_NAME: name,
+        MLPIPE_DATA_DIR: dataDir,
+      });
+      await until(() => ready(url));
+
+      // Load on fresh connections (so on both processes) through the promotion, until ten
+      // answers in a row, from both processes in turn, name version 2.
+      const versions: unknown[] = [];
+      const failures: Outcome[] = [];
+      let stop = false;
+      const load = (async () => {
+        while (!stop) {
+          const out = await predict(url, setosa);
+          if ("error" in out || out.status !== 200) failures.push(out);
+          else versions.push(out.body.model_version);
+        }
+      })();
+      await until(async () => versions.length >= 10);
+      const v2 = await register(models.irisB);
+      await promote(v2);
+      await until(async () => versions.length >= 10 && versions.slice(-10).every((v) => v === String(v2)));
+      stop = true;
+      await load;
+      expect(failures).toEqual([]);
+      expect(versions).toContain("1");
+      server.child.kill("SIGTERM");
+      expect(await server.exit).toBe(0);
+    } finally {
+      await registry.close();
+    }
+  });
+});

@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { sizeProcesses } from "./process-sizing.js";
+
+describe("sizeProcesses", () => {
+  it("runs one process per core by default, splitting the worker threads and the admission limit", () => {
+    const s = sizeProcesses({ cores: 4, maxBatchSize: 64 });
+    expect(s.processes).toBe(4);
+    expect(s.threads.workers).toBe(4);
+    expect(s.workersPerProcess).toBe(1);
+    // 2 full batches per worker thread of the server, a quarter per process.
+    expect(s.maxInFlightPerProcess).toBe((2 * 4 * 64) / 4);
+  });
+
+  it("keeps a single process when asked for one, with every thread and the whole limit", () => {
+    const s = sizeProcesses({ cores: 4, httpWorkers: 1, workers: 3, maxBatchSize: 8, maxInFlightRequests: 100 });
+    expect(s).toMatchObject({ processes: 1, workersPerProcess: 3, maxInFlightPerProcess: 100 });
+  });
+
+  it("gives every process at least one worker thread and rounds each share of the limit up", () => {
+    const s = sizeProcesses({ cores: 2, httpWorkers: 3, maxBatchSize: 64, maxInFlightRequests: 10 });
+    expect(s.workersPerProcess).toBe(1);
+    expect(s.maxInFlightPerProcess).toBe(4);
+  });
+
+  it("splits threads that intra-op threads already limited", () => {
+    const s = sizeProcesses({ cores: 8, httpWorkers: 2, intraOpThreads: 2, maxBatchSize: 64 });
+    expect(s.threads.workers).toBe(4);
+    expect(s.workersPerProcess).toBe(2);
+  });
+});

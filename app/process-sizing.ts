@@ -1,0 +1,55 @@
+/**
+ * Sizes the inference server's processes from the machine: how many processes serve HTTP and gRPC
+ * (node:cluster workers, each with the whole edge), and how many onnxruntime worker threads and
+ * admitted requests each of them gets, so that the server as a whole keeps the sizes its config
+ * names (workers x intra-op threads within the cores; MAX_IN_FLIGHT_REQUESTS per server).
+ */
+import { sizeThreads, type ThreadSizing } from "../server/workers/thread-sizing.js";
+
+/** Requested sizes; undefined means "derive from the cores". */
+export interface ProcessSizingOptions {
+  /** CPUs available (os.availableParallelism()). */
+  readonly cores: number;
+  /** HTTP worker processes wanted (INFERENCE_HTTP_WORKERS). */
+  readonly httpWorkers?: number | undefined;
+  /** Worker threads of the whole server (INFERENCE_WORKERS). */
+  readonly workers?: number | undefined;
+  /** onnxruntime intra-op threads per session (INFERENCE_INTRA_OP_THREADS). */
+  readonly intraOpThreads?: number | undefined;
+  /** Rows per batch (MAX_BATCH_SIZE), for the default admission limit. */
+  readonly maxBatchSize: number;
+  /** Requests the server admits at once (MAX_IN_FLIGHT_REQUESTS); undefined: 2 full batches per worker thread. */
+  readonly maxInFlightRequests?: number | undefined;
+}
+
+/** The sizes each process runs with. */
+export interface ProcessSizing {
+  /** HTTP worker processes (1: the server is this process alone, no cluster). */
+  readonly processes: number;
+  /** The server's worker threads, as {@link sizeThreads} sized them for the whole machine. */
+  readonly threads: ThreadSizing;
+  /** Worker threads of each process: the server's split across processes, at least 1. */
+  readonly workersPerProcess: number;
+  /** Requests each process admits at once: the server's limit split across processes, rounded up. */
+  readonly maxInFlightPerProcess: number;
+}
+
+/**
+ * Derives the sizes. One process per core by default: one event loop is the limit of a small
+ * model's JSON requests (the worker threads idle), so each core gets an event loop of its own.
+ * The worker threads are split so that processes x threads stays within what sizeThreads allows,
+ * except that every process needs one (so 4 processes on a 2-core machine run 4 threads).
+ */
+export function sizeProcesses(options: ProcessSizingOptions): ProcessSizing {
+  const cores = Math.max(1, Math.floor(options.cores));
+  const processes = Math.max(1, options.httpWorkers ?? cores);
+  const threads = sizeThreads({ cores, workers: options.workers, intraOpThreads: options.intraOpThreads });
+  const workersPerProcess = Math.max(1, Math.floor(threads.workers / processes));
+  const maxInFlight = options.maxInFlightRequests ?? 2 * threads.workers * options.maxBatchSize;
+  return {
+    processes,
+    threads,
+    workersPerProcess,
+    maxInFlightPerProcess: Math.max(1, Math.ceil(maxInFlight / processes)),
+  };
+}
