@@ -45,9 +45,18 @@ function jsonErrorHeaders(err: MlpipeError): Record<string, string> {
   return headers;
 }
 
-/** An error as the JSON API answers it (see the module comment), encoded. */
-export function jsonErrorResponse(err: MlpipeError): EncodedError & { readonly body: Uint8Array } {
-  const body = Buffer.from(JSON.stringify(errorJsonBody(err)));
+/**
+ * The body of a JSON error answer: mlpipe's own by default ({@link errorJsonBody}), or a dialect's
+ * (the Open Inference Protocol answers `{"error": "<message>"}`). The status and headers are the same.
+ */
+export type JsonErrorBody = (err: MlpipeError) => unknown;
+
+/** An error as the JSON API answers it (see the module comment), encoded; `bodyOf` shapes its body. */
+export function jsonErrorResponse(
+  err: MlpipeError,
+  bodyOf: JsonErrorBody = errorJsonBody,
+): EncodedError & { readonly body: Uint8Array } {
+  const body = Buffer.from(JSON.stringify(bodyOf(err)));
   return {
     status: httpStatusOf(err),
     headers: {
@@ -59,13 +68,13 @@ export function jsonErrorResponse(err: MlpipeError): EncodedError & { readonly b
   };
 }
 
-/** Sends an error as the JSON API does (or ends the response when headers are already out). */
-export function sendJsonError(res: Response, err: MlpipeError): void {
+/** Sends an error as the JSON API does (or ends the response when headers are already out); `bodyOf` shapes its body. */
+export function sendJsonError(res: Response, err: MlpipeError, bodyOf?: JsonErrorBody): void {
   if (res.headersSent) {
     res.end();
     return;
   }
-  const encoded = jsonErrorResponse(err);
+  const encoded = jsonErrorResponse(err, bodyOf);
   res.writeHead(encoded.status, encoded.headers);
   res.end(encoded.body);
 }
