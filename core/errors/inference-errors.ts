@@ -10,6 +10,13 @@ export const inferenceErrors = {
     (spec: string) => `model version "${spec}" is not loaded`,
     () => ({ field: "model_version" }),
   ),
+  modelNotFound: defineError(
+    "INFERENCE_MODEL_NOT_FOUND",
+    Code.NotFound,
+    "The request names a model (the Open Inference Protocol's model name) this server does not serve.",
+    (name: string, served: string) => `model "${name}" is not served here (this server serves "${served}")`,
+    () => ({ field: "model_name" }),
+  ),
   invalidInput: defineError(
     "INFERENCE_INVALID_INPUT",
     Code.InvalidArgument,

@@ -5,16 +5,15 @@
  * `{"error": {"code", "id", "message", "field"}}` with the status of httpStatusOf. Reading bodies,
  * deadlines and writing answers are protocol-json/'s; predictions and their counting the data plane's.
  */
-import { commonErrors, inferenceErrors } from "../../core/errors/index.js";
+import { inferenceErrors } from "../../core/errors/index.js";
 import type { Logger } from "../../core/logger.js";
-import { Cancellation } from "../../server/batching/cancellation.js";
 import type { InferenceMetrics } from "../../server/inference-metrics.js";
 import type { Prediction } from "../../server/models/prediction-reader.js";
 import type { PredictionRequest, PredictionService } from "../../server/prediction-service.js";
 import { healthRoutes } from "../health/health-routes.js";
 import type { Readiness } from "../health/readiness.js";
 import type { HttpRequest, HttpResponse, HttpRoute } from "../http/http-route.js";
-import { parseDeadlineHeaders } from "../protocol-json/deadline-headers.js";
+import { beginJsonCall } from "../protocol-json/json-call.js";
 import { sendJson } from "../protocol-json/json-response.js";
 import { createJsonRouter, failJson, type JsonRouteTable } from "../protocol-json/json-router.js";
 import { parseJsonObject, readBody } from "../protocol-json/request-body.js";
@@ -61,28 +60,19 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
   const page = docsPage();
 
   async function predict(req: HttpRequest, res: HttpResponse): Promise<void> {
-    const receivedAt = performance.now();
-    const cancellation = new Cancellation();
-    const onClose = (): void => {
-      if (!res.writableFinished) cancellation.cancel(commonErrors.canceled());
-    };
-    res.once("close", onClose);
-    const timeout = parseDeadlineHeaders(req.headers, receivedAt);
+    const call = beginJsonCall(req, res);
     // The answer's shape follows the request's: a list for `instances`, one prediction for `features`.
     let many = false;
     try {
-      const r = await service.predict(
-        { protocol: "http", receivedAt, signal: cancellation, deadline: timeout.deadline },
-        async () => {
-          if (timeout.error !== undefined) throw timeout.error;
-          const body = parseJsonObject(
-            await readBody(req, maxRequestBytes),
-            'a JSON object with "features" or "instances"',
-          );
-          many = body.instances !== undefined;
-          return predictionRequestOf(body);
-        },
-      );
+      const r = await service.predict(call.context, async () => {
+        if (call.timeoutError !== undefined) throw call.timeoutError;
+        const body = parseJsonObject(
+          await readBody(req, maxRequestBytes),
+          'a JSON object with "features" or "instances"',
+        );
+        many = body.instances !== undefined;
+        return predictionRequestOf(body);
+      });
       if (many) {
         sendJson(res, 200, {
           predictions: r.predictions.map(predictionJson),
@@ -100,7 +90,7 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
     } catch (err) {
       failJson(req, res, err, logger);
     } finally {
-      res.off("close", onClose);
+      call.finish();
     }
   }
 
