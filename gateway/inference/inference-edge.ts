@@ -1,6 +1,6 @@
 /**
  * The network edge of the inference server, assembled: the JSON routes, the Open Inference
- * Protocol's REST routes, InferenceService, GRPCInferenceService and gRPC Health over connect-node
+ * Protocol's REST routes, MLflow's scoring-server routes, InferenceService, GRPCInferenceService and gRPC Health over connect-node
  * (gRPC, gRPC-Web, Connect), load shedding in front of the prediction paths, and the gRPC fast
  * path for Predict, PredictBatch, PredictStream, ModelInfer and ModelStreamInfer. What a listener
  * (http/dual-protocol-server.ts) serves; app/inference-server.ts composes it with the rest.
@@ -25,6 +25,7 @@ import { createGrpcFastPath, type StreamRoute } from "./grpc-fast-path.js";
 import { createInferenceConnectService } from "./inference-connect-service.js";
 import { createInferenceHttpRoutes } from "./inference-http-routes.js";
 import { createInferenceRpc } from "./inference-rpc.js";
+import { createMlflowScoringRoutes } from "./mlflow-scoring-routes.js";
 
 /** Options of {@link createInferenceEdge}. */
 export interface InferenceEdgeOptions {
@@ -63,6 +64,7 @@ export function createInferenceEdge(options: InferenceEdgeOptions): InferenceEdg
   const oip = createOipRpc(service, readiness);
   const json = createInferenceHttpRoutes({ service, readiness, metrics, maxRequestBytes, logger });
   const oipRest = createOipRestRoutes({ service, readiness, maxRequestBytes, logger });
+  const mlflowScoring = createMlflowScoringRoutes({ service, readiness, maxRequestBytes, logger });
   const connect = createConnectHandler({
     maxRequestBytes,
     compressResponses: false,
@@ -76,11 +78,11 @@ export function createInferenceEdge(options: InferenceEdgeOptions): InferenceEdg
   // Prediction requests beyond what the server can take are refused before their body is read.
   const handler = withLoadShedding(
     (req, res) => {
-      if (!json(req, res) && !oipRest(req, res)) connect(req, res);
+      if (!json(req, res) && !oipRest(req, res) && !mlflowScoring(req, res)) connect(req, res);
     },
     {
       admission,
-      jsonPaths: ["/predict", "/predict/batch"],
+      jsonPaths: ["/predict", "/predict/batch", "/invocations"],
       isJsonPath: isOipInferPath,
       rpcPaths: [...predictionMethods, ...oipPredictionMethods],
       metrics,
