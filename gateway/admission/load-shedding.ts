@@ -37,6 +37,8 @@ export interface LoadSheddingOptions {
   readonly admission: AdmissionControl;
   /** JSON routes subject to admission, e.g. "/predict". */
   readonly jsonPaths: readonly string[];
+  /** JSON routes with path parameters subject to admission (the Open Inference Protocol's .../infer). */
+  readonly isJsonPath?: ((path: string) => boolean) | undefined;
   /** RPC procedures subject to admission, e.g. "/mlpipe.inference.v1.InferenceService/Predict". */
   readonly rpcPaths: readonly string[];
   /** Counts refusals (inference_shed_requests_total) and answers (prediction_requests_total). */
@@ -111,7 +113,8 @@ export function withLoadShedding(handler: DualProtocolHandler, options: LoadShed
   return (req: Request, res: Response) => {
     const url = req.url ?? "/";
     const query = url.indexOf("?");
-    const kind = kinds.get(query < 0 ? url : url.slice(0, query));
+    const path = query < 0 ? url : url.slice(0, query);
+    const kind = kinds.get(path) ?? (options.isJsonPath?.(path) === true ? "json" : undefined);
     if (kind === undefined) {
       handler(req, res);
       return;

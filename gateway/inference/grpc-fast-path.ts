@@ -1,5 +1,6 @@
 /**
- * The hot gRPC methods of the inference service (Predict, PredictBatch, PredictStream) served
+ * The hot gRPC methods of the inference service (Predict, PredictBatch, PredictStream, and the
+ * Open Inference Protocol's ModelInfer and ModelStreamInfer) served
  * straight on Node's HTTP/2 streams, beside connect-node rather than through it.
  *
  * Why: connect-node serves gRPC through the http2 compatibility API and a chain of async
@@ -7,7 +8,7 @@
  * RPC cost about 330 µs of server CPU through it against about 25 µs on a plain `stream` handler,
  * which capped every gRPC prediction at ~3k calls/s, whatever the batching did. Everything else
  * (ModelInfo, Health, gRPC-Web, the Connect protocol, unknown methods) still goes to connect-node;
- * only `application/grpc` (and `+proto`) POSTs to these three paths come here.
+ * only `application/grpc` (and `+proto`) POSTs to these paths come here.
  *
  * It keeps the behaviour connect-node gave these methods: the `grpc-timeout` deadline reaches the
  * batching queue; a client that cancels (RST_STREAM) aborts its queued rows; messages above
@@ -19,12 +20,18 @@
  * data plane in prediction_requests_total with protocol "grpc".
  *
  * The protocol work is protocol-grpc/'s (framing, timeouts, compression, status trailers, the
- * call on its HTTP/2 stream); this file only routes the three methods to them and to the
+ * call on its HTTP/2 stream); this file only routes the methods to them and to the
  * InferenceService operations (inference-rpc.ts), which the Connect service shares.
  */
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import type { Logger } from "../../core/logger.js";
+import {
+  GRPCInferenceService,
+  ModelInferRequestSchema,
+  ModelInferResponseSchema,
+  ModelStreamInferResponseSchema,
+} from "../../gen/inference/v2/grpc_predict_v2_pb.js";
 import {
   InferenceService,
   PredictBatchRequestSchema,
@@ -35,7 +42,9 @@ import {
   PredictStreamResponseSchema,
 } from "../../gen/mlpipe/inference/v1/inference_pb.js";
 import type { CallContext } from "../../server/call-context.js";
+import type { PredictStreamInput, PredictStreamSink } from "../../server/predict-stream.js";
 import type { GrpcAdmission } from "../admission/load-shedding.js";
+import type { OipPredictions } from "../oip/oip-rpc.js";
 import { parseContentType } from "../protocol/content-type.js";
 import { GrpcStreamCall, respondTrailersOnly } from "../protocol-grpc/grpc-stream-call.js";
 import { requestEncoding } from "../protocol-grpc/message-encoding.js";
@@ -50,6 +59,8 @@ export type StreamRoute = (stream: ServerHttp2Stream, headers: IncomingHttpHeade
 export interface GrpcFastPathOptions {
   /** The operations served: InferenceService's over the data plane (inference-rpc.ts), or the bench's no-op ones. */
   readonly predictions: InferencePredictions;
+  /** The Open Inference Protocol's ModelInfer and ModelStreamInfer (gateway/oip/oip-rpc.ts), served here too when given. */
+  readonly oip?: OipPredictions | undefined;
   readonly admission: GrpcAdmission;
   /** Largest request message in bytes (MAX_REQUEST_BYTES), compressed or not. */
   readonly maxRequestBytes: number;
@@ -109,38 +120,45 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): StreamRoute {
     };
   }
 
-  function predictStream(call: GrpcStreamCall, setup: Setup): void {
-    const { stream } = call;
-    const input = predictions.predictStream(call.context, {
-      send: (r) => call.write(toBinary(PredictStreamResponseSchema, r)),
-      // The client reads slower than it sends: stop reading until the answers drain.
-      pauseInput: () => {
-        if (stream.isPaused()) return;
-        stream.pause();
-        stream.once("drain", () => stream.resume());
-      },
-      end: (err) => {
-        call.end(err);
-        if (err !== undefined) call.abort.cancel(err);
-      },
-    });
-    if (setup.error !== undefined) {
-      input.fail(setup.error);
-      return;
-    }
-    call.readMessages(
-      limit,
-      (frame) => {
-        const receivedAt = performance.now();
-        try {
-          input.push(readMessage(PredictStreamRequestSchema, frame, setup.encoding, limit), receivedAt);
-        } catch (err) {
-          input.fail(err);
-        }
-      },
-      () => input.end(),
-      (err) => input.fail(err),
-    );
+  /** A streaming method: each request message is pushed into the data plane's stream as it arrives, each answer written as it comes. */
+  function streaming<I extends DescMessage, O extends DescMessage>(
+    input: I,
+    output: O,
+    start: (context: CallContext, sink: PredictStreamSink<MessageShape<O>>) => PredictStreamInput<MessageShape<I>>,
+  ): (call: GrpcStreamCall, setup: Setup) => void {
+    return (call, setup) => {
+      const { stream } = call;
+      const messages = start(call.context, {
+        send: (r) => call.write(toBinary(output, r)),
+        // The client reads slower than it sends: stop reading until the answers drain.
+        pauseInput: () => {
+          if (stream.isPaused()) return;
+          stream.pause();
+          stream.once("drain", () => stream.resume());
+        },
+        end: (err) => {
+          call.end(err);
+          if (err !== undefined) call.abort.cancel(err);
+        },
+      });
+      if (setup.error !== undefined) {
+        messages.fail(setup.error);
+        return;
+      }
+      call.readMessages(
+        limit,
+        (frame) => {
+          const receivedAt = performance.now();
+          try {
+            messages.push(readMessage(input, frame, setup.encoding, limit), receivedAt);
+          } catch (err) {
+            messages.fail(err);
+          }
+        },
+        () => messages.end(),
+        (err) => messages.fail(err),
+      );
+    };
   }
 
   const routes = new Map<string, (call: GrpcStreamCall, setup: Setup) => void>([
@@ -152,8 +170,28 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): StreamRoute {
       path(m.predictBatch.name),
       unary(PredictBatchRequestSchema, PredictBatchResponseSchema, (ctx, read) => predictions.predictBatch(ctx, read)),
     ],
-    [path(m.predictStream.name), predictStream],
+    [
+      path(m.predictStream.name),
+      streaming(PredictStreamRequestSchema, PredictStreamResponseSchema, (ctx, sink) =>
+        predictions.predictStream(ctx, sink),
+      ),
+    ],
   ]);
+  const { oip } = options;
+  if (oip !== undefined) {
+    const v2 = (name: string): string => `/${GRPCInferenceService.typeName}/${name}`;
+    const o = GRPCInferenceService.method;
+    routes.set(
+      v2(o.modelInfer.name),
+      unary(ModelInferRequestSchema, ModelInferResponseSchema, (ctx, read) => oip.modelInfer(ctx, read)),
+    );
+    routes.set(
+      v2(o.modelStreamInfer.name),
+      streaming(ModelInferRequestSchema, ModelStreamInferResponseSchema, (ctx, sink) =>
+        oip.modelStreamInfer(ctx, sink),
+      ),
+    );
+  }
 
   return (stream, headers) => {
     const procedure = headers[":path"];

@@ -8,18 +8,17 @@
  * `{"error": {"code", "id", "message", "field"}}` with the status of httpStatusOf. Reading bodies,
  * deadlines and writing answers are protocol-json/'s; predictions and their counting the data plane's.
  */
-import { commonErrors, inferenceErrors } from "../../core/errors/index.js";
+import { inferenceErrors } from "../../core/errors/index.js";
 import type { Logger } from "../../core/logger.js";
-import { Cancellation } from "../../server/batching/cancellation.js";
 import type { InferenceMetrics } from "../../server/inference-metrics.js";
 import type { Prediction } from "../../server/models/prediction-reader.js";
 import type { ModelInfo, PredictionRequest, PredictionService } from "../../server/prediction-service.js";
 import { healthRoutes, type MetricsExposition } from "../health/health-routes.js";
 import type { Readiness } from "../health/readiness.js";
-import { type HttpRequest, type HttpResponse, type HttpRoute, requestPath } from "../http/http-route.js";
-import { parseDeadlineHeaders } from "../protocol-json/deadline-headers.js";
+import type { HttpRequest, HttpResponse, HttpRoute } from "../http/http-route.js";
+import { beginJsonCall } from "../protocol-json/json-call.js";
 import { sendJson } from "../protocol-json/json-response.js";
-import { createJsonRouter, failJson, type JsonHandler, type JsonRouteTable } from "../protocol-json/json-router.js";
+import { createJsonRouter, failJson, type JsonRouteTable } from "../protocol-json/json-router.js";
 import { parseJsonObject, readBody } from "../protocol-json/request-body.js";
 import { docsPage, openApiDocument } from "./inference-openapi.js";
 
@@ -82,9 +81,6 @@ function modelInfoJson(info: ModelInfo): Record<string, unknown> {
   };
 }
 
-/** The per-model paths: /models/{name}/{action}. */
-const modelPath = /^\/models\/([^/]+)\/(predict|info|ready)$/;
-
 /** Creates the JSON routes. */
 export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): HttpRoute {
   const { service, readiness, metrics, logger, maxRequestBytes } = options;
@@ -92,28 +88,19 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
   const page = docsPage();
 
   async function predict(req: HttpRequest, res: HttpResponse, pathModel?: string): Promise<void> {
-    const receivedAt = performance.now();
-    const cancellation = new Cancellation();
-    const onClose = (): void => {
-      if (!res.writableFinished) cancellation.cancel(commonErrors.canceled());
-    };
-    res.once("close", onClose);
-    const timeout = parseDeadlineHeaders(req.headers, receivedAt);
+    const call = beginJsonCall(req, res);
     // The answer's shape follows the request's: a list for `instances`, one prediction for `features`.
     let many = false;
     try {
-      const r = await service.predict(
-        { protocol: "http", receivedAt, signal: cancellation, deadline: timeout.deadline },
-        async () => {
-          if (timeout.error !== undefined) throw timeout.error;
-          const body = parseJsonObject(
-            await readBody(req, maxRequestBytes),
-            'a JSON object with "features" or "instances"',
-          );
-          many = body.instances !== undefined;
-          return predictionRequestOf(body, pathModel);
-        },
-      );
+      const r = await service.predict(call.context, async () => {
+        if (call.timeoutError !== undefined) throw call.timeoutError;
+        const body = parseJsonObject(
+          await readBody(req, maxRequestBytes),
+          'a JSON object with "features" or "instances"',
+        );
+        many = body.instances !== undefined;
+        return predictionRequestOf(body, pathModel);
+      });
       if (many) {
         sendJson(res, 200, {
           predictions: r.predictions.map(predictionJson),
@@ -131,7 +118,7 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
     } catch (err) {
       failJson(req, res, err, logger);
     } finally {
-      res.off("close", onClose);
+      call.finish();
     }
   }
 
@@ -160,42 +147,6 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
     sendJson(res, ready ? 200 : 503, { model: name, ready });
   }
 
-  /** The per-model routes: one table entry per action, the model name taken from the path. */
-  const byModel: Readonly<
-    Record<
-      string,
-      Partial<Record<"GET" | "POST", (req: HttpRequest, res: HttpResponse, name: string) => void | Promise<void>>>
-    >
-  > = {
-    predict: { POST: (req, res, name) => predict(req, res, name) },
-    info: { GET: (req, res, name) => modelInfo(req, res, name) },
-    ready: { GET: (_req, res, name) => modelReady(res, name) },
-  };
-  const modelRoutes: HttpRoute = (req, res) => {
-    const match = modelPath.exec(requestPath(req));
-    if (match === null) return false;
-    const [, encoded = "", action = ""] = match;
-    const method = req.method === "HEAD" ? "GET" : (req.method ?? "GET");
-    const handle = byModel[action]?.[method as "GET" | "POST"];
-    const run: JsonHandler = (r, s) => {
-      if (handle === undefined) throw commonErrors.notFoundRoute(`${method} ${requestPath(r)}`);
-      let name: string;
-      try {
-        name = decodeURIComponent(encoded);
-      } catch {
-        throw inferenceErrors.invalidInput("model", "the path's model name is not valid percent-encoding");
-      }
-      return handle(r, s, name);
-    };
-    try {
-      const done = run(req, res);
-      if (done !== undefined) done.catch((err: unknown) => failJson(req, res, err, logger));
-    } catch (err) {
-      failJson(req, res, err, logger);
-    }
-    return true;
-  };
-
   const routes: JsonRouteTable = {
     "/predict": { POST: (req, res) => predict(req, res) },
     "/predict/batch": { POST: (req, res) => predict(req, res) },
@@ -209,6 +160,9 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
     }),
     "/model/info": { GET: (req, res) => modelInfo(req, res) },
     "/models": { GET: listModels },
+    "/models/{name}/predict": { POST: (req, res, params) => predict(req, res, params.name) },
+    "/models/{name}/info": { GET: (req, res, params) => modelInfo(req, res, params.name) },
+    "/models/{name}/ready": { GET: (_req, res, params) => modelReady(res, params.name ?? "") },
     "/docs": {
       GET: (_req, res) => {
         res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": Buffer.byteLength(page) });
@@ -222,6 +176,5 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
       },
     },
   };
-  const exact = createJsonRouter({ routes, logger });
-  return (req, res) => exact(req, res) || modelRoutes(req, res);
+  return createJsonRouter({ routes, logger });
 }

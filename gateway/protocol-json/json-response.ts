@@ -45,12 +45,24 @@ function jsonErrorHeaders(err: MlpipeError): Record<string, string> {
   return headers;
 }
 
-/** How a JSON dialect encodes an error: mlpipe's `{"error": {...}}` by default, MLflow's for its REST API. */
+/**
+ * The body of a JSON error answer: mlpipe's own by default ({@link errorJsonBody}), or a dialect's
+ * (the Open Inference Protocol answers `{"error": "<message>"}`). The status and headers are the same.
+ */
+export type JsonErrorBody = (err: MlpipeError) => unknown;
+
+/**
+ * How a JSON dialect encodes an error, status included: mlpipe's `{"error": {...}}` by default,
+ * {@link jsonErrorEncoder} for a dialect with only its own body, MLflow's REST API with its own statuses.
+ */
 export type JsonErrorEncoder = (err: MlpipeError) => EncodedError & { readonly body: Uint8Array };
 
-/** An error as the JSON API answers it (see the module comment), encoded. */
-export function jsonErrorResponse(err: MlpipeError): EncodedError & { readonly body: Uint8Array } {
-  const body = Buffer.from(JSON.stringify(errorJsonBody(err)));
+/** An error as the JSON API answers it (see the module comment), encoded; `bodyOf` shapes its body. */
+export function jsonErrorResponse(
+  err: MlpipeError,
+  bodyOf: JsonErrorBody = errorJsonBody,
+): EncodedError & { readonly body: Uint8Array } {
+  const body = Buffer.from(JSON.stringify(bodyOf(err)));
   return {
     status: httpStatusOf(err),
     headers: {
@@ -62,9 +74,14 @@ export function jsonErrorResponse(err: MlpipeError): EncodedError & { readonly b
   };
 }
 
+/** The encoder of a dialect whose errors differ from mlpipe's only in their body. */
+export function jsonErrorEncoder(bodyOf: JsonErrorBody): JsonErrorEncoder {
+  return (err) => jsonErrorResponse(err, bodyOf);
+}
+
 /**
  * Sends an error as the JSON API does (or ends the response when headers are already out);
- * `encode` picks another JSON dialect's error shape (MLflow's REST API).
+ * `encode` picks another JSON dialect's error shape (the Open Inference Protocol's, MLflow's).
  */
 export function sendJsonError(res: Response, err: MlpipeError, encode: JsonErrorEncoder = jsonErrorResponse): void {
   if (res.headersSent) {

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commonErrors } from "../../core/errors/index.js";
 import { createLogger } from "../../core/logger.js";
-import { sendJson } from "./json-response.js";
+import { jsonErrorEncoder, sendJson } from "./json-response.js";
 import { createJsonRouter } from "./json-router.js";
 
 const router = createJsonRouter({
@@ -18,6 +18,11 @@ const router = createJsonRouter({
       },
     },
     "/refuse": { GET: () => Promise.reject(commonErrors.invalidArgument("q", "must be set")) },
+    "/models/{name}": { GET: (_req, res, params) => sendJson(res, 200, { route: "model", ...params }) },
+    "/models/{name}/versions/{version}/infer": {
+      POST: (_req, res, params) => sendJson(res, 200, { route: "infer", ...params }),
+    },
+    "/models/ready": { GET: (_req, res, params) => sendJson(res, 200, { route: "exact", ...params }) },
     "/bug": {
       GET: () => {
         throw new TypeError("x is undefined");
@@ -38,9 +43,15 @@ const dialect = createJsonRouter({
     return { status: 418, headers: { "content-type": "application/json" }, body };
   },
 });
+/** The same kind of routes answering errors in a dialect of their own body. */
+const bodyDialect = createJsonRouter({
+  logger: createLogger({ level: "silent", name: "test" }),
+  encodeError: jsonErrorEncoder((err) => ({ error: err.message })),
+  routes: { "/v2/{name}": { GET: () => Promise.reject(commonErrors.invalidArgument("q", "must be set")) } },
+});
 /** What the router left alone answers 299, so the test sees it was passed on. */
 const server = createServer((req, res) => {
-  if (!router(req, res) && !dialect(req, res)) sendJson(res, 299, { passed: req.url });
+  if (!router(req, res) && !dialect(req, res) && !bodyDialect(req, res)) sendJson(res, 299, { passed: req.url });
 });
 let base = "";
 
@@ -102,5 +113,29 @@ describe("createJsonRouter", () => {
     });
     expect((await call("/api/x/ping", { method: "POST" })).body).toMatchObject({ error_code: "ROUTE_NOT_FOUND" });
     expect(await call("/api/y/ping")).toEqual({ status: 299, body: { passed: "/api/y/ping" } });
+  });
+
+  it("matches path parameters, one whole non-empty segment each, percent-decoded", async () => {
+    expect(await call("/models/iris")).toEqual({ status: 200, body: { route: "model", name: "iris" } });
+    expect(await call("/models/my%20model?x=1")).toEqual({ status: 200, body: { route: "model", name: "my model" } });
+    expect(await call("/models/iris/versions/Production/infer", { method: "POST" })).toEqual({
+      status: 200,
+      body: { route: "infer", name: "iris", version: "Production" },
+    });
+    expect((await call("/models/")).status).toBe(299);
+    expect((await call("/models/iris/versions//infer", { method: "POST" })).status).toBe(299);
+    expect((await call("/models/a/b")).status).toBe(299);
+    expect((await call("/models/%E0%A4%A")).status).toBe(299);
+  });
+
+  it("prefers an exact path over a pattern that matches it too", async () => {
+    expect(await call("/models/ready")).toEqual({ status: 200, body: { route: "exact" } });
+  });
+
+  it("answers a pattern's missing method with ROUTE_NOT_FOUND, and a dialect's errors in its own body", async () => {
+    const res = await call("/models/iris", { method: "POST" });
+    expect(res.status).toBe(404);
+    expect(res.body?.error).toMatchObject({ id: "ROUTE_NOT_FOUND" });
+    expect(await call("/v2/iris")).toEqual({ status: 400, body: { error: "invalid q: must be set" } });
   });
 });

@@ -64,6 +64,16 @@ export const python3Tool: SystemTool = {
   probeArgs: ["--version"],
   install: "apt-get install python3",
 };
+/**
+ * The distribution's python3 with grpcio and grpc_tools (Debian's python3-grpcio and
+ * python3-grpc-tools): the Python gRPC client tests. By absolute path, so that a python3 of
+ * another installation earlier on PATH (pyenv) does not hide it.
+ */
+export const pythonGrpcTool: SystemTool = {
+  command: "/usr/bin/python3",
+  probeArgs: ["-c", "import grpc, grpc_tools.protoc"],
+  install: "apt-get install python3-grpcio python3-grpc-tools",
+};
 /** wrk, the HTTP load generator of the benchmarks; `wrk --version` exits 1 after printing its version. */
 export const wrkTool: SystemTool = {
   command: "wrk",
