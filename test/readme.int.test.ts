@@ -81,6 +81,11 @@ const notRunHere: readonly NotRunHere[] = [
       "needs PyTorch and skl2onnx, not installed here; parsed with python3 only (an ONNX model of that shape is what training/ exports and every inference test serves)",
   },
   {
+    matches: (text, lang) => lang === "python" && /^import mlflow$/m.test(text),
+    reason:
+      "needs MLflow's Python package, not installed here; parsed with python3 only (examples/python/mlflow_rest_calls.py makes the same requests with the standard library, and its test runs it against a real server)",
+  },
+  {
     matches: (text) => /^(docker|docker-compose|kubectl) /.test(text),
     reason:
       "needs a container engine or a cluster; scripts/container-smoke.sh and scripts/compose-e2e.sh build and run the image and the compose stack for real, k8s/kustomize.test.ts builds and validates every overlay",

@@ -588,6 +588,19 @@ describe("MLflow model registry", () => {
 });
 
 describe("MLflow surface", () => {
+  it("hands the request's headers to the services through the call's context (the registry's actor)", async () => {
+    const { runId, artifactUri } = await newRun("actor-exp");
+    await fetch(`${proxied(artifactUri)}/m.onnx`, { method: "PUT", body: readFileSync(models.iris) });
+    await ok("POST", "registered-models/create", { name: "acted" });
+    const res = await fetch(`${server.url}${api}model-versions/create`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "mlpipe-actor": "alice" },
+      body: JSON.stringify({ name: "acted", source: `runs:/${runId}/m.onnx`, run_id: runId }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ model_version: { version: "1", user_id: "alice", status: "READY" } });
+  });
+
   it("answers unknown endpoints, wrong methods, malformed JSON and oversized bodies in MLflow's shape", async () => {
     expectError(await call("POST", "runs/teleport", {}), 404, "ENDPOINT_NOT_FOUND");
     expectError(await call("GET", "runs/create", {}), 404, "ENDPOINT_NOT_FOUND");
