@@ -14,7 +14,9 @@ import { pathToFileURL } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, describe, expect, it } from "vitest";
+import { InferenceService } from "../gen/mlpipe/inference/v1/inference_pb.js";
 import { RegistryService, Stage } from "../gen/mlpipe/registry/v1/registry_pb.js";
+import { createGrpcClient } from "../test/support/grpc-client.js";
 import { metricValue, testHandlerPath, until } from "../test/support/inference-test-harness.js";
 import { writeTestModels } from "../test/support/onnx-models.js";
 import { startTestRegistryServer } from "../test/support/registry-server.js";
@@ -128,18 +130,39 @@ async function ready(url: string): Promise<boolean> {
   return "status" in out && out.status === 200;
 }
 
-describe("inference cluster (INFERENCE_HTTP_WORKERS=2)", () => {
+// Each test starts three processes (two loading a model) on a shared 2-core machine: well over the
+// default 60 s when the machine is busy.
+describe("inference cluster (INFERENCE_HTTP_WORKERS=2)", { timeout: 180_000 }, () => {
   it("serves from two processes and aggregates their metrics on whichever answers /metrics", async () => {
     const { server, url } = await spawnCluster({ MODEL_PATH: writeTestModels().iris });
     expect(childPids(server.child.pid ?? 0)).toHaveLength(2);
     expect(await ready(url)).toBe(true);
     const outcomes = await Promise.all(Array.from({ length: 20 }, () => predict(url, setosa)));
     for (const out of outcomes) expect(out).toMatchObject({ status: 200, body: { model_version: "1" } });
+    // The gRPC fast path and a stream, on two channels (two connections, so both processes).
+    for (let i = 0; i < 2; i++) {
+      const client = createGrpcClient(InferenceService, new URL(url).host);
+      try {
+        expect((await client.predict({ features: setosa })).prediction?.prediction).toBe(0);
+        const answers: string[] = [];
+        for await (const r of client.predictStream([
+          { requestId: "a", features: setosa },
+          { requestId: "b", features: setosa },
+        ])) {
+          answers.push(`${r.requestId}:${r.result.case === "prediction" ? r.result.value.prediction : r.result.case}`);
+        }
+        expect(answers.sort()).toEqual(["a:0", "b:0"]);
+      } finally {
+        client.close();
+      }
+    }
 
     // Whichever process answers, the counts are the cluster's: each request counted once.
     for (let i = 0; i < 2; i++) {
       const text = await metrics(url);
       expect(metricValue(text, "prediction_requests_total", { protocol: "http", code: "ok" })).toBe(20);
+      // Two Predicts and two streams of two messages (each message answered counts).
+      expect(metricValue(text, "prediction_requests_total", { protocol: "grpc", code: "ok" })).toBe(6);
       // One series per process for memory, one version served (not one per process summed).
       expect(text.match(/^inference_process_resident_memory_bytes\{process="worker-\d+"\} \d+/gm)).toHaveLength(2);
       expect(metricValue(text, "inference_cluster_primary_resident_memory_bytes")).toBeGreaterThan(0);

@@ -32,7 +32,15 @@ afterAll(() => {
 
 /** The environment of every child: nothing of the developer's but PATH. */
 function childEnv(extra: Readonly<Record<string, string>> = {}): Record<string, string> {
-  return { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", INFERENCE_WORKERS: "1", ...extra };
+  // One process serving (INFERENCE_HTTP_WORKERS): the cluster is app/inference-cluster.int.test.ts's subject, and fewer
+  // processes keep this long test within its time on a busy machine.
+  return {
+    PATH: process.env.PATH ?? "",
+    LOG_LEVEL: "info",
+    INFERENCE_WORKERS: "1",
+    INFERENCE_HTTP_WORKERS: "1",
+    ...extra,
+  };
 }
 
 /** What a finished CLI invocation did. */
