@@ -29,6 +29,7 @@ import { createModelSet, type ModelSet } from "../server/models/model-set.js";
 import { createPredictionService, type PredictionService } from "../server/prediction-service.js";
 import { startRegistryServing } from "../server/registry-follow/registry-serving.js";
 import type { BackoffOptions } from "../server/registry-follow/retry-backoff.js";
+import { createModelTraffic } from "../server/routing/model-traffic.js";
 import { sizeThreads } from "../server/workers/thread-sizing.js";
 import { createWorkerPool } from "../server/workers/worker-pool.js";
 import { composeLifecycle } from "./lifecycle.js";
@@ -204,6 +205,9 @@ export async function startInferenceServer(
         stage: c.modelStage,
         cacheDir: join(config.dataDir, "model-cache"),
         manager: followed,
+        traffic: models.trafficOf(followed.name) ?? createModelTraffic(),
+        // The version behind a split's alias: a manager of its own, in the same pool and budget.
+        routeManager: (alias) => managerOf(followed.name, alias),
         logger,
         backoff: overrides.registryBackoff,
         onServed,
