@@ -30,6 +30,7 @@ import { createModelSet, type ModelSet } from "../server/models/model-set.js";
 import { createPredictionService, type PredictionService } from "../server/prediction-service.js";
 import { startRegistryServing } from "../server/registry-follow/registry-serving.js";
 import type { BackoffOptions } from "../server/registry-follow/retry-backoff.js";
+import { createModelTraffic } from "../server/routing/model-traffic.js";
 import { createWorkerPool } from "../server/workers/worker-pool.js";
 import { composeLifecycle } from "./lifecycle.js";
 import { sizeProcesses } from "./process-sizing.js";
@@ -230,6 +231,9 @@ export async function startInferenceServer(
         stage: c.modelStage,
         cacheDir: join(config.dataDir, "model-cache"),
         manager: followed,
+        traffic: models.trafficOf(followed.name) ?? createModelTraffic(),
+        // The version behind a split's alias: a manager of its own, in the same pool and budget.
+        routeManager: (alias) => managerOf(followed.name, alias),
         logger,
         backoff: overrides.registryBackoff,
         onServed,

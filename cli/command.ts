@@ -13,6 +13,8 @@ export interface ArgumentSpec {
   readonly description: string;
   /** Default false: the argument is required. */
   readonly optional?: boolean;
+  /** The last argument only: it takes every remaining positional (one at least unless optional). */
+  readonly variadic?: boolean;
 }
 
 /** A `--flag` of one command. */

@@ -72,7 +72,10 @@ export function commandHelp(command: Command): string {
 
 /** `mlpipe promote <model> <version> <stage> [flags]`. */
 export function usageLine(command: Command): string {
-  const args = command.arguments.map((a) => (a.optional === true ? `[${a.name}]` : `<${a.name}>`));
+  const args = command.arguments.map((a) => {
+    const name = a.variadic === true ? `${a.name}...` : a.name;
+    return a.optional === true ? `[${name}]` : `<${name}>`;
+  });
   return ["mlpipe", command.name, ...args, "[flags]"].join(" ");
 }
 

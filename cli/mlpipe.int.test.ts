@@ -200,6 +200,26 @@ describe("mlpipe start, promote, restart", () => {
       expect(runs.stdout.trim().split("\n")).toHaveLength(4); // title, header, two runs
       const table = await mlpipe(["models", "list", ...url]);
       expect(table.stdout).toMatch(/^iris-classifier\s+2\s+-/m);
+      const split = await mlpipe([
+        "traffic",
+        "set",
+        "iris-classifier",
+        "champion=90",
+        "challenger=10",
+        "--json",
+        ...url,
+      ]);
+      expect(split.code).toBe(0);
+      expect(JSON.parse(split.stdout)).toEqual({
+        name: "iris-classifier",
+        routes: [
+          { alias: "champion", percent: 90 },
+          { alias: "challenger", percent: 10 },
+        ],
+      });
+      expect((await mlpipe(["traffic", "clear", "iris-classifier", ...url])).stdout).toBe(
+        "iris-classifier: traffic split cleared\n",
+      );
       const predicted = await mlpipe(["predict", "--features", setosa.join(","), "--url", second.ready.inferenceUrl]);
       expect(predicted).toMatchObject({ code: 0 });
       expect(predicted.stdout).toMatch(/^prediction 0 \(probability 0\.\d+\), model version 2\n$/);
@@ -248,6 +268,12 @@ describe("mlpipe with bad input", () => {
     const r = await mlpipe(["promote", "iris-classifier"]);
     expect(r.code).toBe(2);
     expectCleanError(r, /missing <version>; usage: mlpipe promote <model> <version> <stage>/);
+  });
+
+  it("explains a traffic split that is not one and exits 2, before calling the registry", async () => {
+    const r = await mlpipe(["traffic", "set", "iris-classifier", "champion=90", "challenger=20"]);
+    expect(r.code).toBe(2);
+    expectCleanError(r, /the percents must sum to 100, not 110/);
   });
 
   it("says the server is unreachable and exits 3", async () => {

@@ -131,7 +131,7 @@ function parseCommandLine(argv: readonly string[], commands: readonly Command[])
     const missing = required[positionals.length];
     throw usage("arguments", `missing <${missing?.name ?? "?"}>; usage: ${usageLine(command)}`);
   }
-  if (positionals.length > command.arguments.length) {
+  if (positionals.length > command.arguments.length && command.arguments.at(-1)?.variadic !== true) {
     throw usage("arguments", `unexpected "${positionals[command.arguments.length]}"; usage: ${usageLine(command)}`);
   }
   return { kind: "command", command, values: parsed.values, positionals };

@@ -85,6 +85,8 @@ export interface ServedModelInfo {
   readonly versions: readonly ModelInfo[];
   /** Why it is not ready when its last load was refused (e.g. INFERENCE_MODEL_TOO_LARGE); "" otherwise. */
   readonly statusMessage: string;
+  /** The traffic split in force: each route's alias, percent and the version loaded behind it ("" while none). */
+  readonly routes: readonly { readonly alias: string; readonly percent: number; readonly version: string }[];
 }
 
 /** Rows of JSON-like numbers to predict (JSON /predict, gRPC Predict's `features`). */
@@ -98,6 +100,8 @@ export interface RowsRequest {
   readonly modelName: unknown;
   /** The version asked for (a version number, stage or alias); undefined or "" for the served one. */
   readonly modelVersion: unknown;
+  /** Makes the traffic split's choice sticky: the same key, the same version; undefined or "" for none. */
+  readonly routingKey?: unknown;
 }
 
 /** A raw tensor [rows, features] (or [features]) to predict (PredictBatch, PredictStream's `inputs`). */
@@ -108,6 +112,8 @@ export interface TensorRequest {
   readonly modelName: unknown;
   /** The version asked for (a version number, stage or alias); undefined or "" for the served one. */
   readonly modelVersion: unknown;
+  /** Makes the traffic split's choice sticky: the same key, the same version; undefined or "" for none. */
+  readonly routingKey?: unknown;
   /** "tensors" skips the per-row predictions; default "predictions-and-tensors". */
   readonly form?: ResultForm | undefined;
   /** Errors name the tensor's fields under it (e.g. "inputs.shape"); default "inputs". */
@@ -179,6 +185,17 @@ function versionSpec(value: unknown): string {
   if (typeof value === "string") return value;
   if (typeof value === "number" && Number.isInteger(value)) return String(value);
   throw inferenceErrors.invalidInput("model_version", "must be a string (a version number, stage or alias)");
+}
+
+/** Longest routing key, in characters. */
+const maxRoutingKeyLength = 256;
+
+function routingKeyOf(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  if (typeof value !== "string" || value.length > maxRoutingKeyLength) {
+    throw inferenceErrors.invalidInput("routing_key", `must be a string of at most ${maxRoutingKeyLength} characters`);
+  }
+  return value;
 }
 
 function rowsFrom(rows: readonly unknown[], model: LoadedModel, field: (row: number) => string): RowsInput {
@@ -301,6 +318,29 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
     metrics.requestTally(protocol, failureCode(err), model).inc();
   }
 
+  /**
+   * The version that answers: without a pinned version, the one the model's traffic split picks
+   * (else the followed one); a pinned version among the default manager's versions, else among
+   * those of the split's routes (a challenger pinned by its alias or number).
+   */
+  function choose(manager: ModelManager, spec: string, routingKey: string): LoadedModel {
+    const traffic = models.trafficOf(manager.name);
+    if (spec === "" || spec.toLowerCase() === "latest") return (traffic?.pick(routingKey) ?? manager).resolve("");
+    try {
+      return manager.resolve(spec);
+    } catch (err) {
+      for (const route of traffic?.managers() ?? []) {
+        if (route === manager) continue;
+        try {
+          return route.resolve(spec);
+        } catch {
+          // Not this route's version: the default manager's error stands.
+        }
+      }
+      throw err;
+    }
+  }
+
   function describe(manager: ModelManager, m: LoadedModel): ModelInfo {
     const a = m.artifact;
     return {
@@ -333,7 +373,7 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
       // Resolve and queue in one synchronous step: a swap cannot retire the version in between.
       const manager = models.get(request.modelName);
       modelLabel = manager.name;
-      const model = manager.resolve(versionSpec(request.modelVersion));
+      const model = choose(manager, versionSpec(request.modelVersion), routingKeyOf(request.routingKey));
       const input = rowsOf(request, model);
       const pending = model.batcher.submit({
         rows: input.rows,
@@ -392,17 +432,32 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
     modelInfo(modelName, modelVersion) {
       if (draining) throw inferenceErrors.shuttingDown();
       const manager = models.get(modelName);
-      return describe(manager, manager.resolve(versionSpec(modelVersion)));
+      const spec = versionSpec(modelVersion);
+      // No pinned version: the followed one, without advancing the traffic split's round robin.
+      return describe(manager, spec === "" ? manager.resolve("") : choose(manager, spec, ""));
     },
     listModels() {
-      return models.list().map((manager) => ({
-        name: manager.name,
-        isDefault: manager === models.default,
-        follows: manager.follows,
-        ready: !draining && manager.served !== undefined,
-        versions: manager.loaded().map((m) => describe(manager, m)),
-        statusMessage: manager.served === undefined ? (manager.lastFailure?.message ?? "") : "",
-      }));
+      return models.list().map((manager) => {
+        const traffic = models.trafficOf(manager.name);
+        const loaded = manager.loaded().map((m) => describe(manager, m));
+        for (const route of traffic?.managers() ?? []) {
+          for (const m of route.loaded())
+            if (!loaded.some((l) => l.version === m.artifact.version)) loaded.push(describe(manager, m));
+        }
+        return {
+          name: manager.name,
+          isDefault: manager === models.default,
+          follows: manager.follows,
+          ready: !draining && manager.served !== undefined,
+          versions: loaded,
+          statusMessage: manager.served === undefined ? (manager.lastFailure?.message ?? "") : "",
+          routes: (traffic?.routes ?? []).map((r) => ({
+            alias: r.alias,
+            percent: r.percent,
+            version: traffic?.managerOf(r.alias)?.served?.artifact.version ?? "",
+          })),
+        };
+      });
     },
     get ready() {
       return !draining && models.default.served !== undefined;

@@ -13,6 +13,8 @@ import { registryCommand } from "./registry-command.js";
 import { runsListCommand } from "./runs-list-command.js";
 import { serveCommand } from "./serve-command.js";
 import { startCommand } from "./start-command.js";
+import { trafficClearCommand } from "./traffic-clear-command.js";
+import { trafficSetCommand } from "./traffic-set-command.js";
 import { versionsListCommand } from "./versions-list-command.js";
 
 /** The command table of `mlpipe`. */
@@ -30,5 +32,7 @@ export const allCommands: readonly Command[] = [
   promoteCommand,
   aliasSetCommand,
   aliasDeleteCommand,
+  trafficSetCommand,
+  trafficClearCommand,
   predictCommand,
 ];

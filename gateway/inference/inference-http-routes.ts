@@ -56,14 +56,14 @@ function predictionRequestOf(body: Record<string, unknown>, pathModel: string | 
     throw inferenceErrors.invalidInput("model", `the path names model "${pathModel}"`);
   }
   const modelName = pathModel ?? body.model;
-  const modelVersion = body.model_version;
+  const { model_version: modelVersion, routing_key: routingKey } = body;
   if (body.instances !== undefined) {
     if (!Array.isArray(body.instances)) throw inferenceErrors.invalidInput("instances", "must be an array of rows");
-    return { kind: "rows", rows: body.instances, field: instanceField, modelName, modelVersion };
+    return { kind: "rows", rows: body.instances, field: instanceField, modelName, modelVersion, routingKey };
   }
   if (body.features === undefined)
     throw inferenceErrors.invalidInput("features", 'required (or "instances" for many rows)');
-  return { kind: "rows", rows: [body.features], field: featuresField, modelName, modelVersion };
+  return { kind: "rows", rows: [body.features], field: featuresField, modelName, modelVersion, routingKey };
 }
 
 /** The JSON form of a model version's description (GET /model/info, GET /models). */
@@ -137,6 +137,7 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
         follows: m.follows,
         versions: m.versions.map(modelInfoJson),
         ...(m.statusMessage === "" ? {} : { status_message: m.statusMessage }),
+        ...(m.routes.length === 0 ? {} : { traffic_split: m.routes }),
       })),
     });
   }

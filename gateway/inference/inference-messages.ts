@@ -27,6 +27,7 @@ import {
   PredictStreamResponseSchema,
   ResponseForm,
   ServedModelSchema,
+  ServedRouteSchema,
   type Tensor,
   TensorSchema,
   type TensorSpec as TensorSpecMessage,
@@ -91,6 +92,7 @@ function featuresRequest(req: {
   readonly features: readonly number[];
   readonly modelName: string;
   readonly modelVersion: string;
+  readonly routingKey: string;
 }): RowsRequest {
   return {
     kind: "rows",
@@ -98,6 +100,7 @@ function featuresRequest(req: {
     field: featuresField,
     modelName: req.modelName,
     modelVersion: req.modelVersion,
+    routingKey: req.routingKey,
   };
 }
 
@@ -106,6 +109,7 @@ function tensorRequest(req: {
   readonly inputs?: Tensor | undefined;
   readonly modelName: string;
   readonly modelVersion: string;
+  readonly routingKey: string;
   readonly responseForm: ResponseForm;
 }): TensorRequest {
   const inputs = req.inputs ?? create(TensorSchema);
@@ -115,6 +119,7 @@ function tensorRequest(req: {
     tensor: { dtype: fromDataTypes.get(inputs.dtype), shape, data: inputs.data, name: inputs.name },
     modelName: req.modelName,
     modelVersion: req.modelVersion,
+    routingKey: req.routingKey,
     form: req.responseForm === ResponseForm.TENSORS ? "tensors" : "predictions-and-tensors",
   };
 }
@@ -213,6 +218,7 @@ export function listModelsResponseOf(models: readonly ServedModelInfo[]): ListMo
         follows: m.follows,
         versions: m.versions.map(modelInfoResponseOf),
         statusMessage: m.statusMessage,
+        routes: m.routes.map((r) => create(ServedRouteSchema, r)),
       }),
     ),
   });

@@ -207,6 +207,11 @@ export function openApiDocument(): Record<string, unknown> {
           properties: {
             features: { type: "array", items: { type: "number" }, example: [5.1, 3.5, 1.4, 0.2] },
             model: { type: "string", description: "The model; absent for the default model (MODEL_NAME)" },
+            routing_key: {
+              type: "string",
+              description:
+                "Makes the model's traffic split (canary) choose the same version for the same key; at most 256 characters",
+            },
             model_version: {
               type: "string",
               description: 'A version number, stage or alias; "latest" or absent for the served version',
@@ -221,6 +226,7 @@ export function openApiDocument(): Record<string, unknown> {
             instances: { type: "array", items: { type: "array", items: { type: "number" } } },
             model: { type: "string" },
             model_version: { type: "string" },
+            routing_key: { type: "string" },
           },
         },
         Prediction: predictionSchema,

@@ -326,6 +326,76 @@ describe("inference server serving from the registry", () => {
     }
   }, 60_000);
 
+  it("splits traffic between the champion and challenger aliases as the registry's split says (canary)", async () => {
+    await rpc.setRegisteredModelAlias({ name: modelName, alias: "champion", version: 1n });
+    await rpc.setRegisteredModelAlias({ name: modelName, alias: "challenger", version: 2n });
+    // The registry refuses a split that is not one.
+    await expect(
+      rpc.setRegisteredModelTag({ name: modelName, key: "mlpipe.traffic_split", value: "champion=90,challenger=20" }),
+    ).rejects.toThrow(/sum to 100, not 110/);
+    await rpc.setRegisteredModelTag({
+      name: modelName,
+      key: "mlpipe.traffic_split",
+      value: "champion=70,challenger=30",
+    });
+    const canary = await startLoggedServer({
+      MODEL_STAGE: "champion",
+      MLPIPE_DATA_DIR: mkdtempSync(join(tmpdir(), "mlpipe-inference-")),
+    });
+    const canaryGrpc = createGrpcClient(InferenceService, new URL(canary.server.url).host);
+    try {
+      const url = canary.server.url;
+      type Listed = { models: { traffic_split?: { alias: string; percent: number; version: string }[] }[] };
+      const split = async () => ((await (await fetch(`${url}/models`)).json()) as Listed).models[0]?.traffic_split;
+      await until(async () => canary.server.readiness.serving && (await split())?.[1]?.version === "2");
+      expect(await split()).toEqual([
+        { alias: "champion", percent: 70, version: "1" },
+        { alias: "challenger", percent: 30, version: "2" },
+      ]);
+
+      // Without a routing key: exactly the split's shares over 100 requests, each answer naming its version.
+      const versions: unknown[] = [];
+      for (let i = 0; i < 100; i++)
+        versions.push((await postJson(`${url}/predict`, { features: setosa })).body.model_version);
+      expect(versions.filter((v) => v === "1")).toHaveLength(70);
+      expect(versions.filter((v) => v === "2")).toHaveLength(30);
+
+      // With one: the same version every time, on every surface.
+      for (const key of ["user-1", "user-2", "user-3"]) {
+        const first = (await postJson(`${url}/predict`, { features: setosa, routing_key: key })).body.model_version;
+        for (let i = 0; i < 5; i++) {
+          expect((await postJson(`${url}/predict`, { features: setosa, routing_key: key })).body.model_version).toBe(
+            first,
+          );
+          expect((await canaryGrpc.predict({ features: setosa, routingKey: key })).modelVersion).toBe(first);
+        }
+      }
+      const badKey = await postJson(`${url}/predict`, { features: setosa, routing_key: 7 });
+      expect(badKey.status).toBe(400);
+      expect(badKey.body.error).toMatchObject({ field: "routing_key" });
+
+      // A pinned version bypasses the split, the challenger's alias included.
+      const pinned = await postJson(`${url}/predict`, { features: setosa, model_version: "challenger" });
+      expect(pinned.body.model_version).toBe("2");
+      expect(pinned.body.probability).toBeCloseTo(probability(irisWeightsB, setosa), 4);
+
+      // Clearing the split sends everything to the champion, and the challenger is unloaded.
+      await rpc.deleteRegisteredModelTag({ name: modelName, key: "mlpipe.traffic_split" });
+      await until(async () => (await split()) === undefined);
+      const after = await Promise.all(
+        Array.from(
+          { length: 20 },
+          async () => (await postJson(`${url}/predict`, { features: setosa })).body.model_version,
+        ),
+      );
+      expect(new Set(after)).toEqual(new Set(["1"]));
+      await until(async () => canary.log.lines.some((l) => l.msg === "model unloaded" && l.version === "2"));
+    } finally {
+      canaryGrpc.close();
+      await canary.server.shutdown();
+    }
+  }, 60_000);
+
   it("reuses a cached, verified file after a restart without downloading it again", async () => {
     grpc.close();
     await server.shutdown();

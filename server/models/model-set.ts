@@ -10,6 +10,7 @@
  */
 import { inferenceErrors } from "../../core/errors/index.js";
 import type { QueueDepthSample } from "../inference-metrics.js";
+import { createModelTraffic, type ModelTraffic } from "../routing/model-traffic.js";
 import type { ModelManager } from "./model-manager.js";
 
 /** The served models. */
@@ -28,6 +29,8 @@ export interface ModelSet {
   find(name: string): ModelManager | undefined;
   /** Every served model, by name. */
   list(): readonly ModelManager[];
+  /** The traffic split in force for the model `name` (one per served model; none for others). */
+  trafficOf(name: string): ModelTraffic | undefined;
   /** Rows queued per loaded version of every model, for inference_queue_depth. */
   queueDepths(): QueueDepthSample[];
   /** Retires every loaded version of every model (their queued requests finish first). */
@@ -46,6 +49,7 @@ export function createModelSet(defaultName: string, managers: readonly ModelMana
   }
   const fallback = byName.get(defaultName);
   if (fallback === undefined) throw new Error(`the default model "${defaultName}" is not in the set`);
+  const traffic = new Map([...byName.keys()].map((name) => [name, createModelTraffic()]));
   const sorted = [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return {
     defaultName,
@@ -64,6 +68,9 @@ export function createModelSet(defaultName: string, managers: readonly ModelMana
     },
     list() {
       return sorted;
+    },
+    trafficOf(name) {
+      return traffic.get(name);
     },
     queueDepths() {
       return sorted.flatMap((m) => m.queueDepths());

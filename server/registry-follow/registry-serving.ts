@@ -1,17 +1,26 @@
 /**
  * Serving from the model registry (REGISTRY_URL, MODEL_NAME, MODEL_STAGE): wires the registry
  * client, the local model cache, the model's watched state, the watcher and the stage follower
- * around a model manager. The composition root starts it once and closes it before draining.
+ * around a model manager. The composition root starts it once per followed model and closes it
+ * before draining.
+ *
+ * It also applies the model's traffic split (the model tag `mlpipe.traffic_split`): each alias of
+ * the split other than the followed one gets a model manager of its own, kept on the alias's
+ * version by a stage follower of its own (loaded, warmed and hot-swapped like the followed
+ * version), and the split is put in force in the model's traffic. An alias that leaves the split
+ * has its follower stopped and its version unloaded once its queued requests finish.
  */
 import type { Logger } from "../../core/logger.js";
+import { parseTrafficSplit, type TrafficRoute, trafficSplitTag } from "../../core/validation/traffic-split.js";
 import { createModelCache } from "../models/model-cache.js";
 import type { LoadedModel, ModelManager } from "../models/model-manager.js";
+import type { ModelTraffic } from "../routing/model-traffic.js";
 import { createRegistryClient } from "./registry-client.js";
 import { createRegistryModelLoader } from "./registry-model-loader.js";
 import { createRegistryModelState } from "./registry-model-state.js";
 import { startRegistryWatcher } from "./registry-watcher.js";
 import type { BackoffOptions } from "./retry-backoff.js";
-import { createStageFollower } from "./stage-follower.js";
+import { createStageFollower, type StageFollower } from "./stage-follower.js";
 
 /** Options of {@link startRegistryServing}. */
 export interface RegistryServingOptions {
@@ -24,6 +33,10 @@ export interface RegistryServingOptions {
   /** Root of the model cache, `<MLPIPE_DATA_DIR>/model-cache`. */
   readonly cacheDir: string;
   readonly manager: ModelManager;
+  /** The model's traffic split in force, set here as the registry changes it. */
+  readonly traffic: ModelTraffic;
+  /** Makes the manager of the version behind a split's alias (sharing the pool and memory budget). */
+  readonly routeManager: (alias: string) => ModelManager;
   /** Called after each swap to a new version (the first one makes the server ready). */
   readonly onServed: (model: LoadedModel) => void;
   readonly logger: Logger;
@@ -37,35 +50,103 @@ export interface RegistryServing {
   close(): Promise<void>;
 }
 
+/** A split's alias other than the followed one: its manager and the follower keeping it on the alias's version. */
+interface RouteServing {
+  readonly manager: ModelManager;
+  readonly follower: StageFollower;
+}
+
 /** Starts watching the model and serving the version its stage or alias names, as it moves. */
 export function startRegistryServing(options: RegistryServingOptions): RegistryServing {
-  const { name, logger, manager } = options;
+  const { name, logger, manager, traffic } = options;
   const client = createRegistryClient({ url: options.url });
   const cache = createModelCache(options.cacheDir);
   const state = createRegistryModelState();
   const backoff = options.backoff === undefined ? {} : { backoff: options.backoff };
-  const follower = createStageFollower({
-    manager,
-    state,
-    name,
-    spec: options.stage,
-    logger,
-    ...backoff,
-    loaderFor: (version, labels, signal) =>
-      createRegistryModelLoader({ client, cache, name, version, labels, logger, signal }),
-    onServed: (model, previous) => {
-      // The previous version stays cached for a quick rollback; older ones are removed.
-      const keep = previous === undefined ? [model.artifact.version] : [model.artifact.version, previous];
-      void cache.retain(name, keep);
-      options.onServed(model);
-    },
-  });
+  const routes = new Map<string, RouteServing>();
+  let lastSplit: string | undefined;
+
+  /** Keeps in the cache the versions loaded now and `previous` (for a quick rollback); removes the others. */
+  function retainCache(previous: string | undefined): void {
+    const keep = new Set<string>(previous === undefined ? [] : [previous]);
+    for (const m of [manager, ...[...routes.values()].map((r) => r.manager)]) {
+      for (const loaded of m.loaded()) keep.add(loaded.artifact.version);
+    }
+    void cache.retain(name, [...keep]);
+  }
+
+  function followerOf(target: ModelManager, spec: string, onServed: (model: LoadedModel) => void): StageFollower {
+    return createStageFollower({
+      manager: target,
+      state,
+      name,
+      spec,
+      logger,
+      ...backoff,
+      loaderFor: (version, labels, signal) =>
+        createRegistryModelLoader({ client, cache, name, version, labels, logger, signal }),
+      onServed: (model, previous) => {
+        retainCache(previous);
+        onServed(model);
+      },
+    });
+  }
+
+  const follower = followerOf(manager, options.stage, options.onServed);
+
+  /** The split the model's tag sets now; none when it has none (or, defensively, an invalid one). */
+  function splitNow(value: string | undefined): readonly TrafficRoute[] {
+    if (value === undefined) return [];
+    const parsed = parseTrafficSplit(value);
+    if (parsed.ok) return parsed.routes;
+    logger.warn({ model: name, value, problem: parsed.problem }, "ignoring an invalid traffic split");
+    return [];
+  }
+
+  /** Starts and stops the aliases' followers to match the split, then puts the split in force. */
+  function applySplit(): void {
+    const value = state.tag(trafficSplitTag);
+    if (value !== lastSplit) logger.info({ model: name, split: value ?? "" }, "traffic split");
+    const split = value === lastSplit ? traffic.routes : splitNow(value);
+    lastSplit = value;
+    const wanted = new Set(split.filter((r) => r.percent > 0 && r.alias !== options.stage).map((r) => r.alias));
+    const leaving = [...routes].filter(([alias]) => !wanted.has(alias));
+    for (const [alias] of leaving) routes.delete(alias);
+    for (const alias of wanted) {
+      if (routes.has(alias)) continue;
+      const routeManager = options.routeManager(alias);
+      routes.set(alias, { manager: routeManager, follower: followerOf(routeManager, alias, () => undefined) });
+    }
+    for (const r of routes.values()) r.follower.changed();
+    traffic.set(split, new Map([[options.stage, manager], ...[...routes].map(([a, r]) => [a, r.manager] as const)]));
+    for (const [, r] of leaving) void stopRoute(r);
+  }
+
+  async function stopRoute(route: RouteServing): Promise<void> {
+    await route.follower.close();
+    await route.manager.close();
+  }
+
   logger.info({ registry: options.url, model: name, stage: options.stage }, "serving from the model registry");
-  const watcher = startRegistryWatcher({ client, name, state, logger, onChange: follower.changed, ...backoff });
+  const watcher = startRegistryWatcher({
+    client,
+    name,
+    state,
+    logger,
+    onChange: () => {
+      follower.changed();
+      applySplit();
+    },
+    ...backoff,
+  });
   return {
     async close() {
       await watcher.close();
       await follower.close();
+      const all = [...routes.values()];
+      routes.clear();
+      traffic.set([], new Map());
+      await Promise.all(all.map(stopRoute));
       client.close();
     },
   };

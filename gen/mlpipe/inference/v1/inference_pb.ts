@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mlpipe/inference/v1/inference.proto.
  */
 export const file_mlpipe_inference_v1_inference: GenFile = /*@__PURE__*/
-  fileDesc("CiNtbHBpcGUvaW5mZXJlbmNlL3YxL2luZmVyZW5jZS5wcm90bxITbWxwaXBlLmluZmVyZW5jZS52MSJhCgZUZW5zb3ISLAoFZHR5cGUYASABKA4yHS5tbHBpcGUuaW5mZXJlbmNlLnYxLkRhdGFUeXBlEg0KBXNoYXBlGAIgAygDEgwKBGRhdGEYAyABKAwSDAoEbmFtZRgEIAEoCSJ1CgpQcmVkaWN0aW9uEhcKCnByZWRpY3Rpb24YASABKAFIAIgBARIYCgtwcm9iYWJpbGl0eRgCIAEoAUgBiAEBEhUKDXByb2JhYmlsaXRpZXMYAyADKAFCDQoLX3ByZWRpY3Rpb25CDgoMX3Byb2JhYmlsaXR5Ik0KDlByZWRpY3RSZXF1ZXN0EhAKCGZlYXR1cmVzGAEgAygBEhUKDW1vZGVsX3ZlcnNpb24YAiABKAkSEgoKbW9kZWxfbmFtZRgDIAEoCSJxCg9QcmVkaWN0UmVzcG9uc2USMwoKcHJlZGljdGlvbhgBIAEoCzIfLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdGlvbhIVCg1tb2RlbF92ZXJzaW9uGAIgASgJEhIKCmxhdGVuY3lfbXMYAyABKAEipwEKE1ByZWRpY3RCYXRjaFJlcXVlc3QSKwoGaW5wdXRzGAEgASgLMhsubWxwaXBlLmluZmVyZW5jZS52MS5UZW5zb3ISFQoNbW9kZWxfdmVyc2lvbhgCIAEoCRI4Cg1yZXNwb25zZV9mb3JtGAMgASgOMiEubWxwaXBlLmluZmVyZW5jZS52MS5SZXNwb25zZUZvcm0SEgoKbW9kZWxfbmFtZRgEIAEoCSKlAQoUUHJlZGljdEJhdGNoUmVzcG9uc2USNAoLcHJlZGljdGlvbnMYASADKAsyHy5tbHBpcGUuaW5mZXJlbmNlLnYxLlByZWRpY3Rpb24SLAoHb3V0cHV0cxgCIAMoCzIbLm1scGlwZS5pbmZlcmVuY2UudjEuVGVuc29yEhUKDW1vZGVsX3ZlcnNpb24YAyABKAkSEgoKbGF0ZW5jeV9tcxgEIAEoASLOAQoUUHJlZGljdFN0cmVhbVJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIQCghmZWF0dXJlcxgCIAMoARIVCg1tb2RlbF92ZXJzaW9uGAMgASgJEisKBmlucHV0cxgEIAEoCzIbLm1scGlwZS5pbmZlcmVuY2UudjEuVGVuc29yEjgKDXJlc3BvbnNlX2Zvcm0YBSABKA4yIS5tbHBpcGUuaW5mZXJlbmNlLnYxLlJlc3BvbnNlRm9ybRISCgptb2RlbF9uYW1lGAYgASgJIkcKC1N0cmVhbUVycm9yEgwKBGNvZGUYASABKAUSCgoCaWQYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRINCgVmaWVsZBgEIAEoCSKuAgoVUHJlZGljdFN0cmVhbVJlc3BvbnNlEhIKCnJlcXVlc3RfaWQYASABKAkSNQoKcHJlZGljdGlvbhgCIAEoCzIfLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdGlvbkgAEjEKBWVycm9yGAMgASgLMiAubWxwaXBlLmluZmVyZW5jZS52MS5TdHJlYW1FcnJvckgAEhUKDW1vZGVsX3ZlcnNpb24YBCABKAkSEgoKbGF0ZW5jeV9tcxgFIAEoARI0CgtwcmVkaWN0aW9ucxgGIAMoCzIfLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdGlvbhIsCgdvdXRwdXRzGAcgAygLMhsubWxwaXBlLmluZmVyZW5jZS52MS5UZW5zb3JCCAoGcmVzdWx0Ij0KEE1vZGVsSW5mb1JlcXVlc3QSFQoNbW9kZWxfdmVyc2lvbhgBIAEoCRISCgptb2RlbF9uYW1lGAIgASgJIjgKClRlbnNvclNwZWMSDAoEbmFtZRgBIAEoCRINCgVkdHlwZRgCIAEoCRINCgVzaGFwZRgDIAMoAyKaAgoRTW9kZWxJbmZvUmVzcG9uc2USDAoEbmFtZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEg0KBXN0YWdlGAMgASgJEg8KB2FsaWFzZXMYBCADKAkSDgoGc291cmNlGAUgASgJEhQKDGxvYWRlZF9hdF9tcxgGIAEoAxIvCgZpbnB1dHMYByADKAsyHy5tbHBpcGUuaW5mZXJlbmNlLnYxLlRlbnNvclNwZWMSMAoHb3V0cHV0cxgIIAMoCzIfLm1scGlwZS5pbmZlcmVuY2UudjEuVGVuc29yU3BlYxIsCgR0YXNrGAkgASgOMh4ubWxwaXBlLmluZmVyZW5jZS52MS5Nb2RlbFRhc2sSDwoHc2VydmluZxgKIAEoCCITChFMaXN0TW9kZWxzUmVxdWVzdCKhAQoLU2VydmVkTW9kZWwSDAoEbmFtZRgBIAEoCRISCgppc19kZWZhdWx0GAIgASgIEg0KBXJlYWR5GAMgASgIEg8KB2ZvbGxvd3MYBCABKAkSOAoIdmVyc2lvbnMYBSADKAsyJi5tbHBpcGUuaW5mZXJlbmNlLnYxLk1vZGVsSW5mb1Jlc3BvbnNlEhYKDnN0YXR1c19tZXNzYWdlGAYgASgJIkYKEkxpc3RNb2RlbHNSZXNwb25zZRIwCgZtb2RlbHMYASADKAsyIC5tbHBpcGUuaW5mZXJlbmNlLnYxLlNlcnZlZE1vZGVsKn0KCERhdGFUeXBlEhkKFURBVEFfVFlQRV9VTlNQRUNJRklFRBAAEhUKEURBVEFfVFlQRV9GTE9BVDMyEAESFQoRREFUQV9UWVBFX0ZMT0FUNjQQAhITCg9EQVRBX1RZUEVfSU5UMzIQAxITCg9EQVRBX1RZUEVfSU5UNjQQBCpzCgxSZXNwb25zZUZvcm0SHQoZUkVTUE9OU0VfRk9STV9VTlNQRUNJRklFRBAAEikKJVJFU1BPTlNFX0ZPUk1fUFJFRElDVElPTlNfQU5EX1RFTlNPUlMQARIZChVSRVNQT05TRV9GT1JNX1RFTlNPUlMQAiphCglNb2RlbFRhc2sSGgoWTU9ERUxfVEFTS19VTlNQRUNJRklFRBAAEh0KGU1PREVMX1RBU0tfQ0xBU1NJRklDQVRJT04QARIZChVNT0RFTF9UQVNLX1JFR1JFU1NJT04QAjL0AwoQSW5mZXJlbmNlU2VydmljZRJUCgdQcmVkaWN0EiMubWxwaXBlLmluZmVyZW5jZS52MS5QcmVkaWN0UmVxdWVzdBokLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdFJlc3BvbnNlEmMKDFByZWRpY3RCYXRjaBIoLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdEJhdGNoUmVxdWVzdBopLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdEJhdGNoUmVzcG9uc2USagoNUHJlZGljdFN0cmVhbRIpLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdFN0cmVhbVJlcXVlc3QaKi5tbHBpcGUuaW5mZXJlbmNlLnYxLlByZWRpY3RTdHJlYW1SZXNwb25zZSgBMAESWgoJTW9kZWxJbmZvEiUubWxwaXBlLmluZmVyZW5jZS52MS5Nb2RlbEluZm9SZXF1ZXN0GiYubWxwaXBlLmluZmVyZW5jZS52MS5Nb2RlbEluZm9SZXNwb25zZRJdCgpMaXN0TW9kZWxzEiYubWxwaXBlLmluZmVyZW5jZS52MS5MaXN0TW9kZWxzUmVxdWVzdBonLm1scGlwZS5pbmZlcmVuY2UudjEuTGlzdE1vZGVsc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("CiNtbHBpcGUvaW5mZXJlbmNlL3YxL2luZmVyZW5jZS5wcm90bxITbWxwaXBlLmluZmVyZW5jZS52MSJhCgZUZW5zb3ISLAoFZHR5cGUYASABKA4yHS5tbHBpcGUuaW5mZXJlbmNlLnYxLkRhdGFUeXBlEg0KBXNoYXBlGAIgAygDEgwKBGRhdGEYAyABKAwSDAoEbmFtZRgEIAEoCSJ1CgpQcmVkaWN0aW9uEhcKCnByZWRpY3Rpb24YASABKAFIAIgBARIYCgtwcm9iYWJpbGl0eRgCIAEoAUgBiAEBEhUKDXByb2JhYmlsaXRpZXMYAyADKAFCDQoLX3ByZWRpY3Rpb25CDgoMX3Byb2JhYmlsaXR5ImIKDlByZWRpY3RSZXF1ZXN0EhAKCGZlYXR1cmVzGAEgAygBEhUKDW1vZGVsX3ZlcnNpb24YAiABKAkSEgoKbW9kZWxfbmFtZRgDIAEoCRITCgtyb3V0aW5nX2tleRgEIAEoCSJxCg9QcmVkaWN0UmVzcG9uc2USMwoKcHJlZGljdGlvbhgBIAEoCzIfLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdGlvbhIVCg1tb2RlbF92ZXJzaW9uGAIgASgJEhIKCmxhdGVuY3lfbXMYAyABKAEivAEKE1ByZWRpY3RCYXRjaFJlcXVlc3QSKwoGaW5wdXRzGAEgASgLMhsubWxwaXBlLmluZmVyZW5jZS52MS5UZW5zb3ISFQoNbW9kZWxfdmVyc2lvbhgCIAEoCRI4Cg1yZXNwb25zZV9mb3JtGAMgASgOMiEubWxwaXBlLmluZmVyZW5jZS52MS5SZXNwb25zZUZvcm0SEgoKbW9kZWxfbmFtZRgEIAEoCRITCgtyb3V0aW5nX2tleRgFIAEoCSKlAQoUUHJlZGljdEJhdGNoUmVzcG9uc2USNAoLcHJlZGljdGlvbnMYASADKAsyHy5tbHBpcGUuaW5mZXJlbmNlLnYxLlByZWRpY3Rpb24SLAoHb3V0cHV0cxgCIAMoCzIbLm1scGlwZS5pbmZlcmVuY2UudjEuVGVuc29yEhUKDW1vZGVsX3ZlcnNpb24YAyABKAkSEgoKbGF0ZW5jeV9tcxgEIAEoASLjAQoUUHJlZGljdFN0cmVhbVJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIQCghmZWF0dXJlcxgCIAMoARIVCg1tb2RlbF92ZXJzaW9uGAMgASgJEisKBmlucHV0cxgEIAEoCzIbLm1scGlwZS5pbmZlcmVuY2UudjEuVGVuc29yEjgKDXJlc3BvbnNlX2Zvcm0YBSABKA4yIS5tbHBpcGUuaW5mZXJlbmNlLnYxLlJlc3BvbnNlRm9ybRISCgptb2RlbF9uYW1lGAYgASgJEhMKC3JvdXRpbmdfa2V5GAcgASgJIkcKC1N0cmVhbUVycm9yEgwKBGNvZGUYASABKAUSCgoCaWQYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRINCgVmaWVsZBgEIAEoCSKuAgoVUHJlZGljdFN0cmVhbVJlc3BvbnNlEhIKCnJlcXVlc3RfaWQYASABKAkSNQoKcHJlZGljdGlvbhgCIAEoCzIfLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdGlvbkgAEjEKBWVycm9yGAMgASgLMiAubWxwaXBlLmluZmVyZW5jZS52MS5TdHJlYW1FcnJvckgAEhUKDW1vZGVsX3ZlcnNpb24YBCABKAkSEgoKbGF0ZW5jeV9tcxgFIAEoARI0CgtwcmVkaWN0aW9ucxgGIAMoCzIfLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdGlvbhIsCgdvdXRwdXRzGAcgAygLMhsubWxwaXBlLmluZmVyZW5jZS52MS5UZW5zb3JCCAoGcmVzdWx0Ij0KEE1vZGVsSW5mb1JlcXVlc3QSFQoNbW9kZWxfdmVyc2lvbhgBIAEoCRISCgptb2RlbF9uYW1lGAIgASgJIjgKClRlbnNvclNwZWMSDAoEbmFtZRgBIAEoCRINCgVkdHlwZRgCIAEoCRINCgVzaGFwZRgDIAMoAyKaAgoRTW9kZWxJbmZvUmVzcG9uc2USDAoEbmFtZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEg0KBXN0YWdlGAMgASgJEg8KB2FsaWFzZXMYBCADKAkSDgoGc291cmNlGAUgASgJEhQKDGxvYWRlZF9hdF9tcxgGIAEoAxIvCgZpbnB1dHMYByADKAsyHy5tbHBpcGUuaW5mZXJlbmNlLnYxLlRlbnNvclNwZWMSMAoHb3V0cHV0cxgIIAMoCzIfLm1scGlwZS5pbmZlcmVuY2UudjEuVGVuc29yU3BlYxIsCgR0YXNrGAkgASgOMh4ubWxwaXBlLmluZmVyZW5jZS52MS5Nb2RlbFRhc2sSDwoHc2VydmluZxgKIAEoCCITChFMaXN0TW9kZWxzUmVxdWVzdCLTAQoLU2VydmVkTW9kZWwSDAoEbmFtZRgBIAEoCRISCgppc19kZWZhdWx0GAIgASgIEg0KBXJlYWR5GAMgASgIEg8KB2ZvbGxvd3MYBCABKAkSOAoIdmVyc2lvbnMYBSADKAsyJi5tbHBpcGUuaW5mZXJlbmNlLnYxLk1vZGVsSW5mb1Jlc3BvbnNlEhYKDnN0YXR1c19tZXNzYWdlGAYgASgJEjAKBnJvdXRlcxgHIAMoCzIgLm1scGlwZS5pbmZlcmVuY2UudjEuU2VydmVkUm91dGUiPgoLU2VydmVkUm91dGUSDQoFYWxpYXMYASABKAkSDwoHcGVyY2VudBgCIAEoDRIPCgd2ZXJzaW9uGAMgASgJIkYKEkxpc3RNb2RlbHNSZXNwb25zZRIwCgZtb2RlbHMYASADKAsyIC5tbHBpcGUuaW5mZXJlbmNlLnYxLlNlcnZlZE1vZGVsKn0KCERhdGFUeXBlEhkKFURBVEFfVFlQRV9VTlNQRUNJRklFRBAAEhUKEURBVEFfVFlQRV9GTE9BVDMyEAESFQoRREFUQV9UWVBFX0ZMT0FUNjQQAhITCg9EQVRBX1RZUEVfSU5UMzIQAxITCg9EQVRBX1RZUEVfSU5UNjQQBCpzCgxSZXNwb25zZUZvcm0SHQoZUkVTUE9OU0VfRk9STV9VTlNQRUNJRklFRBAAEikKJVJFU1BPTlNFX0ZPUk1fUFJFRElDVElPTlNfQU5EX1RFTlNPUlMQARIZChVSRVNQT05TRV9GT1JNX1RFTlNPUlMQAiphCglNb2RlbFRhc2sSGgoWTU9ERUxfVEFTS19VTlNQRUNJRklFRBAAEh0KGU1PREVMX1RBU0tfQ0xBU1NJRklDQVRJT04QARIZChVNT0RFTF9UQVNLX1JFR1JFU1NJT04QAjL0AwoQSW5mZXJlbmNlU2VydmljZRJUCgdQcmVkaWN0EiMubWxwaXBlLmluZmVyZW5jZS52MS5QcmVkaWN0UmVxdWVzdBokLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdFJlc3BvbnNlEmMKDFByZWRpY3RCYXRjaBIoLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdEJhdGNoUmVxdWVzdBopLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdEJhdGNoUmVzcG9uc2USagoNUHJlZGljdFN0cmVhbRIpLm1scGlwZS5pbmZlcmVuY2UudjEuUHJlZGljdFN0cmVhbVJlcXVlc3QaKi5tbHBpcGUuaW5mZXJlbmNlLnYxLlByZWRpY3RTdHJlYW1SZXNwb25zZSgBMAESWgoJTW9kZWxJbmZvEiUubWxwaXBlLmluZmVyZW5jZS52MS5Nb2RlbEluZm9SZXF1ZXN0GiYubWxwaXBlLmluZmVyZW5jZS52MS5Nb2RlbEluZm9SZXNwb25zZRJdCgpMaXN0TW9kZWxzEiYubWxwaXBlLmluZmVyZW5jZS52MS5MaXN0TW9kZWxzUmVxdWVzdBonLm1scGlwZS5pbmZlcmVuY2UudjEuTGlzdE1vZGVsc1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * A dense tensor as raw little-endian bytes, row-major.
@@ -116,6 +116,14 @@ export type PredictRequest = Message<"mlpipe.inference.v1.PredictRequest"> & {
    * @generated from field: string model_name = 3;
    */
   modelName: string;
+
+  /**
+   * Makes the traffic split's choice of version sticky (see the service comment); at most 256
+   * characters. Empty: each request is routed on its own.
+   *
+   * @generated from field: string routing_key = 4;
+   */
+  routingKey: string;
 };
 
 /**
@@ -191,6 +199,13 @@ export type PredictBatchRequest = Message<"mlpipe.inference.v1.PredictBatchReque
    * @generated from field: string model_name = 4;
    */
   modelName: string;
+
+  /**
+   * Makes the traffic split's choice of version sticky (see PredictRequest.routing_key).
+   *
+   * @generated from field: string routing_key = 5;
+   */
+  routingKey: string;
 };
 
 /**
@@ -288,6 +303,13 @@ export type PredictStreamRequest = Message<"mlpipe.inference.v1.PredictStreamReq
    * @generated from field: string model_name = 6;
    */
   modelName: string;
+
+  /**
+   * Makes the traffic split's choice of version sticky (see PredictRequest.routing_key).
+   *
+   * @generated from field: string routing_key = 7;
+   */
+  routingKey: string;
 };
 
 /**
@@ -605,6 +627,13 @@ export type ServedModel = Message<"mlpipe.inference.v1.ServedModel"> & {
    * @generated from field: string status_message = 6;
    */
   statusMessage: string;
+
+  /**
+   * The traffic split in force (set in the registry); empty when none.
+   *
+   * @generated from field: repeated mlpipe.inference.v1.ServedRoute routes = 7;
+   */
+  routes: ServedRoute[];
 };
 
 /**
@@ -613,6 +642,42 @@ export type ServedModel = Message<"mlpipe.inference.v1.ServedModel"> & {
  */
 export const ServedModelSchema: GenMessage<ServedModel> = /*@__PURE__*/
   messageDesc(file_mlpipe_inference_v1_inference, 13);
+
+/**
+ * One route of a model's traffic split, as the server applies it.
+ *
+ * @generated from message mlpipe.inference.v1.ServedRoute
+ */
+export type ServedRoute = Message<"mlpipe.inference.v1.ServedRoute"> & {
+  /**
+   * The alias requests are routed to, e.g. "challenger".
+   *
+   * @generated from field: string alias = 1;
+   */
+  alias: string;
+
+  /**
+   * Share of the requests that pin no version, in percent.
+   *
+   * @generated from field: uint32 percent = 2;
+   */
+  percent: number;
+
+  /**
+   * The version behind the alias that this server has loaded; empty while none is (its share
+   * then goes to the version the server follows).
+   *
+   * @generated from field: string version = 3;
+   */
+  version: string;
+};
+
+/**
+ * Describes the message mlpipe.inference.v1.ServedRoute.
+ * Use `create(ServedRouteSchema)` to create a new message.
+ */
+export const ServedRouteSchema: GenMessage<ServedRoute> = /*@__PURE__*/
+  messageDesc(file_mlpipe_inference_v1_inference, 14);
 
 /**
  * ListModels' response.
@@ -633,7 +698,7 @@ export type ListModelsResponse = Message<"mlpipe.inference.v1.ListModelsResponse
  * Use `create(ListModelsResponseSchema)` to create a new message.
  */
 export const ListModelsResponseSchema: GenMessage<ListModelsResponse> = /*@__PURE__*/
-  messageDesc(file_mlpipe_inference_v1_inference, 14);
+  messageDesc(file_mlpipe_inference_v1_inference, 15);
 
 /**
  * Element types of raw tensors.
@@ -749,8 +814,11 @@ export const ModelTaskSchema: GenEnum<ModelTask> = /*@__PURE__*/
  * `model_name` in a request names the model (a registered model the server serves); empty means
  * the server's default model (MODEL_NAME). A model the server does not serve is NOT_FOUND
  * (INFERENCE_MODEL_NOT_FOUND). `model_version` pins the version that must answer: a version
- * number ("3"), a stage ("Production") or an alias ("champion"); empty or "latest" means the
- * version being served. Every answer names the version that answered. A version that is not loaded
+ * number ("3"), a stage ("Production") or an alias ("champion"); empty or "latest" lets the server
+ * choose: the version the model's traffic split picks when the registry sets one (the model tag
+ * `mlpipe.traffic_split`, e.g. "champion=90,challenger=10"; `routing_key` makes the choice sticky:
+ * the same key gets the same version while the split stays the same), else the version it
+ * follows. Every answer names the version that answered. A version that is not loaded
  * is NOT_FOUND. Errors: INVALID_ARGUMENT for bad input, RESOURCE_EXHAUSTED when the queue is full
  * (retry later) or when the model does not fit the server's memory limit
  * (INFERENCE_MODEL_TOO_LARGE), DEADLINE_EXCEEDED when the deadline passes before the row is

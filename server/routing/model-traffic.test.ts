@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import type { ModelManager } from "../models/model-manager.js";
+import { createModelTraffic } from "./model-traffic.js";
+
+/** A manager stand-in: only `name` and whether a version is served matter here. */
+function manager(name: string, served: boolean): ModelManager {
+  return { name, served: served ? {} : undefined } as Partial<ModelManager> as ModelManager;
+}
+
+describe("model traffic", () => {
+  const champion = manager("champion", true);
+  const challenger = manager("challenger", true);
+
+  it("picks nothing without a split", () => {
+    const traffic = createModelTraffic();
+    expect(traffic.pick("")).toBeUndefined();
+    expect(traffic.routes).toEqual([]);
+  });
+
+  it("splits requests between the aliases' managers by their percents", () => {
+    const traffic = createModelTraffic();
+    const routes = [
+      { alias: "champion", percent: 75 },
+      { alias: "challenger", percent: 25 },
+    ];
+    traffic.set(
+      routes,
+      new Map([
+        ["champion", champion],
+        ["challenger", challenger],
+      ]),
+    );
+    const picks = Array.from({ length: 100 }, () => traffic.pick("")?.name);
+    expect(picks.filter((n) => n === "challenger")).toHaveLength(25);
+    expect(picks.filter((n) => n === "champion")).toHaveLength(75);
+    expect(traffic.routes).toEqual(routes);
+    expect(traffic.managers()).toEqual([champion, challenger]);
+    // Removing the split.
+    traffic.set([], new Map());
+    expect(traffic.pick("")).toBeUndefined();
+  });
+
+  it("leaves a route whose version is not loaded, or whose alias has no manager, to the default", () => {
+    const traffic = createModelTraffic();
+    traffic.set(
+      [
+        { alias: "champion", percent: 50 },
+        { alias: "challenger", percent: 50 },
+      ],
+      new Map([["challenger", manager("challenger", false)]]),
+    );
+    expect(Array.from({ length: 10 }, () => traffic.pick(""))).toEqual(Array(10).fill(undefined));
+  });
+});
