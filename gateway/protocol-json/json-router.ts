@@ -4,6 +4,11 @@
  * is not in the table is left to the next route (false), so the RPC handler behind still sees
  * every gRPC, gRPC-Web and Connect call; a path in the table asked with a method it lacks is
  * ROUTE_NOT_FOUND. HEAD is served by the GET handler (Node drops the body of a HEAD answer).
+ *
+ * A request with a body (POST, PUT, PATCH) must say `Content-Type: application/json`; anything
+ * else, no content type included, is UNSUPPORTED_MEDIA_TYPE (415) unread. The types a browser may
+ * send across origins without a CORS preflight (text/plain, form encodings) are thereby refused,
+ * so a page of another origin cannot make a visitor's browser post to these routes.
  */
 import { commonErrors } from "../../core/errors/index.js";
 import type { Logger } from "../../core/logger.js";
@@ -17,6 +22,15 @@ export type JsonHandler = (req: HttpRequest, res: HttpResponse) => void | Promis
 
 /** HTTP methods a route may answer. */
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/** Methods whose request carries a body, which must be JSON. */
+const bodyMethods: ReadonlySet<string> = new Set(["POST", "PUT", "PATCH"]);
+
+/** True for `application/json`, with or without parameters (`; charset=utf-8`). */
+function isJson(contentType: string | undefined): boolean {
+  const parsed = parseContentType(contentType);
+  return parsed !== undefined && !parsed.enveloped && parsed.codec === "json";
+}
 
 /** Path -> method -> handler. */
 export type JsonRouteTable = Readonly<Record<string, Partial<Record<HttpMethod, JsonHandler>>>>;
@@ -50,6 +64,11 @@ export function createJsonRouter(options: JsonRouterOptions): HttpRoute {
     const handle = route[method as HttpMethod];
     if (handle === undefined) {
       failJson(req, res, commonErrors.notFoundRoute(`${method} ${path}`), logger);
+      return true;
+    }
+    if (bodyMethods.has(method) && !isJson(req.headers["content-type"])) {
+      req.resume();
+      failJson(req, res, commonErrors.unsupportedMediaType(req.headers["content-type"]), logger);
       return true;
     }
     try {
