@@ -16,6 +16,7 @@ import type { Readiness } from "../health/readiness.js";
 import type { DualProtocolHandler } from "../http/dual-protocol-server.js";
 import { createConnectHandler } from "../protocol-connect/connect-handler.js";
 import { retryAfterSeconds } from "../protocol-json/json-response.js";
+import { receiveBody } from "../protocol-json/request-body.js";
 import { createGrpcFastPath, type StreamRoute } from "./grpc-fast-path.js";
 import { createInferenceConnectService } from "./inference-connect-service.js";
 import { createInferenceHttpRoutes } from "./inference-http-routes.js";
@@ -30,6 +31,10 @@ export interface InferenceEdgeOptions {
   readonly admission: AdmissionControl;
   /** Largest request body or message in bytes (MAX_REQUEST_BYTES). */
   readonly maxRequestBytes: number;
+  /** Largest JSON /predict body in bytes (MAX_JSON_BODY_BYTES). */
+  readonly maxJsonBodyBytes: number;
+  /** Longest a JSON /predict body may take to arrive, in ms (REQUEST_READ_TIMEOUT_MS). */
+  readonly requestReadTimeoutMs: number;
   readonly logger: Logger;
 }
 
@@ -50,7 +55,8 @@ const predictionMethods = [
 export function createInferenceEdge(options: InferenceEdgeOptions): InferenceEdge {
   const { service, readiness, metrics, admission, maxRequestBytes, logger } = options;
   const rpc = createInferenceRpc(service);
-  const json = createInferenceHttpRoutes({ service, readiness, metrics, maxRequestBytes, logger });
+  const jsonBody = { maxBytes: options.maxJsonBodyBytes, timeoutMs: options.requestReadTimeoutMs };
+  const json = createInferenceHttpRoutes({ service, readiness, metrics, jsonBody, logger });
   const connect = createConnectHandler({
     maxRequestBytes,
     compressResponses: false,
@@ -60,12 +66,20 @@ export function createInferenceEdge(options: InferenceEdgeOptions): InferenceEdg
       router.service(Health, createHealthService(readiness));
     },
   });
-  // Prediction requests beyond what the server can take are refused before their body is read.
+  // Prediction requests beyond what the server can take are refused before they are parsed: RPCs
+  // unread, JSON ones once their body has arrived (a slow body holds no admission slot).
   const handler = withLoadShedding(
     (req, res) => {
       if (!json(req, res)) connect(req, res);
     },
-    { admission, jsonPaths: ["/predict", "/predict/batch"], rpcPaths: predictionMethods, metrics, retryAfterSeconds },
+    {
+      admission,
+      jsonPaths: ["/predict", "/predict/batch"],
+      rpcPaths: predictionMethods,
+      metrics,
+      retryAfterSeconds,
+      receiveBody: (req) => receiveBody(req, jsonBody),
+    },
   );
   // gRPC Predict, PredictBatch and PredictStream skip connect-node (see grpc-fast-path.ts).
   const streamRoute = createGrpcFastPath({

@@ -17,7 +17,7 @@ import type { HttpRequest, HttpResponse, HttpRoute } from "../http/http-route.js
 import { parseDeadlineHeaders } from "../protocol-json/deadline-headers.js";
 import { sendJson } from "../protocol-json/json-response.js";
 import { createJsonRouter, failJson, type JsonRouteTable } from "../protocol-json/json-router.js";
-import { parseJsonObject, readBody } from "../protocol-json/request-body.js";
+import { type BodyLimits, parseJsonObject, receiveBody } from "../protocol-json/request-body.js";
 import { docsPage, openApiDocument } from "./inference-openapi.js";
 
 /** Options of {@link createInferenceHttpRoutes}. */
@@ -25,8 +25,12 @@ export interface InferenceHttpRoutesOptions {
   readonly service: PredictionService;
   readonly readiness: Readiness;
   readonly metrics: InferenceMetrics;
-  /** Largest accepted body in bytes; larger ones get REQUEST_TOO_LARGE unread. */
-  readonly maxRequestBytes: number;
+  /**
+   * Bounds of a /predict body: larger ones get REQUEST_TOO_LARGE unread, slower ones
+   * REQUEST_TIMEOUT (408). JSON has its own size cap, below the binary one: a parsed JSON body
+   * takes many times its size in memory.
+   */
+  readonly jsonBody: BodyLimits;
   readonly logger: Logger;
 }
 
@@ -56,7 +60,7 @@ function predictionRequestOf(body: Record<string, unknown>): PredictionRequest {
 
 /** Creates the JSON routes. */
 export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): HttpRoute {
-  const { service, readiness, metrics, logger, maxRequestBytes } = options;
+  const { service, readiness, metrics, logger, jsonBody } = options;
   const openapi = JSON.stringify(openApiDocument());
   const page = docsPage();
 
@@ -76,7 +80,7 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
         async () => {
           if (timeout.error !== undefined) throw timeout.error;
           const body = parseJsonObject(
-            await readBody(req, maxRequestBytes),
+            await receiveBody(req, jsonBody),
             'a JSON object with "features" or "instances"',
           );
           many = body.instances !== undefined;
