@@ -19,6 +19,12 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** Maximum connections of the PostgreSQL pool (DATABASE_POOL_SIZE, default 10, 1..1000). */
   readonly databasePoolSize: number;
+  /**
+   * Longest one PostgreSQL statement may run before the server cancels it, in ms
+   * (DATABASE_STATEMENT_TIMEOUT_MS, default 30000, 0 = no bound, 0..3600000). PGlite cannot
+   * interrupt a running statement (it runs on this thread), so it applies to PostgreSQL only.
+   */
+  readonly databaseStatementTimeoutMs: number;
   /** Root of artifact storage (ARTIFACT_ROOT): a local directory, or `s3://bucket[/prefix]`. Default `<dataDir>/artifacts`. */
   readonly artifactRoot: string;
   /** S3 client settings, used when artifactRoot is an s3:// URI. */
@@ -153,6 +159,7 @@ const knownVariables = [
   "MLPIPE_DATA_DIR",
   "DATABASE_URL",
   "DATABASE_POOL_SIZE",
+  "DATABASE_STATEMENT_TIMEOUT_MS",
   "ARTIFACT_ROOT",
   "S3_ENDPOINT_URL",
   "AWS_REGION",
@@ -243,6 +250,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     dataDir,
     databaseUrl,
     databasePoolSize: int(env, "DATABASE_POOL_SIZE", 10, 1, 1000),
+    databaseStatementTimeoutMs: int(env, "DATABASE_STATEMENT_TIMEOUT_MS", 30_000, 0, 3_600_000),
     artifactRoot: artifactRoot.startsWith("s3://") ? artifactRoot : resolve(cwd, artifactRoot),
     s3: {
       endpointUrl,

@@ -242,7 +242,7 @@ export function createTrackingService(deps: TrackingServiceDeps): ServiceImpl<ty
       return { metrics: page.items, nextPageToken: page.nextPageToken };
     },
 
-    async searchRuns(req) {
+    async searchRuns(req, ctx) {
       if (req.experimentIds.length === 0)
         throw commonErrors.invalidArgument("experiment_ids", "at least one is required");
       const page = await store.searchRuns({
@@ -252,6 +252,7 @@ export function createTrackingService(deps: TrackingServiceDeps): ServiceImpl<ty
         maxResults: validatePageSize(req.maxResults, pageSizes.searchRuns),
         orderBy: validateOrderBy(req.orderBy, maxOrderByClauses),
         pageToken: validateQueryText(req.pageToken, "page_token"),
+        signal: ctx.signal,
       });
       return { runs: page.items, nextPageToken: page.nextPageToken };
     },

@@ -138,4 +138,6 @@ export interface SearchRunsQuery {
   readonly maxResults: number;
   readonly orderBy: readonly string[];
   readonly pageToken: string;
+  /** The call's signal: when the client goes away, the running search statement is canceled. */
+  readonly signal?: AbortSignal;
 }

@@ -51,6 +51,14 @@ export const commonErrors = {
     (_cause?: unknown) => "the metadata database is unavailable; nothing was written, retry later",
     (cause?: unknown) => ({ cause }),
   ),
+  databaseStatementTimeout: defineError(
+    "DATABASE_STATEMENT_TIMEOUT",
+    Code.DeadlineExceeded,
+    "A database statement ran longer than DATABASE_STATEMENT_TIMEOUT_MS and was canceled (an expensive search: narrow its filter or experiments); nothing was written.",
+    (timeoutMs: number, _cause?: unknown) =>
+      `the database statement ran longer than ${timeoutMs} ms and was canceled; nothing was written (narrow the query)`,
+    (_timeoutMs: number, cause?: unknown) => ({ cause }),
+  ),
   blobStoreUnavailable: defineError(
     "BLOB_STORE_UNAVAILABLE",
     Code.Unavailable,
