@@ -189,9 +189,13 @@ export async function startInferenceServer(
       metricsExposition: overrides.metricsExposition,
       admission,
       maxRequestBytes: c.maxRequestBytes,
+      maxJsonBodyBytes: c.maxJsonBodyBytes,
+      requestReadTimeoutMs: c.requestReadTimeoutMs,
       logger,
     });
 
+    // No uploads here: an HTTP/1.1 request must arrive whole within the read timeout.
+    const readBounds = { headersTimeoutMs: c.requestReadTimeoutMs, requestTimeoutMs: c.requestReadTimeoutMs };
     // Both ports close together, with what is left of the grace period (at most 1 s): requests
     // still running after the drain are cut.
     const listeners: DualProtocolServer[] = [];
@@ -199,9 +203,9 @@ export async function startInferenceServer(
       const left = Math.max(0, c.shutdownGraceMs - (performance.now() - drainStarted));
       return Promise.all(listeners.map((l) => l.close(Math.min(left, 1000)))).then(() => undefined);
     });
-    listeners.push(await listenDualProtocol({ ...edge, host: c.host, port: c.port, logger }));
+    listeners.push(await listenDualProtocol({ ...edge, ...readBounds, host: c.host, port: c.port, logger }));
     if (c.grpcPort !== undefined && c.grpcPort !== c.port) {
-      listeners.push(await listenDualProtocol({ ...edge, host: c.host, port: c.grpcPort, logger }));
+      listeners.push(await listenDualProtocol({ ...edge, ...readBounds, host: c.host, port: c.grpcPort, logger }));
     }
     const [main, grpc] = [listeners[0], listeners[1] ?? listeners[0]];
     if (main === undefined || grpc === undefined) throw new Error("no listener");

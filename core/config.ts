@@ -19,6 +19,12 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** Maximum connections of the PostgreSQL pool (DATABASE_POOL_SIZE, default 10, 1..1000). */
   readonly databasePoolSize: number;
+  /**
+   * Longest one PostgreSQL statement may run before the server cancels it, in ms
+   * (DATABASE_STATEMENT_TIMEOUT_MS, default 30000, 0 = no bound, 0..3600000). PGlite cannot
+   * interrupt a running statement (it runs on this thread), so it applies to PostgreSQL only.
+   */
+  readonly databaseStatementTimeoutMs: number;
   /** Root of artifact storage (ARTIFACT_ROOT): a local directory, or `s3://bucket[/prefix]`. Default `<dataDir>/artifacts`. */
   readonly artifactRoot: string;
   /** S3 client settings, used when artifactRoot is an s3:// URI. */
@@ -145,6 +151,17 @@ export interface InferenceConfig {
   /** Largest accepted request body or message in bytes (MAX_REQUEST_BYTES, shared with the registry, default 16 MiB). */
   readonly maxRequestBytes: number;
   /**
+   * Largest JSON /predict body in bytes (MAX_JSON_BODY_BYTES, default 4 MiB, at most
+   * MAX_REQUEST_BYTES): parsed JSON takes many times its size in memory, binary bodies do not.
+   */
+  readonly maxJsonBodyBytes: number;
+  /**
+   * Longest an HTTP/1.1 request's headers and body, and a JSON /predict body on either HTTP
+   * version, may take to arrive, in ms (REQUEST_READ_TIMEOUT_MS, default 30000, 100..600000);
+   * 408 REQUEST_TIMEOUT after.
+   */
+  readonly requestReadTimeoutMs: number;
+  /**
    * Prediction requests (a stream counts as one) admitted at once before new ones are refused
    * unread with 429 / RESOURCE_EXHAUSTED (MAX_IN_FLIGHT_REQUESTS, 1..1048576); undefined (the
    * default) allows 2 full batches per worker: 2 x workers x MAX_BATCH_SIZE. The limit is the
@@ -173,6 +190,7 @@ const knownVariables = [
   "MLPIPE_DATA_DIR",
   "DATABASE_URL",
   "DATABASE_POOL_SIZE",
+  "DATABASE_STATEMENT_TIMEOUT_MS",
   "ARTIFACT_ROOT",
   "S3_ENDPOINT_URL",
   "AWS_REGION",
@@ -184,6 +202,8 @@ const knownVariables = [
   "HOST",
   "REGISTRY_PORT",
   "MAX_REQUEST_BYTES",
+  "MAX_JSON_BODY_BYTES",
+  "REQUEST_READ_TIMEOUT_MS",
   "INFERENCE_PORT",
   "INFERENCE_GRPC_PORT",
   "MODEL_PATH",
@@ -262,11 +282,13 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   if (consoleInferenceUrl !== undefined && !/^https?:\/\/[^/]+/.test(consoleInferenceUrl)) {
     throw new ConfigError(`CONSOLE_INFERENCE_URL must be an http:// or https:// URL, got "${consoleInferenceUrl}"`);
   }
+  const maxRequestBytes = int(env, "MAX_REQUEST_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
   const config: Config = {
     logLevel: oneOf(env, "LOG_LEVEL", logLevels, "info"),
     dataDir,
     databaseUrl,
     databasePoolSize: int(env, "DATABASE_POOL_SIZE", 10, 1, 1000),
+    databaseStatementTimeoutMs: int(env, "DATABASE_STATEMENT_TIMEOUT_MS", 30_000, 0, 3_600_000),
     artifactRoot: artifactRoot.startsWith("s3://") ? artifactRoot : resolve(cwd, artifactRoot),
     s3: {
       endpointUrl,
@@ -299,7 +321,12 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       maxBatchSize: int(env, "MAX_BATCH_SIZE", 64, 1, 65536),
       maxQueueDelayUs: int(env, "MAX_QUEUE_DELAY_US", 0, 0, 10_000_000),
       maxQueueRows: int(env, "MAX_QUEUE_SIZE", 65536, 1, 1024 * 1024),
-      maxRequestBytes: int(env, "MAX_REQUEST_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      maxRequestBytes,
+      maxJsonBodyBytes: Math.min(
+        maxRequestBytes,
+        int(env, "MAX_JSON_BODY_BYTES", 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      ),
+      requestReadTimeoutMs: int(env, "REQUEST_READ_TIMEOUT_MS", 30_000, 100, 600_000),
       maxInFlightRequests: optionalInt(env, "MAX_IN_FLIGHT_REQUESTS", 1, 1024 * 1024),
       maxEventLoopDelayMs: int(env, "MAX_EVENT_LOOP_DELAY_MS", 0, 0, 60_000),
       shutdownGraceMs: int(env, "SHUTDOWN_GRACE_MS", 25_000, 0, 600_000),

@@ -31,6 +31,7 @@ import {
 import { FileInfoSchema } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { downloadChunks } from "../storage/blob/download-chunks.js";
+import { registryKeyNamespace } from "../storage/blob/key-namespaces.js";
 import type { RunArtifactLookup } from "../tracking/run-artifact-lookup.js";
 import { checkArtifact } from "./model-registration.js";
 import { joinUri, parseRegistrationSource } from "./registration-source.js";
@@ -85,7 +86,7 @@ const artifactFileName = "model.onnx";
 export function createRegistryService(deps: RegistryServiceDeps): ServiceImpl<typeof RegistryService> {
   const { store, runArtifacts, blobs, logger } = deps;
   const maxArtifactBytes = deps.maxArtifactBytes ?? defaultMaxArtifactBytes;
-  const storagePrefix = deps.storagePrefix ?? "model-registry";
+  const storagePrefix = deps.storagePrefix ?? registryKeyNamespace;
   const actor = (ctx: HandlerContext): string => actorFrom(ctx.requestHeader.get(actorHeader));
 
   /** Removes stored artifact copies after the rows that named them are gone; failures are only logged. */

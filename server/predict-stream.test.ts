@@ -103,6 +103,19 @@ describe("runPredictStream", () => {
     expect([...h.pending.keys()]).toEqual([]);
   });
 
+  it("observes a message that fails to decode after the stream has ended (no unhandled rejection)", async () => {
+    const h = harness();
+    const bad = commonErrors.invalidArgument("request", "a compressed message without a supported grpc-encoding");
+    h.input.push(Promise.reject(bad), 1);
+    await tick();
+    // The client kept sending: the next bad message arrives once the stream is over. Unobserved,
+    // its rejection crashed the server (found by the fuzz suite); vitest fails on one.
+    h.input.push(Promise.reject(bad), 2);
+    await tick();
+    await tick();
+    expect(h.ended).toEqual([bad]);
+  });
+
   it("fails at once when the input fails, and drops answers that complete later", async () => {
     const h = harness();
     h.input.push("a", 1);

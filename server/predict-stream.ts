@@ -110,7 +110,12 @@ export function runPredictStream<M, A>(
 
   return {
     push(message, receivedAt) {
-      if (finished) return;
+      if (finished) {
+        // A message still decoding after the stream has ended: its failure has no one left to tell
+        // (unobserved, the rejection would take the process down).
+        if (message instanceof Promise) message.catch(() => {});
+        return;
+      }
       if (!(message instanceof Promise) && decoding === 0) {
         answerOne(message, receivedAt);
         return;

@@ -14,6 +14,7 @@ import { type Code, codeName, commonErrors, inferenceErrors, MlpipeError } from 
 import type { TensorSpec } from "../core/onnx/onnx-signature.js";
 import type { CallContext, Protocol } from "./call-context.js";
 import type { InferenceMetrics, RequestTally } from "./inference-metrics.js";
+import { elementRangeProblem } from "./models/element-range.js";
 import type { LoadedModel, ModelManager, RowsInput, RowsOutput } from "./models/model-manager.js";
 import type { ModelSet } from "./models/model-set.js";
 import { type Prediction, readPredictions } from "./models/prediction-reader.js";
@@ -212,6 +213,11 @@ function rowsFrom(rows: readonly unknown[], model: LoadedModel, field: (row: num
       const v: unknown = row[j];
       if (typeof v !== "number") throw inferenceErrors.invalidInput(`${field(i)}[${j}]`, "must be a number");
       if (!Number.isFinite(v)) throw inferenceErrors.invalidInput(`${field(i)}[${j}]`, "must be finite");
+      // float64 (the JSON number itself) always fits; the check costs one call per element otherwise.
+      if (dtype !== "float64") {
+        const problem = elementRangeProblem(dtype, v);
+        if (problem !== undefined) throw inferenceErrors.invalidInput(`${field(i)}[${j}]`, problem);
+      }
       setNumber(data, i * features + j, v);
     }
   }
@@ -274,8 +280,17 @@ function rowsFromTensor(tensor: TensorInput, model: LoadedModel, field: string):
     }
   }
   if (tensor.dtype === dtype) return { data: source, rows, ownsBuffer: owned };
+  // A conversion to the model's type (float64 -> float32, int64 -> int32, float -> int) must keep
+  // every value: one that does not fit is the caller's error, never a silent Infinity or wrap.
   const data = allocate(dtype, rows * cols);
-  for (let i = 0; i < rows * cols; i++) setNumber(data, i, numberAt(source, i));
+  for (let i = 0; i < rows * cols; i++) {
+    const v = numberAt(source, i);
+    const problem = elementRangeProblem(dtype, v);
+    if (problem !== undefined) {
+      throw inferenceErrors.invalidInput(`${field}.data[${Math.floor(i / cols)}][${i % cols}]`, problem);
+    }
+    setNumber(data, i, v);
+  }
   return { data, rows, ownsBuffer: true };
 }
 

@@ -4,6 +4,7 @@
  * (sql-tracking-store.ts).
  */
 import { create } from "@bufbuild/protobuf";
+import { commonErrors } from "../core/errors/common-errors.js";
 import { trackingErrors } from "../core/errors/tracking-errors.js";
 import { type Experiment, ExperimentSchema } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
 import { inPageOrder } from "../storage/query/keyset-search.js";
@@ -83,6 +84,7 @@ export function createSqlExperimentStore(sql: SqlClient, options: SqlExperimentS
       const tags = Object.entries(input.tags);
       try {
         return await sql.transaction(async (tx) => {
+          if (input.artifactLocation !== undefined) await refuseOverlap(tx, input.artifactLocation);
           const { rows } = await tx.query<ExperimentRow>(
             `INSERT INTO experiments (experiment_id, name, artifact_location, creation_time, last_update_time)
              SELECT id, $1, COALESCE($2::text, $3::text || '/' || id::text), $4, $4
@@ -206,6 +208,15 @@ export function createSqlExperimentStore(sql: SqlClient, options: SqlExperimentS
       }
     },
 
+    async runArtifactUris(experimentId) {
+      const id = parseExperimentId(experimentId);
+      const { rows } = await sql.query<{ artifact_uri: string }>(
+        "SELECT artifact_uri FROM runs WHERE experiment_id = $1 ORDER BY run_id",
+        [id],
+      );
+      return rows.map((r) => r.artifact_uri);
+    },
+
     async purgeExperiment(experimentId) {
       const id = parseExperimentId(experimentId);
       return sql.transaction(async (tx) => {
@@ -224,6 +235,27 @@ export function createSqlExperimentStore(sql: SqlClient, options: SqlExperimentS
       });
     },
   };
+}
+
+/**
+ * INVALID_ARGUMENT (artifact_location) when `location` is another experiment's location, lies
+ * inside one, or contains one: purging either experiment would then delete the other's files.
+ * Locations are compared segment-wise (`a/b` overlaps `a/b/c`, not `a/bc`).
+ */
+async function refuseOverlap(tx: SqlQueryable, location: string): Promise<void> {
+  const { rows } = await tx.query<{ experiment_id: string }>(
+    `SELECT experiment_id FROM experiments
+      WHERE starts_with($1 || '/', artifact_location || '/') OR starts_with(artifact_location || '/', $1 || '/')
+      ORDER BY experiment_id LIMIT 1`,
+    [location],
+  );
+  const other = rows[0]?.experiment_id;
+  if (other !== undefined) {
+    throw commonErrors.invalidArgument(
+      "artifact_location",
+      `overlaps the artifact location of experiment ${other}; give each experiment a location of its own`,
+    );
+  }
 }
 
 /**

@@ -28,6 +28,7 @@ import {
 } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { downloadChunks } from "../storage/blob/download-chunks.js";
+import { reservedNamespaceProblem } from "../storage/blob/key-namespaces.js";
 import { artifactKey, artifactKeyPrefix, validateArtifactPath } from "./artifact-path.js";
 import { validateLogBatch, validateMetric } from "./log-batch-validation.js";
 import { pageSizes } from "./page-sizes.js";
@@ -53,6 +54,7 @@ const defaultExperimentId = "0";
  */
 export function createTrackingService(deps: TrackingServiceDeps): ServiceImpl<typeof TrackingService> {
   const { store, blobs, logger } = deps;
+  const validateArtifactLocation = (location: string): string => validateArtifactLocationUnder(location, blobs.rootUri);
 
   /** The run's info, which must be active (logging, uploading). */
   async function activeRunInfo(runId: string): Promise<RunInfo> {
@@ -65,8 +67,7 @@ export function createTrackingService(deps: TrackingServiceDeps): ServiceImpl<ty
     async createExperiment(req) {
       const experiment = await store.createExperiment({
         name: validateExperimentName(req.name),
-        artifactLocation:
-          req.artifactLocation === "" ? undefined : validateText(req.artifactLocation, "artifact_location", 1, 4096),
+        artifactLocation: req.artifactLocation === "" ? undefined : validateArtifactLocation(req.artifactLocation),
         tags: validateTagMap(req.tags, "tags"),
       });
       return { experiment };
@@ -122,18 +123,28 @@ export function createTrackingService(deps: TrackingServiceDeps): ServiceImpl<ty
       const id = validateExperimentId(req.experimentId);
       const experiment = await store.getExperiment(id);
       if (experiment.lifecycleStage !== LifecycleStage.DELETED) throw trackingErrors.experimentNotDeleted(id);
+      // Only what the experiment's own runs own is deleted: each run's prefix, never the whole
+      // experiment location (a caller-chosen location may hold what is not the experiment's).
       // Blobs first: if the artifact store is down, nothing is purged and a retry starts over;
       // once the blobs are gone the experiment stays deleted until the metadata purge succeeds.
-      let prefix: string | undefined;
-      try {
-        prefix = artifactKeyPrefix(experiment.artifactLocation, blobs.rootUri);
-      } catch {
-        logger.info(
-          { experimentId: id, artifactLocation: experiment.artifactLocation },
-          "purged experiment's artifacts are outside the artifact root; left in place",
-        );
+      for (const uri of await store.runArtifactUris(id)) {
+        let prefix: string;
+        try {
+          prefix = artifactKeyPrefix(uri, blobs.rootUri);
+        } catch {
+          logger.info(
+            { experimentId: id, artifactUri: uri },
+            "purged run's artifacts are outside the artifact root; left in place",
+          );
+          continue;
+        }
+        await blobs.deletePrefix(prefix);
       }
-      if (prefix !== undefined) await blobs.deletePrefix(prefix);
+      // The default location `<root>/<id>` is reserved for this experiment (no custom location may
+      // lie there), so all of it is the experiment's, the run directories around the artifacts too.
+      if (experiment.artifactLocation.replace(/\/+$/, "") === `${blobs.rootUri.replace(/\/+$/, "")}/${id}`) {
+        await blobs.deletePrefix(`${id}/`);
+      }
       await store.purgeExperiment(id);
       return {};
     },
@@ -231,7 +242,7 @@ export function createTrackingService(deps: TrackingServiceDeps): ServiceImpl<ty
       return { metrics: page.items, nextPageToken: page.nextPageToken };
     },
 
-    async searchRuns(req) {
+    async searchRuns(req, ctx) {
       if (req.experimentIds.length === 0)
         throw commonErrors.invalidArgument("experiment_ids", "at least one is required");
       const page = await store.searchRuns({
@@ -241,6 +252,7 @@ export function createTrackingService(deps: TrackingServiceDeps): ServiceImpl<ty
         maxResults: validatePageSize(req.maxResults, pageSizes.searchRuns),
         orderBy: validateOrderBy(req.orderBy, maxOrderByClauses),
         pageToken: validateQueryText(req.pageToken, "page_token"),
+        signal: ctx.signal,
       });
       return { runs: page.items, nextPageToken: page.nextPageToken };
     },
@@ -292,6 +304,33 @@ export function createTrackingService(deps: TrackingServiceDeps): ServiceImpl<ty
       return { rootUri: info.artifactUri, files: await store.listArtifacts(runId, dir) };
     },
   };
+}
+
+/** Longest artifact location accepted, in characters. */
+const maxArtifactLocationLength = 4096;
+
+/**
+ * A custom experiment artifact location: under this server's artifact root (no foreign bucket or
+ * `file://` directory, which the server could not read and must never delete in), a clean path
+ * below it, outside the namespaces of other experiments' default locations and of the registry's
+ * copies (storage/blob/key-namespaces.ts). Returned without a trailing `/`. Overlap with another
+ * experiment's custom location is the store's check (it needs the table).
+ */
+function validateArtifactLocationUnder(location: string, rootUri: string): string {
+  validateText(location, "artifact_location", 1, maxArtifactLocationLength);
+  const trimmed = location.replace(/\/+$/, "");
+  let key: string;
+  try {
+    key = artifactKeyPrefix(trimmed, rootUri).slice(0, -1);
+  } catch {
+    throw commonErrors.invalidArgument(
+      "artifact_location",
+      `must be a directory under this server's artifact root ${rootUri.replace(/\/+$/, "")}/`,
+    );
+  }
+  const reserved = reservedNamespaceProblem(key);
+  if (reserved !== undefined) throw commonErrors.invalidArgument("artifact_location", `is reserved: ${reserved}`);
+  return trimmed;
 }
 
 /** The info of a run the store returned; a run always has one. */

@@ -29,7 +29,10 @@ export interface TrackingStore extends ExperimentStore, RunStore, RunLogStore, A
 export interface ExperimentStore {
   /** Creates the "Default" experiment (id "0") when it does not exist. Idempotent. */
   ensureDefaultExperiment(): Promise<void>;
-  /** TRACKING_EXPERIMENT_ALREADY_EXISTS when an active experiment has the name. */
+  /**
+   * TRACKING_EXPERIMENT_ALREADY_EXISTS when an active experiment has the name; INVALID_ARGUMENT
+   * (artifact_location) when a given location contains, or lies inside, another experiment's.
+   */
   createExperiment(input: CreateExperimentInput): Promise<Experiment>;
   getExperiment(experimentId: string): Promise<Experiment>;
   /** The active experiment with this name, else the most recently deleted one. */
@@ -42,6 +45,11 @@ export interface ExperimentStore {
   deleteExperiment(experimentId: string): Promise<void>;
   /** Restores the experiment and the runs deleted with it. */
   restoreExperiment(experimentId: string): Promise<void>;
+  /**
+   * The artifact URIs of every run of the experiment, deleted ones included: what a purge
+   * removes from the artifact store (and nothing else under the experiment's location).
+   */
+  runArtifactUris(experimentId: string): Promise<string[]>;
   /** Removes a deleted experiment and everything under it; returns its artifact location. */
   purgeExperiment(experimentId: string): Promise<{ artifactLocation: string }>;
 }
@@ -130,4 +138,6 @@ export interface SearchRunsQuery {
   readonly maxResults: number;
   readonly orderBy: readonly string[];
   readonly pageToken: string;
+  /** The call's signal: when the client goes away, the running search statement is canceled. */
+  readonly signal?: AbortSignal;
 }

@@ -31,10 +31,14 @@ export function codeToHttpStatus(code: Code): number {
 /**
  * Errors whose HTTP status differs from their code's, for JSON routes only (Connect keeps its own
  * mapping): a body over the size limit is 413 Payload Too Large, which tells a client that
- * retrying will not help, where resource_exhausted's 429 would invite a retry.
+ * retrying will not help, where resource_exhausted's 429 would invite a retry; a body of the wrong
+ * media type is 415 (RFC 9110 15.5.16); a request that did not arrive in time is 408, not the 504
+ * of a deadline the server missed.
  */
 const byId: Readonly<Record<string, number>> = {
   REQUEST_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  REQUEST_TIMEOUT: 408,
 };
 
 /** The HTTP status a JSON route answers with for this error: by id where listed above, else by code. */

@@ -18,6 +18,16 @@ describe("experiment and run names", () => {
     rejects(() => validateRunName("a\u0000b"), "run_name");
   });
 
+  it("rejects newlines, C1 controls and bidirectional formatting characters (issue 13)", () => {
+    for (const bad of ["a\nb", "a\rb", "tab\there", "a\u0085b", "evil\u202egpj.exe", "a\u2066b\u2069", "a\u200fb"]) {
+      expect(rejects(() => validateExperimentName(bad), "name")).toContain("control");
+      rejects(() => validateRunName(bad), "run_name");
+      rejects(() => validateModelName(bad), "name");
+    }
+    // Right-to-left text itself is fine: only the invisible formatting characters are refused.
+    expect(validateExperimentName("تجربة 1")).toBe("تجربة 1");
+  });
+
   it("accepts run names up to 250 characters, empty included", () => {
     expect(validateRunName("")).toBe("");
     expect(validateRunName("r".repeat(250))).toHaveLength(250);

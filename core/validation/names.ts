@@ -8,14 +8,29 @@ const maxRunNameLength = 250;
 /** Longest registered model name, in characters. */
 const maxModelNameLength = 256;
 
-/** Experiment names: 1 to 500 characters, no NUL. INVALID_ARGUMENT naming `field` otherwise. */
-export function validateExperimentName(name: string, field = "name"): string {
-  return validateText(name, field, 1, maxExperimentNameLength);
+/** A display name: free text of `min` to `max` characters on one line, read as stored. */
+function validateDisplayName(name: string, field: string, min: number, max: number): string {
+  validateText(name, field, min, max);
+  if (hasControlCharacters(name)) {
+    throw commonErrors.invalidArgument(field, "must not contain control or bidirectional formatting characters");
+  }
+  return name;
 }
 
-/** Run names: at most 250 characters, no NUL ("" is allowed where the caller gives it a meaning). */
+/**
+ * Experiment names: 1 to 500 characters, no control characters (newlines, NUL, C1) and no
+ * bidirectional formatting characters. INVALID_ARGUMENT naming `field` otherwise.
+ */
+export function validateExperimentName(name: string, field = "name"): string {
+  return validateDisplayName(name, field, 1, maxExperimentNameLength);
+}
+
+/**
+ * Run names: at most 250 characters ("" is allowed where the caller gives it a meaning), no
+ * control or bidirectional formatting characters.
+ */
 export function validateRunName(name: string, field = "run_name"): string {
-  return validateText(name, field, 0, maxRunNameLength);
+  return validateDisplayName(name, field, 0, maxRunNameLength);
 }
 
 /** The registered-model name rule in words, for messages that state it whole (configuration). */
@@ -29,7 +44,9 @@ export const modelNameRule = `1 to ${maxModelNameLength} characters without "/" 
 export function modelNameProblem(name: string): string | undefined {
   if (name === "") return "must not be empty";
   if (name.length > maxModelNameLength) return `must be at most ${maxModelNameLength} characters`;
-  if (name.includes("/") || hasControlCharacters(name)) return "must not contain '/' or control characters";
+  if (name.includes("/") || hasControlCharacters(name)) {
+    return "must not contain '/', control or bidirectional formatting characters";
+  }
   if (name.trim() !== name) return "must not start or end with whitespace";
   return undefined;
 }

@@ -5,10 +5,19 @@ import { commonErrors } from "../errors/common-errors.js";
  * counts them) and the characters PostgreSQL text cannot hold or a log line should not carry.
  */
 
+/**
+ * C0 controls (NUL, newlines and tabs included), DEL, C1 controls, and the Unicode bidirectional
+ * formatting characters (LRM, RLM, ALM, the embeddings, overrides and isolates of UAX #9): names
+ * shown in tables, logs and the console must read as they are stored, on one line, and a
+ * right-to-left override could make `evil\u202egpj.exe` display as `evilexe.jpg`.
+ */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point.
-const controlCharacters = /[\u0000-\u001f\u007f]/;
+const controlCharacters = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
-/** True when `value` holds an ASCII control character (C0 or DEL), NUL included. */
+/**
+ * True when `value` holds a control character: C0 (NUL and newlines included), DEL, C1, or a
+ * bidirectional formatting character (see `controlCharacters`).
+ */
 export function hasControlCharacters(value: string): boolean {
   return controlCharacters.test(value);
 }

@@ -1,8 +1,9 @@
 /**
  * Load shedding at the edge of the inference server: wraps the request handler so that a
  * prediction request (a JSON route or an RPC procedure listed in the options) that admission
- * control refuses is answered at once with INFERENCE_OVERLOADED, before its body is read, parsed
- * or routed, in the encoding of its protocol:
+ * control refuses is answered at once with INFERENCE_OVERLOADED, before it is parsed or routed
+ * (RPCs before their body is read; JSON routes once their body has arrived, see `receiveBody`),
+ * in the encoding of its protocol:
  *
  * - JSON routes: HTTP 429, `Retry-After`, the JSON error body of every route;
  * - gRPC: a trailers-only response with status RESOURCE_EXHAUSTED, the ErrorDetail in
@@ -45,6 +46,12 @@ export interface LoadSheddingOptions {
   readonly metrics: InferenceMetrics;
   /** Seconds a refused client is told to wait (Retry-After; gRPC pushback in ms). */
   readonly retryAfterSeconds: number;
+  /**
+   * Receives the body of a JSON route's request (bounded in size and time), which the route then
+   * reads again from where it is kept. A JSON request is admitted only once this settles, so
+   * connections trickling their bodies never hold admission slots (issue 13, defect 3).
+   */
+  readonly receiveBody?: (req: IncomingMessage | Http2ServerRequest) => Promise<unknown>;
 }
 
 type Request = IncomingMessage | Http2ServerRequest;
@@ -119,6 +126,19 @@ export function withLoadShedding(handler: DualProtocolHandler, options: LoadShed
       handler(req, res);
       return;
     }
+    const receiveBody = options.receiveBody;
+    if (kind === "json" && receiveBody !== undefined) {
+      // A body that fails to arrive (too large, too slow, cut off) is the route's to answer.
+      receiveBody(req).then(
+        () => admit(req, res, kind),
+        () => handler(req, res),
+      );
+      return;
+    }
+    admit(req, res, kind);
+  };
+
+  function admit(req: Request, res: Response, kind: "json" | "rpc"): void {
     const reason = admission.tryAdmit();
     if (reason === undefined) {
       res.once("close", () => admission.release());
@@ -130,7 +150,7 @@ export function withLoadShedding(handler: DualProtocolHandler, options: LoadShed
     // Discard whatever body arrives; nothing of it is parsed.
     req.resume();
     sendEncodedError(res, refusals.refuse(reason, wire), contentType);
-  };
+  }
 }
 
 /** Admission of gRPC calls served straight on HTTP/2 streams (gateway/inference/grpc-fast-path.ts), outside the request handler. */

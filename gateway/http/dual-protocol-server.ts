@@ -40,6 +40,12 @@ export interface DualProtocolServerOptions {
   /** Milliseconds an HTTP/1.1 client may take to send a request's headers (408 after). Default 60 s. */
   readonly headersTimeoutMs?: number;
   /**
+   * Milliseconds an HTTP/1.1 client may take to send a whole request, headers and body (408
+   * after; the headers bound is then at most this). Default 0: no bound, for servers that take
+   * long uploads, whose stalls the idle timeout bounds.
+   */
+  readonly requestTimeoutMs?: number;
+  /**
    * Milliseconds without any traffic after which a connection is closed (HTTP/1.1 socket or
    * HTTP/2 session). It bounds stalled uploads without capping the duration of a large one.
    * Default 5 min.
@@ -89,13 +95,13 @@ export async function listenDualProtocol(options: DualProtocolServerOptions): Pr
   const firstBytesTimeoutMs = options.firstBytesTimeoutMs ?? 10_000;
   const idleTimeoutMs = options.idleTimeoutMs ?? 5 * 60_000;
 
-  const headersTimeoutMs = options.headersTimeoutMs ?? 60_000;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 0;
+  const headersTimeoutMs = Math.min(options.headersTimeoutMs ?? 60_000, requestTimeoutMs || Number.POSITIVE_INFINITY);
   const h1 = http.createServer({
     headersTimeout: headersTimeoutMs,
-    // How often Node checks the headers timeout (default 30 s, too coarse for short timeouts).
+    // How often Node checks the headers and request timeouts (default 30 s, too coarse).
     connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs),
-    // The whole-request timeout would cut long artifact uploads; the idle timeout bounds stalls.
-    requestTimeout: 0,
+    requestTimeout: requestTimeoutMs,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000,
   });
   h1.timeout = idleTimeoutMs;

@@ -17,11 +17,13 @@ import { createHealthService } from "../health/grpc-health-service.js";
 import type { MetricsExposition } from "../health/health-routes.js";
 import type { Readiness } from "../health/readiness.js";
 import type { DualProtocolHandler } from "../http/dual-protocol-server.js";
+import type { HttpRequest } from "../http/http-route.js";
 import { createOipConnectService } from "../oip/oip-connect-service.js";
-import { createOipRestRoutes, isOipInferPath } from "../oip/oip-rest-routes.js";
+import { createOipRestRoutes, isOipBinaryBody, isOipInferPath } from "../oip/oip-rest-routes.js";
 import { createOipRpc } from "../oip/oip-rpc.js";
 import { createConnectHandler } from "../protocol-connect/connect-handler.js";
 import { retryAfterSeconds } from "../protocol-json/json-response.js";
+import { type BodyLimits, receiveBody } from "../protocol-json/request-body.js";
 import { createGrpcFastPath, type StreamRoute } from "./grpc-fast-path.js";
 import { createInferenceConnectService } from "./inference-connect-service.js";
 import { createInferenceHttpRoutes } from "./inference-http-routes.js";
@@ -39,6 +41,10 @@ export interface InferenceEdgeOptions {
   readonly admission: AdmissionControl;
   /** Largest request body or message in bytes (MAX_REQUEST_BYTES). */
   readonly maxRequestBytes: number;
+  /** Largest JSON /predict body in bytes (MAX_JSON_BODY_BYTES). */
+  readonly maxJsonBodyBytes: number;
+  /** Longest a JSON /predict body may take to arrive, in ms (REQUEST_READ_TIMEOUT_MS). */
+  readonly requestReadTimeoutMs: number;
   readonly logger: Logger;
 }
 
@@ -64,17 +70,23 @@ const oipPredictionMethods = [GRPCInferenceService.method.modelInfer, GRPCInfere
 export function createInferenceEdge(options: InferenceEdgeOptions): InferenceEdge {
   const { service, readiness, metrics, admission, maxRequestBytes, logger } = options;
   const rpc = createInferenceRpc(service);
+  // Bodies are bounded in size and in time to arrive; JSON has its own size cap, below the binary
+  // one (a parsed JSON body takes many times its size in memory), which the Open Inference
+  // Protocol's binary tensor extension (a JSON header, then raw bytes) gets instead.
+  const jsonBody: BodyLimits = { maxBytes: options.maxJsonBodyBytes, timeoutMs: options.requestReadTimeoutMs };
+  const binaryBody: BodyLimits = { maxBytes: maxRequestBytes, timeoutMs: options.requestReadTimeoutMs };
+  const bodyLimits = (req: HttpRequest): BodyLimits => (isOipBinaryBody(req) ? binaryBody : jsonBody);
   const json = createInferenceHttpRoutes({
     service,
     readiness,
     metrics,
     metricsExposition: options.metricsExposition,
-    maxRequestBytes,
+    jsonBody,
     logger,
   });
   const oip = createOipRpc(service, readiness);
-  const oipRest = createOipRestRoutes({ service, readiness, maxRequestBytes, logger });
-  const mlflowScoring = createMlflowScoringRoutes({ service, readiness, maxRequestBytes, logger });
+  const oipRest = createOipRestRoutes({ service, readiness, bodyLimits, logger });
+  const mlflowScoring = createMlflowScoringRoutes({ service, readiness, jsonBody, logger });
   const connect = createConnectHandler({
     maxRequestBytes,
     compressResponses: false,
@@ -85,7 +97,8 @@ export function createInferenceEdge(options: InferenceEdgeOptions): InferenceEdg
       router.service(Health, createHealthService(readiness));
     },
   });
-  // Prediction requests beyond what the server can take are refused before their body is read.
+  // Prediction requests beyond what the server can take are refused before they are parsed: RPCs
+  // unread, JSON ones once their body has arrived (a slow body holds no admission slot).
   const handler = withLoadShedding(
     (req, res) => {
       if (!json(req, res) && !oipRest(req, res) && !mlflowScoring(req, res)) connect(req, res);
@@ -97,6 +110,7 @@ export function createInferenceEdge(options: InferenceEdgeOptions): InferenceEdg
       rpcPaths: [...predictionMethods, ...oipPredictionMethods],
       metrics,
       retryAfterSeconds,
+      receiveBody: (req) => receiveBody(req, bodyLimits(req)),
     },
   );
   // gRPC Predict, PredictBatch and PredictStream skip connect-node (see grpc-fast-path.ts).

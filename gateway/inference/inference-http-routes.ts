@@ -19,7 +19,7 @@ import type { HttpRequest, HttpResponse, HttpRoute } from "../http/http-route.js
 import { beginJsonCall } from "../protocol-json/json-call.js";
 import { sendJson } from "../protocol-json/json-response.js";
 import { createJsonRouter, failJson, type JsonRouteTable } from "../protocol-json/json-router.js";
-import { parseJsonObject, readBody } from "../protocol-json/request-body.js";
+import { type BodyLimits, parseJsonObject, receiveBody } from "../protocol-json/request-body.js";
 import { docsPage, openApiDocument } from "./inference-openapi.js";
 
 /** Options of {@link createInferenceHttpRoutes}. */
@@ -29,8 +29,12 @@ export interface InferenceHttpRoutesOptions {
   readonly metrics: InferenceMetrics;
   /** What GET /metrics serves; default `metrics.registry` (this process's metrics). */
   readonly metricsExposition?: MetricsExposition | undefined;
-  /** Largest accepted body in bytes; larger ones get REQUEST_TOO_LARGE unread. */
-  readonly maxRequestBytes: number;
+  /**
+   * Bounds of a /predict body: larger ones get REQUEST_TOO_LARGE unread, slower ones
+   * REQUEST_TIMEOUT (408). JSON has its own size cap, below the binary one: a parsed JSON body
+   * takes many times its size in memory.
+   */
+  readonly jsonBody: BodyLimits;
   readonly logger: Logger;
 }
 
@@ -83,7 +87,7 @@ function modelInfoJson(info: ModelInfo): Record<string, unknown> {
 
 /** Creates the JSON routes. */
 export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): HttpRoute {
-  const { service, readiness, metrics, logger, maxRequestBytes } = options;
+  const { service, readiness, metrics, logger, jsonBody } = options;
   const openapi = JSON.stringify(openApiDocument());
   const page = docsPage();
 
@@ -94,10 +98,7 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
     try {
       const r = await service.predict(call.context, async () => {
         if (call.timeoutError !== undefined) throw call.timeoutError;
-        const body = parseJsonObject(
-          await readBody(req, maxRequestBytes),
-          'a JSON object with "features" or "instances"',
-        );
+        const body = parseJsonObject(await receiveBody(req, jsonBody), 'a JSON object with "features" or "instances"');
         many = body.instances !== undefined;
         return predictionRequestOf(body, pathModel);
       });

@@ -18,14 +18,14 @@ import { parseContentType } from "../protocol/content-type.js";
 import { beginJsonCall } from "../protocol-json/json-call.js";
 import { jsonErrorEncoder, retryAfterSeconds, sendJson } from "../protocol-json/json-response.js";
 import { createJsonRouter, failJson, type JsonRouteTable } from "../protocol-json/json-router.js";
-import { parseJsonObject, readBody } from "../protocol-json/request-body.js";
+import { type BodyLimits, parseJsonObject, receiveBody } from "../protocol-json/request-body.js";
 
 /** Options of {@link createMlflowScoringRoutes}. */
 export interface MlflowScoringRoutesOptions {
   readonly service: PredictionService;
   readonly readiness: Readiness;
-  /** Largest accepted body in bytes (MAX_REQUEST_BYTES). */
-  readonly maxRequestBytes: number;
+  /** Bounds of a body (MAX_JSON_BODY_BYTES, REQUEST_READ_TIMEOUT_MS); shared with admission control, which waits for it. */
+  readonly jsonBody: BodyLimits;
   readonly logger: Logger;
 }
 
@@ -110,7 +110,7 @@ export function invocationRequestOf(body: Record<string, unknown>, inputName: ()
 
 /** Creates the two routes. */
 export function createMlflowScoringRoutes(options: MlflowScoringRoutesOptions): HttpRoute {
-  const { service, readiness, maxRequestBytes, logger } = options;
+  const { service, readiness, jsonBody, logger } = options;
 
   async function invocations(req: HttpRequest, res: HttpResponse): Promise<void> {
     const call = beginJsonCall(req, res);
@@ -121,7 +121,7 @@ export function createMlflowScoringRoutes(options: MlflowScoringRoutesOptions): 
         if (type !== undefined && parseContentType(type)?.codec !== "json") {
           throw inferenceErrors.invalidInput("content-type", "must be application/json (text/csv is not taken)");
         }
-        const body = parseJsonObject(await readBody(req, maxRequestBytes), `a JSON object with ${formats}`);
+        const body = parseJsonObject(await receiveBody(req, jsonBody), `a JSON object with ${formats}`);
         return invocationRequestOf(body, () => service.modelInfo(undefined, "").inputs[0]?.name ?? "");
       });
       sendJson(res, 200, { predictions: r.predictions.map((p) => p.prediction) });

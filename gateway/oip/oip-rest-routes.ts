@@ -15,8 +15,14 @@ import type { Readiness } from "../health/readiness.js";
 import type { HttpRequest, HttpResponse, HttpRoute } from "../http/http-route.js";
 import { beginJsonCall } from "../protocol-json/json-call.js";
 import { jsonErrorEncoder, retryAfterSeconds, sendJson } from "../protocol-json/json-response.js";
-import { createJsonRouter, failJson, type JsonRouteTable, type RouteParams } from "../protocol-json/json-router.js";
-import { parseJsonObject, readBody } from "../protocol-json/request-body.js";
+import {
+  createJsonRouter,
+  declaresJson,
+  failJson,
+  type JsonRouteTable,
+  type RouteParams,
+} from "../protocol-json/json-router.js";
+import { type BodyLimits, parseJsonObject, receiveBody } from "../protocol-json/request-body.js";
 import {
   type BinarySection,
   binaryOutputTensor,
@@ -44,9 +50,26 @@ export const inferenceHeaderLength = "inference-header-content-length";
 export interface OipRestRoutesOptions {
   readonly service: PredictionService;
   readonly readiness: Readiness;
-  /** Largest accepted body in bytes (MAX_REQUEST_BYTES); larger ones get REQUEST_TOO_LARGE unread. */
-  readonly maxRequestBytes: number;
+  /**
+   * Bounds of a request's body, in size and time to arrive (a JSON body's or, with the binary
+   * extension, MAX_REQUEST_BYTES); shared with admission control, which waits for the body first.
+   */
+  readonly bodyLimits: (req: HttpRequest) => BodyLimits;
   readonly logger: Logger;
+}
+
+/** True for a body of the binary tensor extension: a JSON header, then the tensors' raw bytes. */
+export function isOipBinaryBody(req: HttpRequest): boolean {
+  return req.headers[inferenceHeaderLength] !== undefined;
+}
+
+/**
+ * The bodies an infer route reads: JSON, or the binary extension's, whatever its content type
+ * (tritonclient sends application/octet-stream). A browser must ask before sending the extension's
+ * header across origins (a CORS preflight), so taking it keeps the router's 415 rule's point.
+ */
+function acceptsBody(req: HttpRequest): boolean {
+  return declaresJson(req) || isOipBinaryBody(req);
 }
 
 /** The protocol's error body: the message only (the status says the rest). */
@@ -134,7 +157,7 @@ function sendInferAnswer(res: HttpResponse, name: string, r: PredictResult, ask:
 
 /** Creates the routes (see the module comment). */
 export function createOipRestRoutes(options: OipRestRoutesOptions): HttpRoute {
-  const { service, readiness, maxRequestBytes, logger } = options;
+  const { service, readiness, bodyLimits, logger } = options;
 
   async function infer(req: HttpRequest, res: HttpResponse, params: RouteParams): Promise<void> {
     const call = beginJsonCall(req, res);
@@ -144,7 +167,7 @@ export function createOipRestRoutes(options: OipRestRoutesOptions): HttpRoute {
     try {
       const r = await service.predict(call.context, async () => {
         if (call.timeoutError !== undefined) throw call.timeoutError;
-        const { json, binary } = splitBody(req, await readBody(req, maxRequestBytes));
+        const { json, binary } = splitBody(req, await receiveBody(req, bodyLimits(req)));
         const body = parseJsonObject(json, 'an inference request, a JSON object with "inputs"');
         const info = oipModel(service, name, version);
         readAsk(body, ask);
@@ -197,7 +220,7 @@ export function createOipRestRoutes(options: OipRestRoutesOptions): HttpRoute {
     "/v2/models/{name}/infer": { POST: infer },
     "/v2/models/{name}/versions/{version}/infer": { POST: infer },
   };
-  return createJsonRouter({ routes, logger, encodeError: encodeOipError });
+  return createJsonRouter({ routes, logger, encodeError: encodeOipError, acceptsBody });
 }
 
 /** True for the paths of the protocol's infer routes (admission control covers them like /predict). */

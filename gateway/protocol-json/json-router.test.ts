@@ -74,7 +74,13 @@ async function call(path: string, init?: RequestInit) {
 describe("createJsonRouter", () => {
   it("answers its paths by method, the query aside, and HEAD with the GET handler", async () => {
     expect(await call("/hello?x=1")).toEqual({ status: 200, body: { hello: "world" } });
-    expect(await call("/echo", { method: "POST", body: "abc" })).toEqual({ status: 201, body: { got: "abc" } });
+    const json = { "content-type": "application/json" };
+    expect(await call("/echo", { method: "POST", body: "abc", headers: json })).toEqual({
+      status: 201,
+      body: { got: "abc" },
+    });
+    const withCharset = { "content-type": "application/json; charset=utf-8" };
+    expect((await call("/echo", { method: "POST", body: "{}", headers: withCharset })).status).toBe(201);
     expect((await call("/hello", { method: "HEAD" })).status).toBe(200);
   });
 
@@ -82,6 +88,29 @@ describe("createJsonRouter", () => {
     expect(await call("/other")).toEqual({ status: 299, body: { passed: "/other" } });
     const grpcWeb = await call("/hello", { method: "POST", headers: { "content-type": "application/grpc-web+proto" } });
     expect(grpcWeb.status).toBe(299);
+  });
+
+  it("answers a body that is not declared JSON with 415, unread (issue 13: no cross-origin post without preflight)", async () => {
+    const cases: (Record<string, string> | undefined)[] = [
+      { "content-type": "text/plain" },
+      { "content-type": "application/x-www-form-urlencoded" },
+      { "content-type": "multipart/form-data; boundary=x" },
+      { "content-type": "application/proto" },
+      undefined,
+    ];
+    for (const headers of cases) {
+      // fetch adds text/plain to a string body; a Uint8Array body goes without a content type.
+      const body = headers === undefined ? new TextEncoder().encode("{}") : "{}";
+      const res = await call("/echo", { method: "POST", body, ...(headers === undefined ? {} : { headers }) });
+      expect(res.status, JSON.stringify(headers)).toBe(415);
+      expect(res.body?.error).toMatchObject({
+        code: "invalid_argument",
+        id: "UNSUPPORTED_MEDIA_TYPE",
+        field: "content-type",
+      });
+    }
+    // A GET carries no body: its content type does not matter.
+    expect((await call("/hello", { headers: { "content-type": "text/plain" } })).status).toBe(200);
   });
 
   it("answers a method the path lacks with ROUTE_NOT_FOUND", async () => {

@@ -10,6 +10,12 @@
  * router's `ownedPrefixes`; a path asked with a method it lacks, or an owned one that matches
  * nothing, is ROUTE_NOT_FOUND. HEAD is served by the GET handler (Node drops the body of a HEAD
  * answer).
+ *
+ * A POST must say `Content-Type: application/json` (or what the router's `acceptsBody` takes);
+ * anything else, no content type included, is UNSUPPORTED_MEDIA_TYPE (415) unread. POST is the
+ * one method with a body a browser sends across origins without a CORS preflight, with the types
+ * text/plain and the form encodings: refusing those means a page of another origin cannot make a
+ * visitor's browser post to these routes. (PUT, PATCH and DELETE always need a preflight.)
  */
 import { commonErrors, type MlpipeError } from "../../core/errors/index.js";
 import type { Logger } from "../../core/logger.js";
@@ -33,6 +39,12 @@ type RouteMethods = Partial<Record<HttpMethod, JsonHandler>>;
 /** Path (exact, with `{param}` segments, or `prefix/*`) -> method -> handler. */
 export type JsonRouteTable = Readonly<Record<string, RouteMethods>>;
 
+/** True for a request declaring `application/json`, with or without parameters (`; charset=utf-8`). */
+export function declaresJson(req: HttpRequest): boolean {
+  const parsed = parseContentType(req.headers["content-type"]);
+  return parsed !== undefined && !parsed.enveloped && parsed.codec === "json";
+}
+
 /** Options of {@link createJsonRouter}. */
 export interface JsonRouterOptions {
   readonly routes: JsonRouteTable;
@@ -45,6 +57,11 @@ export interface JsonRouterOptions {
    * matches is ROUTE_NOT_FOUND in the router's encoding, not passed on. Default none.
    */
   readonly ownedPrefixes?: readonly string[] | undefined;
+  /**
+   * Whether a POST's body may be read (see the module comment); default {@link declaresJson}. A
+   * dialect taking other bodies accepts them only where a browser must ask first (a custom header).
+   */
+  readonly acceptsBody?: ((req: HttpRequest) => boolean) | undefined;
 }
 
 /**
@@ -106,6 +123,7 @@ export function createJsonRouter(options: JsonRouterOptions): HttpRoute {
   const { routes, logger } = options;
   const encode = options.encodeError ?? jsonErrorResponse;
   const owned = options.ownedPrefixes ?? [];
+  const acceptsBody = options.acceptsBody ?? declaresJson;
   const exact = new Map<string, RouteMethods>();
   const patterns: PathPattern[] = [];
   const prefixes: { readonly prefix: string; readonly methods: RouteMethods }[] = [];
@@ -142,6 +160,11 @@ export function createJsonRouter(options: JsonRouterOptions): HttpRoute {
     const handle = route?.methods[method as HttpMethod];
     if (handle === undefined) {
       failJson(req, res, commonErrors.notFoundRoute(`${method} ${path}`), logger, encode);
+      return true;
+    }
+    if (method === "POST" && !acceptsBody(req)) {
+      req.resume();
+      failJson(req, res, commonErrors.unsupportedMediaType(req.headers["content-type"]), logger, encode);
       return true;
     }
     try {

@@ -1,7 +1,7 @@
 import { IncomingMessage } from "node:http";
 import { Socket } from "node:net";
 import { describe, expect, it } from "vitest";
-import { parseJsonObject, readBody } from "./request-body.js";
+import { parseJsonObject, readBody, receiveBody } from "./request-body.js";
 
 /** A request whose body is `chunks`, with `headers`; `fail` makes it error after the chunks. */
 function request(chunks: readonly string[], headers: Record<string, string> = {}, fail = false): IncomingMessage {
@@ -33,6 +33,27 @@ describe("readBody", () => {
 
   it("is CANCELED when the request fails mid-body", async () => {
     await expect(readBody(request(["12"], {}, true), 8)).rejects.toMatchObject({ id: "CANCELED" });
+  });
+
+  it("is REQUEST_TIMEOUT when the body does not end within the timeout", async () => {
+    const req = new IncomingMessage(new Socket());
+    req.headers = {};
+    setImmediate(() => req.push(Buffer.from('{"a":')));
+    await expect(readBody(req, 64, 20)).rejects.toMatchObject({
+      id: "REQUEST_TIMEOUT",
+      message: "the request was not received within 20 ms",
+    });
+  });
+});
+
+describe("receiveBody", () => {
+  it("reads a body once: a second call gets the bytes already read", async () => {
+    const req = request(['{"a":', " 1}"]);
+    const limits = { maxBytes: 64, timeoutMs: 1000 };
+    const first = receiveBody(req, limits);
+    expect(receiveBody(req, limits)).toBe(first);
+    expect((await first).toString()).toBe('{"a": 1}');
+    expect((await receiveBody(req, limits)).toString()).toBe('{"a": 1}');
   });
 });
 

@@ -3,8 +3,10 @@
  * in its own wire format: which error the caller is told, and how it is logged (once, here).
  *
  * - An MlpipeError is told as it is. INTERNAL and UNKNOWN ones are logged as errors with their
- *   cause; UNAVAILABLE ones (a database or artifact store down, a server draining) are warned with
- *   their cause; every other code is the client's mistake or choice and goes to the debug log.
+ *   cause; UNAVAILABLE ones (a database or artifact store down, a server draining) and any other
+ *   that carries a cause (a dependency refusing the server, e.g. BLOB_STORE_ACCESS_DENIED for wrong
+ *   S3 credentials: an operator must see it) are warned with their cause; every other code is the
+ *   client's mistake or choice and goes to the debug log.
  * - Anything else after the client went away is CANCELED (debug).
  * - Anything else (a constraint violation a store did not map, a bug) becomes INTERNAL "internal
  *   error", so no internals leak, and is logged as an error with the real cause.
@@ -26,7 +28,7 @@ export function callerError(err: unknown, context: ErrorContext, logger: Logger)
   if (err instanceof MlpipeError) {
     if (err.code === Code.Internal || err.code === Code.Unknown) {
       logger.error({ err: err.cause ?? err, procedure, id: err.id }, err.message);
-    } else if (err.code === Code.Unavailable) {
+    } else if (err.code === Code.Unavailable || err.cause !== undefined) {
       logger.warn({ err: err.cause ?? err, procedure, id: err.id }, err.message);
     } else if (logger.isLevelEnabled("debug")) {
       logger.debug({ procedure, id: err.id, field: err.field }, err.message);

@@ -442,7 +442,36 @@ describe("S3 blob store while the server is down", () => {
     }
   });
 
-  it("fails with BLOB_STORE_UNAVAILABLE for a missing bucket or wrong credentials", async () => {
+  it("answers BLOB_STORE_UNAVAILABLE every time the server dies while a body is flowing (issue 13, defect 6)", async () => {
+    const store = await s3.create();
+    const server = s3.server();
+    try {
+      // Killed after 0.5, 3, 5.5 and 8 MiB of a 12 MiB body sent in 64 KiB chunks: within the
+      // first part, at the first part's upload, and in later ones.
+      for (const [i, killAt] of [0.5, 3, 5.5, 8].entries()) {
+        await server.start();
+        let sent = 0;
+        let killed: Promise<void> | undefined;
+        async function* flowing(): AsyncGenerator<Uint8Array> {
+          for await (const chunk of chunksOf(randomBytes(12 * MiB))) {
+            if (killed === undefined && sent >= killAt * MiB) killed = server.stop();
+            sent += chunk.byteLength;
+            yield chunk;
+            // Let the upload's sockets make progress between chunks, as a network client would.
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        }
+        await expectMlpipeError(store.put(`9/flowing-${i}.bin`, flowing()), "BLOB_STORE_UNAVAILABLE", Code.Unavailable);
+        await killed;
+      }
+    } finally {
+      await server.start();
+      await store.close();
+    }
+  });
+
+  it("answers a permanent BLOB_STORE_ACCESS_DENIED for wrong credentials or a missing bucket (issue 13, defect 6)", async () => {
+    await (await s3.create()).close();
     const server = s3.server();
     const noBucket = createS3BlobStore({ uri: "s3://no-such-bucket", s3: server.s3Config });
     const badKeys = createS3BlobStore({
@@ -451,12 +480,14 @@ describe("S3 blob store while the server is down", () => {
     });
     try {
       for (const store of [noBucket, badKeys]) {
-        await expectMlpipeError(
-          store.put("x.txt", chunksOf(Buffer.from("x"))),
-          "BLOB_STORE_UNAVAILABLE",
-          Code.Unavailable,
-        );
-        await expectMlpipeError(store.get("x.txt"), "BLOB_STORE_UNAVAILABLE", Code.Unavailable);
+        const denied = (p: Promise<unknown>) =>
+          expectMlpipeError(p, "BLOB_STORE_ACCESS_DENIED", Code.FailedPrecondition);
+        const err = await denied(store.put("x.txt", chunksOf(Buffer.from("x"))));
+        expect(err.message).not.toContain("retry");
+        expect(err.cause).toBeDefined();
+        await denied(store.put("big.bin", chunksOf(randomBytes(6 * MiB))));
+        await denied(store.get("x.txt"));
+        await denied(store.deletePrefix("x/"));
       }
     } finally {
       await noBucket.close();

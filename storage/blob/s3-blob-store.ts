@@ -57,8 +57,9 @@ const maxAttempts = 3;
  * A process killed mid-upload leaves an incomplete multipart upload: give the bucket a lifecycle
  * rule `AbortIncompleteMultipartUpload`.
  *
- * Network errors, timeouts, 5xx, missing bucket and credential failures become
- * BLOB_STORE_UNAVAILABLE with the cause kept.
+ * Network errors, timeouts and 5xx become BLOB_STORE_UNAVAILABLE (retrying may succeed); refused
+ * credentials, denied access and a missing bucket become BLOB_STORE_ACCESS_DENIED (a configuration
+ * error: retrying cannot succeed); both keep the cause for the log.
  */
 export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
   const { bucket, prefix } = parseS3Uri(options.uri);
@@ -115,7 +116,9 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
         return info;
       },
       (err: unknown) => {
-        if (!uploadFailed.signal.aborted) readError = { error: err };
+        // A write into a stream the failing upload already closed is the upload's failure, not
+        // the reader's, whichever of the two is noticed first.
+        if (!uploadFailed.signal.aborted && !(err instanceof UploadStreamClosedError)) readError = { error: err };
         // Destroying the stream makes the Upload fail before committing, then abort the multipart upload.
         pass.destroy(err instanceof Error ? err : new Error("body failed"));
         throw err;
@@ -216,9 +219,17 @@ export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
   return { bucket, prefix: path === "" ? "" : `${path}/` };
 }
 
+/** A write into the upload's stream after the upload closed it (because it failed). */
+class UploadStreamClosedError extends Error {
+  override readonly name = "UploadStreamClosedError";
+  constructor() {
+    super("the upload stream was closed");
+  }
+}
+
 /** Writes into the upload's stream, waiting while its buffer is full (backpressure). */
 async function writeToStream(stream: PassThrough, chunk: Uint8Array): Promise<void> {
-  if (stream.destroyed) throw new Error("the upload stream was closed");
+  if (stream.destroyed) throw new UploadStreamClosedError();
   if (stream.write(chunk)) return;
   await new Promise<void>((resolve, reject) => {
     const done = (): void => {
@@ -229,7 +240,7 @@ async function writeToStream(stream: PassThrough, chunk: Uint8Array): Promise<vo
     const closed = (): void => {
       stream.off("drain", done);
       stream.off("close", closed);
-      reject(new Error("the upload stream was closed"));
+      reject(new UploadStreamClosedError());
     };
     stream.on("drain", done);
     stream.on("close", closed);
@@ -259,12 +270,38 @@ function isNoSuchKey(err: unknown): boolean {
 }
 
 /**
- * Failures of the S3 client become BLOB_STORE_UNAVAILABLE with the cause: service errors (5xx,
- * NoSuchBucket, AccessDenied, bad credentials), network and timeout errors, credential provider
- * errors. MlpipeErrors and programming errors (TypeError, RangeError, ...) pass through unchanged.
+ * S3 error names that mean the server's credentials, access or bucket are wrong: permanent, so
+ * they must not be told as "unavailable, retry later".
+ */
+const refusalNames: ReadonlySet<string> = new Set([
+  "AccessDenied",
+  "AllAccessDisabled",
+  "AccountProblem",
+  "AuthorizationHeaderMalformed",
+  "ExpiredToken",
+  "InvalidAccessKeyId",
+  "InvalidBucketName",
+  "InvalidToken",
+  "NoSuchBucket",
+  "SignatureDoesNotMatch",
+  // No credentials anywhere in the SDK's default chain.
+  "CredentialsProviderError",
+]);
+
+/**
+ * Failures of the S3 client become coded errors with the cause: refused credentials or access
+ * and a missing bucket (by error name, or any 403 answer) BLOB_STORE_ACCESS_DENIED; everything
+ * else (5xx, network and timeout errors) BLOB_STORE_UNAVAILABLE. MlpipeErrors and programming
+ * errors (TypeError, RangeError, ...) pass through unchanged.
  */
 function translateS3Error(err: unknown): unknown {
   if (err instanceof MlpipeError) return err;
   if (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError) return err;
+  if (err instanceof Error) {
+    const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
+    if (refusalNames.has(err.name) || status === 403) {
+      return commonErrors.blobStoreAccessDenied(status === undefined ? err.name : `${err.name}, HTTP ${status}`, err);
+    }
+  }
   return commonErrors.blobStoreUnavailable(err);
 }

@@ -31,6 +31,8 @@ export interface KeysetSearch {
   readonly pageToken: string;
   /** Page size, already validated. */
   readonly maxResults: number;
+  /** Aborted when the caller goes away: the running statement is canceled (CANCELED). */
+  readonly signal?: AbortSignal;
 }
 
 /** A page of results and the keyset token of the next page ("" on the last page). */
@@ -89,12 +91,13 @@ export async function runKeysetSearch<Row extends object = Record<string, unknow
           plan.columns.map((c) => c.type),
         );
   const limit = request.maxResults + 1;
+  const statement = request.signal === undefined ? undefined : { signal: request.signal };
   let columns: readonly SortColumn[] = [];
   const rows: Record<string, unknown>[] = [];
   if (plan.tiers === 0) {
     const built = buildSearchSql({ ...base(search), after, limit });
     columns = built.columns;
-    rows.push(...(await db.query<Record<string, unknown>>(built.sql, built.params)).rows);
+    rows.push(...(await db.query<Record<string, unknown>>(built.sql, built.params, statement)).rows);
   } else {
     // Tier by tier from the token's (its first value is the rank), until the page is full.
     const from = after === undefined ? 0 : Math.max(0, Number(after[0]));
@@ -106,7 +109,7 @@ export async function runKeysetSearch<Row extends object = Record<string, unknow
         tier,
       });
       columns = built.columns;
-      rows.push(...(await db.query<Record<string, unknown>>(built.sql, built.params)).rows);
+      rows.push(...(await db.query<Record<string, unknown>>(built.sql, built.params, statement)).rows);
     }
   }
   const page = rows.slice(0, request.maxResults);

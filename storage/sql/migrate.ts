@@ -46,6 +46,8 @@ export async function migrate(client: SqlClient, migrations?: readonly Migration
   const applied: string[] = [];
   for (const migration of all) {
     const didApply = await client.transaction(async (tx) => {
+      // A migration may rewrite large tables: DATABASE_STATEMENT_TIMEOUT_MS bounds requests, not it.
+      await tx.query("SET LOCAL statement_timeout = 0");
       await tx.query("SELECT pg_advisory_xact_lock($1::bigint)", [migrationLockKey]);
       await tx.query(
         `CREATE TABLE IF NOT EXISTS schema_migrations (

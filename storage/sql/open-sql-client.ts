@@ -18,6 +18,7 @@ export async function openSqlClient(config: Config, logger: Logger): Promise<Sql
       : createPgClient({
           url: config.databaseUrl,
           poolSize: config.databasePoolSize,
+          statementTimeoutMs: config.databaseStatementTimeoutMs,
           onBackgroundError: (err) => logger.warn({ err }, "database connection error"),
         });
   try {

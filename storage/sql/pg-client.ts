@@ -1,5 +1,6 @@
 import pg from "pg";
-import type { SqlClient, SqlPoolStats, SqlQueryable, SqlResult } from "./sql-client.js";
+import { commonErrors } from "../../core/errors/common-errors.js";
+import type { SqlClient, SqlPoolStats, SqlQueryable, SqlQueryOptions, SqlResult } from "./sql-client.js";
 import { translateSqlError } from "./sql-errors.js";
 
 /** Options of {@link createPgClient}. */
@@ -10,6 +11,11 @@ export interface PgClientOptions {
   readonly poolSize: number;
   /** How long to wait for a new connection before DATABASE_UNAVAILABLE, in ms (default 10 s). */
   readonly connectTimeoutMs?: number;
+  /**
+   * Longest a statement may run before PostgreSQL cancels it (DATABASE_STATEMENT_TIMEOUT), in
+   * ms; 0 (the default) for no bound. Set per connection, so it holds for every statement.
+   */
+  readonly statementTimeoutMs?: number;
   /** Called with errors of idle or listening connections, which no request awaits (default: ignored). */
   readonly onBackgroundError?: (err: unknown) => void;
 }
@@ -37,6 +43,7 @@ async function runQuery<R extends object>(
   runner: PgRunner,
   sql: string,
   params: readonly unknown[] | undefined,
+  statementTimeoutMs: number,
 ): Promise<SqlResult<R>> {
   try {
     const hasParams = params !== undefined && params.length > 0;
@@ -49,7 +56,7 @@ async function runQuery<R extends object>(
     const affectedRows = results.reduce((sum, r) => sum + (r.command === "SELECT" ? 0 : (r.rowCount ?? 0)), 0);
     return { rows: (last?.rows ?? []) as R[], affectedRows };
   } catch (err) {
-    throw translateSqlError(err);
+    throw translateSqlError(err, statementTimeoutMs);
   }
 }
 
@@ -58,16 +65,23 @@ class PgClient implements SqlClient {
   readonly #pool: pg.Pool;
   readonly #listener: PgListener;
   readonly #poolSize: number;
+  readonly #config: pg.ClientConfig;
+  readonly #statementTimeoutMs: number;
+  readonly #onBackgroundError: (err: unknown) => void;
   #closing: Promise<void> | undefined;
 
   constructor(options: PgClientOptions) {
     const onBackgroundError = options.onBackgroundError ?? (() => {});
+    this.#statementTimeoutMs = options.statementTimeoutMs ?? 0;
     const config: pg.PoolConfig = {
       connectionString: options.url,
       max: options.poolSize,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       keepAlive: true,
+      ...(this.#statementTimeoutMs > 0 ? { statement_timeout: this.#statementTimeoutMs } : {}),
     };
+    this.#config = config;
+    this.#onBackgroundError = onBackgroundError;
     this.#pool = new pg.Pool(config);
     this.#poolSize = options.poolSize;
     // An idle client whose connection drops emits 'error' on the pool; unhandled, it would crash
@@ -76,8 +90,77 @@ class PgClient implements SqlClient {
     this.#listener = new PgListener(config, onBackgroundError);
   }
 
-  query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
-    return runQuery<R>(this.#pool, sql, params);
+  async query<R extends object = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: SqlQueryOptions,
+  ): Promise<SqlResult<R>> {
+    const signal = options?.signal;
+    if (signal === undefined) return runQuery<R>(this.#pool, sql, params, this.#statementTimeoutMs);
+    if (signal.aborted) throw commonErrors.canceled();
+    // A cancellable statement needs to know its connection (the backend to cancel).
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (err) {
+      throw translateSqlError(err);
+    }
+    const onError = (): void => {};
+    client.on("error", onError);
+    try {
+      return await this.#runCancellable<R>(client, sql, params, signal);
+    } finally {
+      client.off("error", onError);
+      client.release();
+    }
+  }
+
+  /**
+   * Runs a statement on `client`; when `signal` aborts meanwhile, asks PostgreSQL to cancel it
+   * and rejects with CANCELED. Resolves only once a cancel request is answered, so the connection
+   * is never handed to another statement that the late cancel could hit.
+   */
+  async #runCancellable<R extends object>(
+    client: pg.ClientBase,
+    sql: string,
+    params: readonly unknown[] | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<SqlResult<R>> {
+    if (signal === undefined) return runQuery<R>(client, sql, params, this.#statementTimeoutMs);
+    if (signal.aborted) throw commonErrors.canceled();
+    let cancel: Promise<void> | undefined;
+    const onAbort = (): void => {
+      cancel = this.#cancelBackend(client);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await runQuery<R>(client, sql, params, this.#statementTimeoutMs);
+    } catch (err) {
+      throw signal.aborted ? commonErrors.canceled() : err;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      await cancel;
+    }
+  }
+
+  /**
+   * Cancels the statement running on `client` with pg_cancel_backend, from a connection of its
+   * own (the pool may be exhausted by the very queries to cancel). Failures are background errors.
+   */
+  async #cancelBackend(client: pg.ClientBase): Promise<void> {
+    // node-pg keeps the backend's process id (from BackendKeyData) on the client, untyped.
+    const pid: unknown = Reflect.get(client, "processID");
+    if (typeof pid !== "number") return;
+    const canceller = new pg.Client(this.#config);
+    canceller.on("error", this.#onBackgroundError);
+    try {
+      await canceller.connect();
+      await canceller.query("SELECT pg_cancel_backend($1)", [pid]);
+    } catch (err) {
+      this.#onBackgroundError(err);
+    } finally {
+      await canceller.end().catch(() => {});
+    }
   }
 
   async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
@@ -92,11 +175,12 @@ class PgClient implements SqlClient {
     client.on("error", onError);
     let broken = false;
     try {
-      await runQuery(client, "BEGIN", undefined);
+      await runQuery(client, "BEGIN", undefined, this.#statementTimeoutMs);
       const result = await fn({
-        query: <R extends object>(sql: string, params?: readonly unknown[]) => runQuery<R>(client, sql, params),
+        query: <R extends object>(sql: string, params?: readonly unknown[], options?: SqlQueryOptions) =>
+          this.#runCancellable<R>(client, sql, params, options?.signal),
       });
-      await runQuery(client, "COMMIT", undefined);
+      await runQuery(client, "COMMIT", undefined, this.#statementTimeoutMs);
       return result;
     } catch (err) {
       try {

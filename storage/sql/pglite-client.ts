@@ -1,7 +1,8 @@
 import { mkdir } from "node:fs/promises";
 import { PGlite, type Transaction, types } from "@electric-sql/pglite";
+import { commonErrors } from "../../core/errors/common-errors.js";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.js";
-import type { SqlClient, SqlQueryable, SqlResult } from "./sql-client.js";
+import type { SqlClient, SqlQueryable, SqlQueryOptions, SqlResult } from "./sql-client.js";
 import { translateSqlError } from "./sql-errors.js";
 
 /**
@@ -42,7 +43,11 @@ async function runQuery<R extends object>(
   runner: PgliteRunner,
   sql: string,
   params: readonly unknown[] | undefined,
+  options?: SqlQueryOptions,
 ): Promise<SqlResult<R>> {
+  // PGlite runs a statement on this thread to its end: an aborted caller can only skip one that
+  // has not started (it may have waited for PGlite's mutex).
+  if (options?.signal?.aborted === true) throw commonErrors.canceled();
   try {
     if (params === undefined || params.length === 0) {
       const results = await runner.exec(sql);
@@ -68,14 +73,21 @@ class PgliteClient implements SqlClient {
     this.#lock = lock;
   }
 
-  query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
-    return runQuery<R>(this.#db, sql, params);
+  query<R extends object = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: SqlQueryOptions,
+  ): Promise<SqlResult<R>> {
+    return runQuery<R>(this.#db, sql, params, options);
   }
 
   async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
     try {
       return await this.#db.transaction((tx) =>
-        fn({ query: <R extends object>(sql: string, params?: readonly unknown[]) => runQuery<R>(tx, sql, params) }),
+        fn({
+          query: <R extends object>(sql: string, params?: readonly unknown[], options?: SqlQueryOptions) =>
+            runQuery<R>(tx, sql, params, options),
+        }),
       );
     } catch (err) {
       // Errors of statements are already translated; this catches BEGIN/COMMIT failures.

@@ -11,14 +11,29 @@ export interface SqlResult<R> {
   readonly affectedRows: number;
 }
 
+/** Options of one statement. */
+export interface SqlQueryOptions {
+  /**
+   * Aborting it cancels the statement (the caller went away): PostgreSQL stops running it
+   * (pg_cancel_backend) and the query rejects with CANCELED. PGlite can only skip a statement
+   * that has not started.
+   */
+  readonly signal?: AbortSignal;
+}
+
 /** Something that runs statements: the client itself or an open transaction. */
 export interface SqlQueryable {
   /**
    * Runs one statement with positional parameters ($1, $2...). Errors are translated: an
-   * unreachable database becomes DATABASE_UNAVAILABLE; a constraint violation is rethrown as a
+   * unreachable database becomes DATABASE_UNAVAILABLE, a statement over the statement timeout
+   * DATABASE_STATEMENT_TIMEOUT; a constraint violation is rethrown as a
    * {@link SqlConstraintError} for the store to map to a domain error.
    */
-  query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<SqlResult<R>>;
+  query<R extends object = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: SqlQueryOptions,
+  ): Promise<SqlResult<R>>;
 }
 
 /** A database connection (or pool) that can run statements and transactions. */

@@ -50,18 +50,29 @@ export function isConnectionError(err: unknown): boolean {
   return typeof e.message === "string" && connectionMessages.some((re) => re.test(e.message as string));
 }
 
+/** SQLSTATE query_canceled: a statement timeout or a cancel request stopped the statement. */
+const queryCanceled = "57014";
+
 /**
  * Translates a driver error for the stores: unreachable database -> DATABASE_UNAVAILABLE,
- * SQLSTATE class 23 -> {@link SqlConstraintError}; anything else is returned as it is (the
- * network edge turns it into INTERNAL and logs it).
+ * SQLSTATE class 23 -> {@link SqlConstraintError}, a statement canceled by the statement
+ * timeout (`statementTimeoutMs`, for the message) -> DATABASE_STATEMENT_TIMEOUT, by a cancel
+ * request -> CANCELED; anything else is returned as it is (the network edge turns it into
+ * INTERNAL and logs it).
  */
-export function translateSqlError(err: unknown): unknown {
+export function translateSqlError(err: unknown, statementTimeoutMs = 0): unknown {
   if (typeof err === "object" && err !== null) {
-    const e = err as { code?: unknown; constraint?: unknown };
+    const e = err as { code?: unknown; constraint?: unknown; message?: unknown };
     if (typeof e.code === "string" && e.code.startsWith("23") && e.code.length === 5) {
       return new SqlConstraintError(e.code, typeof e.constraint === "string" ? e.constraint : undefined, {
         cause: err,
       });
+    }
+    if (e.code === queryCanceled) {
+      // PostgreSQL tells the two apart only by its message ("... due to statement timeout").
+      return typeof e.message === "string" && /statement timeout/i.test(e.message)
+        ? commonErrors.databaseStatementTimeout(statementTimeoutMs, err)
+        : commonErrors.canceled();
     }
   }
   if (isConnectionError(err)) return commonErrors.databaseUnavailable(err);

@@ -46,6 +46,7 @@ export async function searchRunIds(
     defaultOrderBy: "start_time DESC",
     pageToken: query.pageToken,
     maxResults,
+    ...(query.signal === undefined ? {} : { signal: query.signal }),
   });
   return { runIds: page.items.map((row) => String(row.id)), nextPageToken: page.nextPageToken };
 }
