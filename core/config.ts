@@ -29,6 +29,30 @@ export interface Config {
   readonly inference: InferenceConfig;
   /** The web console served by the registry process. */
   readonly console: ConsoleConfig;
+  /** Authentication and authorization of the tracking + registry server. */
+  readonly auth: AuthConfig;
+}
+
+/** A permission level as MLflow's auth names them (auth/permission.ts), each including the ones before. */
+export type PermissionName = "none" | "read" | "edit" | "manage";
+
+/** Authentication and authorization of the tracking + registry server (README "Security"). */
+export interface AuthConfig {
+  /**
+   * REGISTRY_AUTH: "none" (default; every call is allowed, the audit actor is the `mlpipe-actor`
+   * header) or "token" (every RPC but the health check needs `Authorization: Bearer <API token>`
+   * and is checked against the grants).
+   */
+  readonly mode: "none" | "token";
+  /**
+   * File holding the first administrator's API token (AUTH_BOOTSTRAP_TOKEN_FILE, e.g. a mounted
+   * Secret), at least 32 characters; made valid for principal "admin" at every start. Absolute.
+   */
+  readonly bootstrapTokenFile: string | undefined;
+  /** Permission on experiments and models a principal has no grant on (AUTH_DEFAULT_PERMISSION, default "read"). */
+  readonly defaultPermission: PermissionName;
+  /** Permission needed to move a model version to Production (AUTH_PRODUCTION_PERMISSION, default "manage"). */
+  readonly productionPermission: PermissionName;
 }
 
 /** Settings of the web console (served by the tracking + registry server at `/`). */
@@ -169,7 +193,13 @@ const knownVariables = [
   "MAX_EVENT_LOOP_DELAY_MS",
   "SHUTDOWN_GRACE_MS",
   "CONSOLE_INFERENCE_URL",
+  "REGISTRY_AUTH",
+  "AUTH_BOOTSTRAP_TOKEN_FILE",
+  "AUTH_DEFAULT_PERMISSION",
+  "AUTH_PRODUCTION_PERMISSION",
 ] as const;
+
+const permissionNames: readonly PermissionName[] = ["none", "read", "edit", "manage"];
 
 /** An environment as `process.env` gives it: variable names to values. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -224,6 +254,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   if (consoleInferenceUrl !== undefined && !/^https?:\/\/[^/]+/.test(consoleInferenceUrl)) {
     throw new ConfigError(`CONSOLE_INFERENCE_URL must be an http:// or https:// URL, got "${consoleInferenceUrl}"`);
   }
+  const bootstrapTokenFile = str(env, "AUTH_BOOTSTRAP_TOKEN_FILE");
   const config: Config = {
     logLevel: oneOf(env, "LOG_LEVEL", logLevels, "info"),
     dataDir,
@@ -263,6 +294,12 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       shutdownGraceMs: int(env, "SHUTDOWN_GRACE_MS", 25_000, 0, 600_000),
     },
     console: { inferenceUrl: consoleInferenceUrl?.replace(/\/+$/, "") },
+    auth: {
+      mode: oneOf(env, "REGISTRY_AUTH", ["none", "token"], "none"),
+      bootstrapTokenFile: bootstrapTokenFile === undefined ? undefined : resolve(cwd, bootstrapTokenFile),
+      defaultPermission: oneOf(env, "AUTH_DEFAULT_PERMISSION", permissionNames, "read"),
+      productionPermission: oneOf(env, "AUTH_PRODUCTION_PERMISSION", ["read", "edit", "manage"], "manage"),
+    },
   };
   return deepFreeze(config);
 }
