@@ -9,7 +9,15 @@
  * With authentication on, the `mlpipe-actor` header a service records in its audit log is replaced
  * by the authenticated principal, so a client cannot write someone else's name there.
  */
-import { create, type DescMethod, type DescService, type Message } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescMessage,
+  type DescMethod,
+  type DescService,
+  isMessage,
+  type Message,
+  type MessageInitShape,
+} from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { authErrors } from "../core/errors/index.js";
 import { actorHeader } from "../core/validation/actor.js";
@@ -171,7 +179,11 @@ function guardMethod(
       return async (request, ctx) => {
         const identity = callIdentity(ctx);
         await checks.before(policy, identity, request as Message);
-        const response = (await handler(request, ctx)) as Message;
+        // Implementations may answer with an init object; reflection needs the message itself.
+        const answer = await handler(request, ctx);
+        const response = isMessage(answer, method.output)
+          ? answer
+          : create(method.output, answer as MessageInitShape<DescMessage>);
         await checks.after(policy, identity, request as Message, response);
         return response;
       };
