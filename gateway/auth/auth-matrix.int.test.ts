@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create, type DescMessage, type DescMethod, type DescService, type Message } from "@bufbuild/protobuf";
 import { isReflectList, isReflectMessage, type ReflectMessage, reflect } from "@bufbuild/protobuf/reflect";
-import { Code, ConnectError, type Transport, createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { methodPolicy } from "../../auth/method-policy.js";
@@ -103,7 +103,13 @@ async function call(transport: Transport, method: DescMethod, request: Message, 
       async function* one() {
         yield request;
       }
-      const res = await transport.stream({ ...method, methodKind: method.methodKind }, signal, undefined, header, one());
+      const res = await transport.stream(
+        { ...method, methodKind: method.methodKind },
+        signal,
+        undefined,
+        header,
+        one(),
+      );
       for await (const _ of res.message) break;
     }
     return "ok";
@@ -156,7 +162,9 @@ describe("authorization matrix: every RPC x identity, over Connect and gRPC", ()
     const registry = createClient(RegistryService, connect);
     await registry.createRegisteredModel({ name: "matrix-model" }, admin);
     fixture = { experimentId, runId, modelName: "matrix-model" };
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(expiring.info?.expireTime) - Date.now() + 50)));
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, Number(expiring.info?.expireTime) - Date.now() + 50)),
+    );
   }, 60_000);
 
   afterAll(async () => {
