@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: [
-      "{core,storage,tracking,registry,server,gateway,app,cli,sdk,training,examples,bench,k8s,observability,test,console}/**/*.test.ts",
+      "{core,storage,auth,tracking,registry,server,gateway,app,cli,sdk,training,examples,bench,k8s,observability,test,console}/**/*.test.ts",
     ],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -63,7 +63,7 @@ describe("authentication and authorization rules", () => {
     auth = createClient(AuthService, transport);
     tracking = createClient(TrackingService, transport);
     registry = createClient(RegistryService, transport);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await server?.close();
