@@ -197,6 +197,7 @@ const knownVariables = [
   "AUTH_BOOTSTRAP_TOKEN_FILE",
   "AUTH_DEFAULT_PERMISSION",
   "AUTH_PRODUCTION_PERMISSION",
+  "MLPIPE_TOKEN",
 ] as const;
 
 const permissionNames: readonly PermissionName[] = ["none", "read", "edit", "manage"];
@@ -212,7 +213,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const known = new Set<string>(knownVariables);
   for (const name of Object.keys(env)) {
     if (name.startsWith("MLPIPE_") && !known.has(name)) {
-      throw new ConfigError(`unknown variable ${name}; known MLPIPE_* variables: MLPIPE_DATA_DIR`);
+      throw new ConfigError(`unknown variable ${name}; known MLPIPE_* variables: MLPIPE_DATA_DIR, MLPIPE_TOKEN`);
     }
   }
   const dataDir = resolve(cwd, str(env, "MLPIPE_DATA_DIR") ?? "mlpipe-data");
@@ -302,6 +303,18 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     },
   };
   return deepFreeze(config);
+}
+
+/**
+ * The API token client commands send (MLPIPE_TOKEN) as `Authorization: Bearer`; undefined when
+ * unset. Only printable characters without spaces, as an HTTP header value needs.
+ */
+export function readClientToken(env: Env): string | undefined {
+  const token = str(env, "MLPIPE_TOKEN");
+  if (token !== undefined && !/^[!-~]+$/.test(token)) {
+    throw new ConfigError("MLPIPE_TOKEN must be printable characters without spaces");
+  }
+  return token;
 }
 
 /**

@@ -13,6 +13,7 @@ import { registryCommand } from "./registry-command.js";
 import { runsListCommand } from "./runs-list-command.js";
 import { serveCommand } from "./serve-command.js";
 import { startCommand } from "./start-command.js";
+import { grantsSetCommand, tokensCreateCommand, tokensListCommand, tokensRevokeCommand } from "./tokens-commands.js";
 import { versionsListCommand } from "./versions-list-command.js";
 
 /** The command table of `mlpipe`. */
@@ -31,4 +32,8 @@ export const allCommands: readonly Command[] = [
   aliasSetCommand,
   aliasDeleteCommand,
   predictCommand,
+  tokensCreateCommand,
+  tokensListCommand,
+  tokensRevokeCommand,
+  grantsSetCommand,
 ];

@@ -10,6 +10,9 @@ import { join } from "node:path";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CliIo, CliOutput } from "../../cli/cli-io.js";
+import { allCommands } from "../../cli/commands/all-commands.js";
+import { runCli } from "../../cli/run-cli.js";
 import { AuthMethod, AuthService, Permission } from "../../gen/mlpipe/auth/v1/auth_pb.js";
 import { ResourceKind } from "../../gen/mlpipe/auth/v1/policy_pb.js";
 import { RegistryService, Stage } from "../../gen/mlpipe/registry/v1/registry_pb.js";
@@ -175,5 +178,39 @@ describe("authentication and authorization rules", () => {
         auth.deleteGrant({ principal: "plain", resourceKind: ResourceKind.EXPERIMENT, resourceId: "9" }, admin),
       ),
     ).toBe(Code.NotFound);
+  });
+
+  it("the CLI creates, lists and revokes tokens and sets grants with the token of MLPIPE_TOKEN", async () => {
+    const mlpipe = async (argv: readonly string[], token?: string) => {
+      let out = "";
+      let err = "";
+      const output = (write: (t: string) => void): CliOutput => ({ write, isTTY: false, columns: 100 });
+      const io: CliIo = {
+        stdout: output((t) => {
+          out += t;
+        }),
+        stderr: output((t) => {
+          err += t;
+        }),
+        env: token === undefined ? {} : { MLPIPE_TOKEN: token },
+        cwd: dir,
+      };
+      const code = await runCli([...argv, "--registry-url", server.url], io, allCommands);
+      return { code, out, err };
+    };
+    const created = await mlpipe(["tokens", "create", "cli-user", "--expires-in-days", "30"], bootstrapToken);
+    expect(created.code).toBe(0);
+    const token = created.out.trim();
+    expect(token).toMatch(/^mlp_/);
+    expect((await mlpipe(["grants", "set", "cli-user", "experiment", "*", "read"], bootstrapToken)).code).toBe(0);
+    expect((await mlpipe(["experiments", "list"], token)).code).toBe(0);
+    const anonymous = await mlpipe(["experiments", "list"]);
+    expect(anonymous.code).not.toBe(0);
+    expect(anonymous.err).toMatch(/authentication required/);
+    const listed = await mlpipe(["tokens", "list", "--principal", "cli-user", "--json"], bootstrapToken);
+    const id = (JSON.parse(listed.out) as { tokens: { tokenId: string }[] }).tokens[0]?.tokenId ?? "";
+    expect((await mlpipe(["tokens", "revoke", id], bootstrapToken)).code).toBe(0);
+    expect((await mlpipe(["experiments", "list"], token)).err).toMatch(/invalid bearer token: revoked/);
+    expect((await mlpipe(["tokens", "list"], token)).code).not.toBe(0);
   });
 });
