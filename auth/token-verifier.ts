@@ -1,7 +1,7 @@
 /**
- * Verifying a presented bearer API token: what the registry does with its own store
- * (createStoreTokenVerifier) and what an inference server does by asking the registry
- * (remote-token-verifier.ts). Both answer an Identity or throw a catalogued UNAUTHENTICATED error.
+ * Verifying a presented bearer API token against the registry's own store: an Identity, or a
+ * catalogued UNAUTHENTICATED error. (An inference server, which has no database, is meant to ask
+ * the registry's AuthService.WhoAmI through the same TokenVerifier interface; not built yet.)
  */
 import { authErrors } from "../core/errors/index.js";
 import { hashApiToken } from "./api-token.js";
