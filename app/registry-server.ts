@@ -6,6 +6,7 @@ import { createAccessDecider } from "../auth/access-decider.js";
 import { createAuthService } from "../auth/auth-service.js";
 import { installBootstrapToken } from "../auth/bootstrap-token.js";
 import { guardService } from "../auth/guard-service.js";
+import { createRateLimiter } from "../auth/rate-limiter.js";
 import { createSqlAuthStore } from "../auth/sql-auth-store.js";
 import { createStoreTokenVerifier } from "../auth/token-verifier.js";
 import type { Config } from "../core/config.js";
@@ -197,6 +198,14 @@ async function createRegistryAuth(config: Config, sql: SqlClient, tracking: Trac
     decider: createAccessDecider({ store, defaultPermission: config.auth.defaultPermission }),
     store,
     productionPermission: config.auth.productionPermission,
+    ...(config.auth.writeRatePerSecond === 0
+      ? {}
+      : {
+          writeLimiter: createRateLimiter({
+            ratePerSecond: config.auth.writeRatePerSecond,
+            burst: config.auth.writeBurst,
+          }),
+        }),
     async experimentOfRun(runId: string): Promise<string | undefined> {
       try {
         return (await tracking.getRun(runId)).info?.experimentId;

@@ -28,6 +28,7 @@ import type { Identity } from "./identity.js";
 import { identityOf } from "./identity-context.js";
 import { type CompiledPolicy, type CompiledRef, compileServicePolicies } from "./method-policy.js";
 import type { PermissionLevel } from "./permission.js";
+import type { RateLimiter } from "./rate-limiter.js";
 
 /** Options of {@link guardService}. */
 export interface GuardOptions {
@@ -38,6 +39,8 @@ export interface GuardOptions {
   readonly experimentOfRun: (runId: string) => Promise<string | undefined>;
   /** What moving a model version to Production needs (AUTH_PRODUCTION_PERMISSION). */
   readonly productionPermission: PermissionLevel;
+  /** Limits each principal's calls of methods needing EDIT or MANAGE (REGISTRY_WRITE_RATE_LIMIT); undefined: none. */
+  readonly writeLimiter?: RateLimiter;
 }
 
 /** A guarded resource: the grant kind it is checked on and the ids it names (none: the kind as a whole). */
@@ -87,9 +90,22 @@ function createChecks(options: GuardOptions) {
   }
 
   /** Everything the policy checks before the call. */
-  async function before(policy: CompiledPolicy, identity: Identity | undefined, request: Message): Promise<void> {
+  async function before(
+    policy: CompiledPolicy,
+    identity: Identity | undefined,
+    request: Message,
+    ctx: HandlerContext,
+  ): Promise<void> {
     if (policy.access === Access.PUBLIC) return;
     if (identity === undefined) throw authErrors.unauthenticated();
+    if (options.writeLimiter !== undefined && (policy.access === Access.EDIT || policy.access === Access.MANAGE)) {
+      const retryAfter = options.writeLimiter.take(identity.principal);
+      if (retryAfter !== undefined) {
+        // Sent with the error on every protocol (connect-es merges the response header into it).
+        ctx.responseHeader.set("retry-after", String(retryAfter));
+        throw authErrors.rateLimited(identity.principal, retryAfter);
+      }
+    }
     if (policy.access === Access.ADMIN) return decider.requireAdmin(identity);
     let needed = policy.needed;
     if (policy.stage !== undefined && policy.stage.path.read(request) === policy.stage.production) {
@@ -178,7 +194,7 @@ function guardMethod(
     case "unary":
       return async (request, ctx) => {
         const identity = callIdentity(ctx);
-        await checks.before(policy, identity, request as Message);
+        await checks.before(policy, identity, request as Message, ctx);
         // Implementations may answer with an init object; reflection needs the message itself.
         const answer = await handler(request, ctx);
         const response = isMessage(answer, method.output)
@@ -189,7 +205,7 @@ function guardMethod(
       };
     case "server_streaming":
       return async function* (request, ctx) {
-        await checks.before(policy, callIdentity(ctx), request as Message);
+        await checks.before(policy, callIdentity(ctx), request as Message, ctx);
         yield* handler(request, ctx) as AsyncIterable<unknown>;
       };
     case "client_streaming":
@@ -197,14 +213,14 @@ function guardMethod(
         const identity = callIdentity(ctx);
         const { first, all } = await peek(requests as AsyncIterable<Message>);
         // An empty stream names nothing: checked on the kind as a whole, as an empty field is.
-        await checks.before(policy, identity, first ?? create(method.input));
+        await checks.before(policy, identity, first ?? create(method.input), ctx);
         return handler(all, ctx);
       };
     case "bidi_streaming":
       return async function* (requests, ctx) {
         const identity = callIdentity(ctx);
         const { first, all } = await peek(requests as AsyncIterable<Message>);
-        await checks.before(policy, identity, first ?? create(method.input));
+        await checks.before(policy, identity, first ?? create(method.input), ctx);
         yield* handler(all, ctx) as AsyncIterable<unknown>;
       };
   }

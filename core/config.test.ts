@@ -58,6 +58,8 @@ describe("loadConfig", () => {
       bootstrapTokenFile: undefined,
       defaultPermission: "read",
       productionPermission: "manage",
+      writeRatePerSecond: 100,
+      writeBurst: 200,
     });
     const c = loadConfig(
       {
@@ -66,6 +68,8 @@ describe("loadConfig", () => {
         AUTH_DEFAULT_PERMISSION: "NONE",
         AUTH_PRODUCTION_PERMISSION: "edit",
         MLPIPE_TOKEN: "mlp_x",
+        REGISTRY_WRITE_RATE_LIMIT: "0",
+        REGISTRY_WRITE_BURST: "5",
       },
       "/srv",
     );
@@ -74,6 +78,8 @@ describe("loadConfig", () => {
       bootstrapTokenFile: "/srv/secrets/admin-token",
       defaultPermission: "none",
       productionPermission: "edit",
+      writeRatePerSecond: 0,
+      writeBurst: 5,
     });
     expect(readClientToken({ MLPIPE_TOKEN: " mlp_abc " })).toBe("mlp_abc");
     expect(() => readClientToken({ MLPIPE_TOKEN: "two words" })).toThrow(/MLPIPE_TOKEN/);

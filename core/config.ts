@@ -53,6 +53,13 @@ export interface AuthConfig {
   readonly defaultPermission: PermissionName;
   /** Permission needed to move a model version to Production (AUTH_PRODUCTION_PERMISSION, default "manage"). */
   readonly productionPermission: PermissionName;
+  /**
+   * Write calls (methods needing EDIT or MANAGE) per second each principal may sustain
+   * (REGISTRY_WRITE_RATE_LIMIT, default 100; 0 turns the limit off). Applies with REGISTRY_AUTH=token.
+   */
+  readonly writeRatePerSecond: number;
+  /** Write calls a principal may make at once after being idle (REGISTRY_WRITE_BURST, default 200). */
+  readonly writeBurst: number;
 }
 
 /** Settings of the web console (served by the tracking + registry server at `/`). */
@@ -198,6 +205,8 @@ const knownVariables = [
   "AUTH_DEFAULT_PERMISSION",
   "AUTH_PRODUCTION_PERMISSION",
   "MLPIPE_TOKEN",
+  "REGISTRY_WRITE_RATE_LIMIT",
+  "REGISTRY_WRITE_BURST",
 ] as const;
 
 const permissionNames: readonly PermissionName[] = ["none", "read", "edit", "manage"];
@@ -300,6 +309,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       bootstrapTokenFile: bootstrapTokenFile === undefined ? undefined : resolve(cwd, bootstrapTokenFile),
       defaultPermission: oneOf(env, "AUTH_DEFAULT_PERMISSION", permissionNames, "read"),
       productionPermission: oneOf(env, "AUTH_PRODUCTION_PERMISSION", ["read", "edit", "manage"], "manage"),
+      writeRatePerSecond: int(env, "REGISTRY_WRITE_RATE_LIMIT", 100, 0, 1_000_000),
+      writeBurst: int(env, "REGISTRY_WRITE_BURST", 200, 1, 1_000_000),
     },
   };
   return deepFreeze(config);

@@ -27,6 +27,13 @@ export const authErrors = {
     "The authenticated principal lacks the permission the call needs; the message names it.",
     (principal: string, needed: string) => `${principal} may not do this: it needs ${needed}`,
   ),
+  rateLimited: defineError(
+    "AUTH_RATE_LIMITED",
+    Code.ResourceExhausted,
+    "The principal made more write calls than REGISTRY_WRITE_RATE_LIMIT allows; retry after Retry-After seconds.",
+    (principal: string, retryAfterSeconds: number) =>
+      `too many write calls from ${principal}; retry in ${retryAfterSeconds} s`,
+  ),
   tokenNotFound: defineError(
     "AUTH_TOKEN_NOT_FOUND",
     Code.NotFound,

@@ -60,6 +60,9 @@ describe("authentication and authorization rules", () => {
         REGISTRY_AUTH: "token",
         AUTH_BOOTSTRAP_TOKEN_FILE: join(dir, "bootstrap"),
         AUTH_DEFAULT_PERMISSION: "none",
+        // Each principal its own bucket: 20 writes at once, then one a second.
+        REGISTRY_WRITE_RATE_LIMIT: "1",
+        REGISTRY_WRITE_BURST: "20",
       },
     });
     const transport = createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" });
@@ -163,6 +166,29 @@ describe("authentication and authorization rules", () => {
     await registry.createRegisteredModel({ name: "audited" }, as(editor, { "mlpipe-actor": "mallory" }));
     const events = await registry.listRegistryEvents({ name: "audited" }, admin);
     expect(events.events.map((e) => e.actor)).toEqual(["auditee"]);
+  });
+
+  it("limits each principal's write calls, answering 429 with Retry-After, without slowing the others", async () => {
+    const flooder = await user("flooder", [{ kind: ResourceKind.EXPERIMENT, id: "*", permission: Permission.EDIT }]);
+    const codes: (Code | "ok")[] = [];
+    for (let i = 0; i < 60 && !codes.includes(Code.ResourceExhausted); i++) {
+      codes.push(
+        await codeOf(tracking.setExperimentTag({ experimentId: "0", key: "k", value: String(i) }, as(flooder))),
+      );
+    }
+    expect(codes.slice(0, 20)).toEqual(Array(20).fill("ok"));
+    expect(codes.at(-1)).toBe(Code.ResourceExhausted);
+    const res = await fetch(`${server.url}/mlpipe.tracking.v1.TrackingService/SetExperimentTag`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${flooder}` },
+      body: '{"experimentId":"0","key":"k","value":"v"}',
+    });
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(await res.json()).toMatchObject({ code: "resource_exhausted" });
+    // Reads are not limited, and another principal's writes go on.
+    expect(await codeOf(tracking.getExperiment({ experimentId: "0" }, as(flooder)))).toBe("ok");
+    expect(await codeOf(tracking.setExperimentTag({ experimentId: "0", key: "k", value: "v" }, admin))).toBe("ok");
   });
 
   it("lets only administrators manage tokens, grants and administrators", async () => {
