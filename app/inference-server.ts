@@ -176,6 +176,7 @@ export async function startInferenceServer(
     } else if (registryUrl !== undefined) {
       const registry = startRegistryServing({
         url: registryUrl,
+        token: c.registryToken,
         name: c.modelName,
         stage: c.modelStage,
         cacheDir: join(config.dataDir, "model-cache"),

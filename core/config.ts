@@ -122,6 +122,8 @@ export interface InferenceConfig {
   readonly modelStage: string;
   /** Model registry URL (REGISTRY_URL), e.g. http://registry:5000; without MODEL_PATH the model comes from there. */
   readonly registryUrl: string | undefined;
+  /** API token for a registry with REGISTRY_AUTH=token (MLPIPE_TOKEN); needs READ on the served model. */
+  readonly registryToken: string | undefined;
   /** Custom pre/post-processing module (MODEL_HANDLER), absolute; loaded in every worker. */
   readonly handlerPath: string | undefined;
   /** Worker threads (INFERENCE_WORKERS, 1..256); undefined sizes from the cores. */
@@ -292,6 +294,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       modelName,
       modelStage,
       registryUrl,
+      registryToken: readClientToken(env),
       handlerPath: handlerPath === undefined ? undefined : resolve(cwd, handlerPath),
       workers: optionalInt(env, "INFERENCE_WORKERS", 1, 256),
       intraOpThreads: optionalInt(env, "INFERENCE_INTRA_OP_THREADS", 1, 256),

@@ -17,6 +17,7 @@ import { AuthMethod, AuthService, Permission } from "../../gen/mlpipe/auth/v1/au
 import { ResourceKind } from "../../gen/mlpipe/auth/v1/policy_pb.js";
 import { RegistryService, Stage } from "../../gen/mlpipe/registry/v1/registry_pb.js";
 import { TrackingService } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
+import { createRegistryClient } from "../../server/registry-follow/registry-client.js";
 import { startTestRegistryServer, type TestRegistryServer } from "../../test/support/registry-server.js";
 
 const bootstrapToken = "bootstrap-admin-token-abcdef0123456789";
@@ -189,6 +190,22 @@ describe("authentication and authorization rules", () => {
     // Reads are not limited, and another principal's writes go on.
     expect(await codeOf(tracking.getExperiment({ experimentId: "0" }, as(flooder)))).toBe("ok");
     expect(await codeOf(tracking.setExperimentTag({ experimentId: "0", key: "k", value: "v" }, admin))).toBe("ok");
+  });
+
+  it("lets an inference server follow a model with the token of MLPIPE_TOKEN (its registry client)", async () => {
+    await registry.createRegisteredModel({ name: "served" }, admin);
+    const reader = await user("inference", [
+      { kind: ResourceKind.REGISTERED_MODEL, id: "served", permission: Permission.READ },
+    ]);
+    const withToken = createRegistryClient({ url: server.url, token: reader });
+    const without = createRegistryClient({ url: server.url });
+    try {
+      expect((await withToken.rpc.getRegisteredModel({ name: "served" })).registeredModel?.name).toBe("served");
+      expect(await codeOf(without.rpc.getRegisteredModel({ name: "served" }))).toBe(Code.Unauthenticated);
+    } finally {
+      withToken.close();
+      without.close();
+    }
   });
 
   it("lets only administrators manage tokens, grants and administrators", async () => {
