@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: [
-      "{core,storage,tracking,registry,server,gateway,app,cli,sdk,training,examples,bench,k8s,observability,test,console}/**/*.test.ts",
+      "{core,storage,auth,tracking,registry,server,gateway,app,cli,sdk,training,examples,bench,k8s,observability,test,console}/**/*.test.ts",
     ],
     // As cli/mlpipe.ts does for every mlpipe process: no onnxruntime telemetry from the tests either.
     env: { ORT_DISABLE_TELEMETRY: "1" },

@@ -231,6 +231,7 @@ export async function startInferenceServer(
       if (registryUrl === undefined) return;
       const registry = startRegistryServing({
         url: registryUrl,
+        token: c.registryToken,
         name: followed.name,
         stage: c.modelStage,
         cacheDir: join(config.dataDir, "model-cache"),

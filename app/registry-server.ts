@@ -1,6 +1,19 @@
+import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import type { DescService } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { createAccessDecider } from "../auth/access-decider.js";
+import { createAuthService } from "../auth/auth-service.js";
+import { installBootstrapToken } from "../auth/bootstrap-token.js";
+import { guardService } from "../auth/guard-service.js";
+import { createRateLimiter } from "../auth/rate-limiter.js";
+import { createSqlAuthStore } from "../auth/sql-auth-store.js";
+import { createStoreTokenVerifier } from "../auth/token-verifier.js";
 import type { Config } from "../core/config.js";
+import { Code, MlpipeError } from "../core/errors/index.js";
 import type { Logger } from "../core/logger.js";
+import { createAuthenticationInterceptor } from "../gateway/auth/authentication-interceptor.js";
+import { createBearerAuthenticator } from "../gateway/auth/bearer-authenticator.js";
 import { createConsoleAssets } from "../gateway/console/console-assets.js";
 import { createServingProxy } from "../gateway/console/serving-proxy.js";
 import { createDatabaseReadiness } from "../gateway/health/database-readiness.js";
@@ -8,13 +21,18 @@ import { listenDualProtocol } from "../gateway/http/dual-protocol-server.js";
 import { createMlflowRoute } from "../gateway/mlflow/mlflow-routes.js";
 import { createRegistryEdge } from "../gateway/registry/registry-edge.js";
 import { createRegistryMetrics } from "../gateway/registry/registry-metrics.js";
+import { AuthService } from "../gen/mlpipe/auth/v1/auth_pb.js";
+import { RegistryService } from "../gen/mlpipe/registry/v1/registry_pb.js";
+import { TrackingService } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
 import { createRegistryService } from "../registry/registry-service.js";
 import { createSqlRegistryStore } from "../registry/sql-registry-store.js";
 import { createWatchHub } from "../registry/watch-hub.js";
 import { createBlobStore } from "../storage/blob/create-blob-store.js";
 import { openSqlClient } from "../storage/sql/open-sql-client.js";
+import type { SqlClient } from "../storage/sql/sql-client.js";
 import { createSqlTrackingStore } from "../tracking/sql-tracking-store.js";
 import { createTrackingService } from "../tracking/tracking-service.js";
+import type { TrackingStore } from "../tracking/tracking-store.js";
 import { composeLifecycle } from "./lifecycle.js";
 
 /** A running tracking + registry server. */
@@ -109,21 +127,33 @@ export async function startRegistryServer(
       }),
     ];
     const registry = createRegistryService({ store: registryStore, runArtifacts: store, blobs, watchHub: hub, logger });
+    const auth = config.auth.mode === "token" ? await createRegistryAuth(config, sql, store, logger) : undefined;
+    if (auth === undefined && !isLoopback(config.registry.host)) {
+      logger.warn(
+        { host: config.registry.host },
+        "authentication is off (REGISTRY_AUTH=none) on a non-loopback address: anyone who can reach the port can read and change everything; set REGISTRY_AUTH=token",
+      );
+    }
+    // Every surface serves the same implementations, behind the same guard when auth is on.
+    const guardedTracking = auth === undefined ? tracking : auth.guard(TrackingService, tracking);
+    const guardedRegistry = auth === undefined ? registry : auth.guard(RegistryService, registry);
     // MLflow's REST API (issue 14) over the very service implementations the RPCs serve.
     const mlflowRoute = createMlflowRoute({
-      tracking,
-      registry,
+      tracking: guardedTracking,
+      registry: guardedRegistry,
       artifactRootUri: blobs.rootUri,
       maxRequestBytes: config.registry.maxRequestBytes,
       logger,
+      authenticate: auth?.authenticate,
     });
     const listener = await life.start(
       "listener",
       () =>
         listenDualProtocol({
           handler: createRegistryEdge({
-            tracking,
-            registry,
+            tracking: guardedTracking,
+            registry: guardedRegistry,
+            ...(auth === undefined ? {} : { auth: { service: auth.service, interceptor: auth.interceptor } }),
             metrics,
             readiness: database.readiness,
             routes: [mlflowRoute, ...consoleRoutes],
@@ -148,4 +178,57 @@ export async function startRegistryServer(
       },
     };
   });
+}
+
+/** Whether a bind address only accepts connections from this machine. */
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
+
+/**
+ * Authentication and authorization (REGISTRY_AUTH=token): the token and grant store in the
+ * metadata database, the bootstrap administrator's token, the edge's authenticator and the guard
+ * applied to each service.
+ */
+async function createRegistryAuth(config: Config, sql: SqlClient, tracking: TrackingStore, logger: Logger) {
+  const store = createSqlAuthStore(sql);
+  if (config.auth.bootstrapTokenFile !== undefined) {
+    await installBootstrapToken(store, await readFile(config.auth.bootstrapTokenFile, "utf8"));
+  } else {
+    logger.info("no AUTH_BOOTSTRAP_TOKEN_FILE: only the API tokens already in the database are accepted");
+  }
+  const tokens = createStoreTokenVerifier({
+    store,
+    onTouchError: (err) => logger.warn({ err }, "could not record an API token's last use"),
+  });
+  const guardOptions = {
+    decider: createAccessDecider({ store, defaultPermission: config.auth.defaultPermission }),
+    store,
+    productionPermission: config.auth.productionPermission,
+    ...(config.auth.writeRatePerSecond === 0
+      ? {}
+      : {
+          writeLimiter: createRateLimiter({
+            ratePerSecond: config.auth.writeRatePerSecond,
+            burst: config.auth.writeBurst,
+          }),
+        }),
+    async experimentOfRun(runId: string): Promise<string | undefined> {
+      try {
+        return (await tracking.getRun(runId)).info?.experimentId;
+      } catch (err) {
+        if (err instanceof MlpipeError && (err.code === Code.NotFound || err.code === Code.InvalidArgument)) {
+          return undefined;
+        }
+        throw err;
+      }
+    },
+  };
+  const authenticate = createBearerAuthenticator({ tokens });
+  return {
+    guard: <S extends DescService>(service: S, impl: ServiceImpl<S>) => guardService(service, impl, guardOptions),
+    service: guardService(AuthService, createAuthService({ store }), guardOptions),
+    authenticate,
+    interceptor: createAuthenticationInterceptor(authenticate, logger),
+  };
 }

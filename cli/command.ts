@@ -63,7 +63,7 @@ export interface Command {
   /** Words after `mlpipe`, e.g. "runs list". */
   readonly name: string;
   /** Heading the command is listed under in `mlpipe --help`. */
-  readonly section: "Servers" | "Tracking" | "Model registry" | "Inference";
+  readonly section: "Servers" | "Tracking" | "Model registry" | "Inference" | "Access";
   /** One line for the command list. */
   readonly summary: string;
   /** More text for `--help`, when one line is not enough. */

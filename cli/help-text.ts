@@ -22,7 +22,7 @@ export const globalOptions: Readonly<Record<string, OptionSpec>> = {
   help: { type: "boolean", description: "show help" },
 };
 
-const sections = ["Servers", "Tracking", "Model registry", "Inference"] as const;
+const sections = ["Servers", "Tracking", "Model registry", "Inference", "Access"] as const;
 
 /** `mlpipe --help`. */
 export function mainHelp(commands: readonly Command[]): string {

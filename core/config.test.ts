@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig, readClientToken } from "./config.js";
 
 describe("loadConfig", () => {
   it("applies the embedded defaults", () => {
@@ -44,9 +44,45 @@ describe("loadConfig", () => {
     [{ ARTIFACT_ROOT: "s3://A_bad_bucket" }, /ARTIFACT_ROOT/],
     [{ MLPIPE_DATADIR: "/x" }, /unknown variable MLPIPE_DATADIR/],
     [{ CONSOLE_INFERENCE_URL: "inference:8000" }, /CONSOLE_INFERENCE_URL must be an http/],
+    [{ REGISTRY_AUTH: "oidc" }, /REGISTRY_AUTH must be one of none, token/],
+    [{ AUTH_DEFAULT_PERMISSION: "write" }, /AUTH_DEFAULT_PERMISSION must be one of none, read, edit, manage/],
+    [{ AUTH_PRODUCTION_PERMISSION: "none" }, /AUTH_PRODUCTION_PERMISSION must be one of read, edit, manage/],
   ])("rejects %j naming the variable", (env, message) => {
     expect(() => loadConfig(env, "/srv")).toThrow(ConfigError);
     expect(() => loadConfig(env, "/srv")).toThrow(message);
+  });
+
+  it("keeps authentication off by default and reads its settings", () => {
+    expect(loadConfig({}, "/srv").auth).toEqual({
+      mode: "none",
+      bootstrapTokenFile: undefined,
+      defaultPermission: "read",
+      productionPermission: "manage",
+      writeRatePerSecond: 100,
+      writeBurst: 200,
+    });
+    const c = loadConfig(
+      {
+        REGISTRY_AUTH: "token",
+        AUTH_BOOTSTRAP_TOKEN_FILE: "secrets/admin-token",
+        AUTH_DEFAULT_PERMISSION: "NONE",
+        AUTH_PRODUCTION_PERMISSION: "edit",
+        MLPIPE_TOKEN: "mlp_x",
+        REGISTRY_WRITE_RATE_LIMIT: "0",
+        REGISTRY_WRITE_BURST: "5",
+      },
+      "/srv",
+    );
+    expect(c.auth).toEqual({
+      mode: "token",
+      bootstrapTokenFile: "/srv/secrets/admin-token",
+      defaultPermission: "none",
+      productionPermission: "edit",
+      writeRatePerSecond: 0,
+      writeBurst: 5,
+    });
+    expect(readClientToken({ MLPIPE_TOKEN: " mlp_abc " })).toBe("mlp_abc");
+    expect(() => readClientToken({ MLPIPE_TOKEN: "two words" })).toThrow(/MLPIPE_TOKEN/);
   });
 
   it("configures the inference server with the defaults of the services it replaces", () => {

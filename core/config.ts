@@ -35,6 +35,37 @@ export interface Config {
   readonly inference: InferenceConfig;
   /** The web console served by the registry process. */
   readonly console: ConsoleConfig;
+  /** Authentication and authorization of the tracking + registry server. */
+  readonly auth: AuthConfig;
+}
+
+/** A permission level as MLflow's auth names them (auth/permission.ts), each including the ones before. */
+export type PermissionName = "none" | "read" | "edit" | "manage";
+
+/** Authentication and authorization of the tracking + registry server (README "Security"). */
+export interface AuthConfig {
+  /**
+   * REGISTRY_AUTH: "none" (default; every call is allowed, the audit actor is the `mlpipe-actor`
+   * header) or "token" (every RPC but the health check needs `Authorization: Bearer <API token>`
+   * and is checked against the grants).
+   */
+  readonly mode: "none" | "token";
+  /**
+   * File holding the first administrator's API token (AUTH_BOOTSTRAP_TOKEN_FILE, e.g. a mounted
+   * Secret), at least 32 characters; made valid for principal "admin" at every start. Absolute.
+   */
+  readonly bootstrapTokenFile: string | undefined;
+  /** Permission on experiments and models a principal has no grant on (AUTH_DEFAULT_PERMISSION, default "read"). */
+  readonly defaultPermission: PermissionName;
+  /** Permission needed to move a model version to Production (AUTH_PRODUCTION_PERMISSION, default "manage"). */
+  readonly productionPermission: PermissionName;
+  /**
+   * Write calls (methods needing EDIT or MANAGE) per second each principal may sustain
+   * (REGISTRY_WRITE_RATE_LIMIT, default 100; 0 turns the limit off). Applies with REGISTRY_AUTH=token.
+   */
+  readonly writeRatePerSecond: number;
+  /** Write calls a principal may make at once after being idle (REGISTRY_WRITE_BURST, default 200). */
+  readonly writeBurst: number;
 }
 
 /** Settings of the web console (served by the tracking + registry server at `/`). */
@@ -118,6 +149,8 @@ export interface InferenceConfig {
    * MODEL_PATH the model comes from there.
    */
   readonly registryUrl: string | undefined;
+  /** API token for a registry with REGISTRY_AUTH=token (MLPIPE_TOKEN); needs READ on the served model. */
+  readonly registryToken: string | undefined;
   /** Custom pre/post-processing module (MODEL_HANDLER), absolute; loaded in every worker. */
   readonly handlerPath: string | undefined;
   /**
@@ -222,7 +255,16 @@ const knownVariables = [
   "MAX_EVENT_LOOP_DELAY_MS",
   "SHUTDOWN_GRACE_MS",
   "CONSOLE_INFERENCE_URL",
+  "REGISTRY_AUTH",
+  "AUTH_BOOTSTRAP_TOKEN_FILE",
+  "AUTH_DEFAULT_PERMISSION",
+  "AUTH_PRODUCTION_PERMISSION",
+  "MLPIPE_TOKEN",
+  "REGISTRY_WRITE_RATE_LIMIT",
+  "REGISTRY_WRITE_BURST",
 ] as const;
+
+const permissionNames: readonly PermissionName[] = ["none", "read", "edit", "manage"];
 
 /** An environment as `process.env` gives it: variable names to values. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -235,7 +277,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const known = new Set<string>(knownVariables);
   for (const name of Object.keys(env)) {
     if (name.startsWith("MLPIPE_") && !known.has(name)) {
-      throw new ConfigError(`unknown variable ${name}; known MLPIPE_* variables: MLPIPE_DATA_DIR`);
+      throw new ConfigError(`unknown variable ${name}; known MLPIPE_* variables: MLPIPE_DATA_DIR, MLPIPE_TOKEN`);
     }
   }
   const dataDir = resolve(cwd, str(env, "MLPIPE_DATA_DIR") ?? "mlpipe-data");
@@ -283,6 +325,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     throw new ConfigError(`CONSOLE_INFERENCE_URL must be an http:// or https:// URL, got "${consoleInferenceUrl}"`);
   }
   const maxRequestBytes = int(env, "MAX_REQUEST_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
+  const bootstrapTokenFile = str(env, "AUTH_BOOTSTRAP_TOKEN_FILE");
   const config: Config = {
     logLevel: oneOf(env, "LOG_LEVEL", logLevels, "info"),
     dataDir,
@@ -314,6 +357,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       extraModelPaths,
       modelMemoryLimitMb: optionalInt(env, "MODEL_MEMORY_LIMIT_MB", 1, 1024 * 1024),
       registryUrl,
+      registryToken: readClientToken(env),
       handlerPath: handlerPath === undefined ? undefined : resolve(cwd, handlerPath),
       httpWorkers: optionalInt(env, "INFERENCE_HTTP_WORKERS", 1, 256),
       workers: optionalInt(env, "INFERENCE_WORKERS", 1, 256),
@@ -332,8 +376,28 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       shutdownGraceMs: int(env, "SHUTDOWN_GRACE_MS", 25_000, 0, 600_000),
     },
     console: { inferenceUrl: consoleInferenceUrl?.replace(/\/+$/, "") },
+    auth: {
+      mode: oneOf(env, "REGISTRY_AUTH", ["none", "token"], "none"),
+      bootstrapTokenFile: bootstrapTokenFile === undefined ? undefined : resolve(cwd, bootstrapTokenFile),
+      defaultPermission: oneOf(env, "AUTH_DEFAULT_PERMISSION", permissionNames, "read"),
+      productionPermission: oneOf(env, "AUTH_PRODUCTION_PERMISSION", ["read", "edit", "manage"], "manage"),
+      writeRatePerSecond: int(env, "REGISTRY_WRITE_RATE_LIMIT", 100, 0, 1_000_000),
+      writeBurst: int(env, "REGISTRY_WRITE_BURST", 200, 1, 1_000_000),
+    },
   };
   return deepFreeze(config);
+}
+
+/**
+ * The API token client commands send (MLPIPE_TOKEN) as `Authorization: Bearer`; undefined when
+ * unset. Only printable characters without spaces, as an HTTP header value needs.
+ */
+export function readClientToken(env: Env): string | undefined {
+  const token = str(env, "MLPIPE_TOKEN");
+  if (token !== undefined && !/^[!-~]+$/.test(token)) {
+    throw new ConfigError("MLPIPE_TOKEN must be printable characters without spaces");
+  }
+  return token;
 }
 
 /**

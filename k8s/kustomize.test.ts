@@ -184,6 +184,14 @@ describeWithTools("Kubernetes manifests (kubectl kustomize + API schemas)", [kub
     const config = find<{ data: Record<string, string> }>(objects, "ConfigMap", "mlpipe-config");
     expect(config.data.ARTIFACT_ROOT).toBe("s3://mlpipe-artifacts/prod");
     expect(config.data.REGISTRY_URL).toBe("http://mlpipe-registry:5000");
+    // Authentication on: the registry's bootstrap token from the mlpipe-auth Secret, the inference
+    // servers' token in MLPIPE_TOKEN.
+    expect(config.data.REGISTRY_AUTH).toBe("token");
+    expect(JSON.stringify(registry.spec.template.spec)).toContain('"secretName":"mlpipe-auth"');
+    const inference = find<DeploymentShape>(objects, "Deployment", "mlpipe-inference");
+    expect(JSON.stringify(inference.spec.template.spec.containers)).toContain(
+      '"name":"MLPIPE_TOKEN","valueFrom":{"secretKeyRef":{"key":"inference-token","name":"mlpipe-auth"}}',
+    );
     // The console's Serving page reads the inference Service (one replica per read) through the registry.
     expect(config.data.CONSOLE_INFERENCE_URL).toBe("http://mlpipe-inference:8000");
   });

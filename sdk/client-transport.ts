@@ -18,6 +18,11 @@ export interface ClientTransportOptions {
   readonly protocol?: ClientProtocol;
   /** Sent as the `mlpipe-actor` header, which the registry records in its audit log. */
   readonly actor?: string;
+  /**
+   * API token (or OIDC JWT) sent as `Authorization: Bearer <token>` on every call, for a server
+   * with REGISTRY_AUTH=token; the CLI takes it from MLPIPE_TOKEN. Default none.
+   */
+  readonly token?: string;
   /** Deadline of each call in milliseconds, artifact uploads included; default none. */
   readonly timeoutMs?: number;
 }
@@ -34,13 +39,16 @@ export function createClientTransport(options: ClientTransportOptions): Transpor
     throw commonErrors.invalidArgument("url", `"${options.url}" must be an http:// or https:// URL`);
   }
   const baseUrl = options.url.replace(/\/+$/, "");
-  const { actor } = options;
+  const { actor, token } = options;
+  const headers: [string, string][] = [];
+  if (actor !== undefined) headers.push(["mlpipe-actor", actor]);
+  if (token !== undefined) headers.push(["authorization", `Bearer ${token}`]);
   const interceptors: Interceptor[] =
-    actor === undefined
+    headers.length === 0
       ? []
       : [
           (next) => (req) => {
-            req.header.set("mlpipe-actor", actor);
+            for (const [name, value] of headers) req.header.set(name, value);
             return next(req);
           },
         ];

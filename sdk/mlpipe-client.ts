@@ -25,6 +25,8 @@ export interface MlpipeClientOptions {
   readonly protocol?: ClientProtocol;
   /** Who is acting, sent as the `mlpipe-actor` header and recorded in the registry's audit log. */
   readonly actor?: string;
+  /** API token sent as `Authorization: Bearer` (servers with REGISTRY_AUTH=token); default none. */
+  readonly token?: string;
   /** Deadline of each call in milliseconds, artifact uploads included; default none. */
   readonly timeoutMs?: number;
   /** Longest a logged metric, param or tag waits before it is sent, in ms; default 1000. */
@@ -103,6 +105,7 @@ export function createMlpipeClient(options: MlpipeClientOptions): MlpipeClient {
     url: options.url,
     ...(options.protocol === undefined ? {} : { protocol: options.protocol }),
     ...(options.actor === undefined ? {} : { actor: options.actor }),
+    ...(options.token === undefined ? {} : { token: options.token }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
   const tracking = createClient(TrackingService, transport);

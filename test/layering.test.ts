@@ -21,8 +21,9 @@ const allowedImports: Readonly<Record<string, readonly string[]>> = {
   server: ["core", "gen"],
   sdk: ["core", "gen"],
   training: ["sdk", "core", "gen"],
-  gateway: ["tracking", "registry", "server", "core", "gen"],
-  app: ["gateway", "tracking", "registry", "server", "storage", "sdk", "training", "core", "gen"],
+  auth: ["storage", "core", "gen"],
+  gateway: ["auth", "tracking", "registry", "server", "core", "gen"],
+  app: ["gateway", "auth", "tracking", "registry", "server", "storage", "sdk", "training", "core", "gen"],
   cli: ["app", "sdk", "core", "gen"],
 };
 

@@ -16,7 +16,7 @@ export const aliasDeleteCommand: Command = {
   examples: ["alias delete iris-classifier champion"],
   async run({ io, args, json, registryUrl }) {
     const [name = "", alias = ""] = args.positionals;
-    const client = createCliClient(registryUrl());
+    const client = createCliClient(registryUrl(), io.env);
     await client.registry.deleteRegisteredModelAlias({ name, alias });
     if (json) writeJson(io, { name, alias, deleted: true });
     else io.stdout.write(`deleted ${name}@${alias}\n`);

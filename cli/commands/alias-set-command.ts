@@ -20,7 +20,7 @@ export const aliasSetCommand: Command = {
   async run({ io, args, json, registryUrl }) {
     const [name = "", alias = "", versionText = ""] = args.positionals;
     const version = parseVersion(versionText);
-    const client = createCliClient(registryUrl());
+    const client = createCliClient(registryUrl(), io.env);
     await client.setAlias(name, alias, version);
     if (json) writeJson(io, { name, alias, version });
     else io.stdout.write(`${name}@${alias} -> version ${version}\n`);

@@ -13,6 +13,7 @@ import { registryCommand } from "./registry-command.js";
 import { runsListCommand } from "./runs-list-command.js";
 import { serveCommand } from "./serve-command.js";
 import { startCommand } from "./start-command.js";
+import { grantsSetCommand, tokensCreateCommand, tokensListCommand, tokensRevokeCommand } from "./tokens-commands.js";
 import { trafficClearCommand } from "./traffic-clear-command.js";
 import { trafficSetCommand } from "./traffic-set-command.js";
 import { versionsListCommand } from "./versions-list-command.js";
@@ -35,4 +36,8 @@ export const allCommands: readonly Command[] = [
   trafficSetCommand,
   trafficClearCommand,
   predictCommand,
+  tokensCreateCommand,
+  tokensListCommand,
+  tokensRevokeCommand,
+  grantsSetCommand,
 ];

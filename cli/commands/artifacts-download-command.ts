@@ -39,7 +39,7 @@ export const artifactsDownloadCommand: Command = {
   async run({ io, args, json, registryUrl }) {
     const [runId = "", rawPath = "", local = ""] = args.positionals;
     const path = rawPath === "." || rawPath === "./" ? "" : checkArtifactPath(rawPath, "<path>");
-    const client = createCliClient(registryUrl());
+    const client = createCliClient(registryUrl(), io.env);
     const found = await statArtifact(client.tracking, runId, path);
     if (found === undefined) throw sdkErrors.artifactNotFound(runId, rawPath, "file or directory");
 

@@ -23,7 +23,7 @@ export const artifactsUploadCommand: Command = {
   examples: ["artifacts upload 0f3c...e2 data/train.csv ./train.csv"],
   async run({ io, args, json, registryUrl }) {
     const [runId = "", path = "", local = ""] = args.positionals;
-    const client = createCliClient(registryUrl());
+    const client = createCliClient(registryUrl(), io.env);
     const file = await uploadWithProgress(client.tracking, runId, resolve(io.cwd, local), path, io.stderr);
     if (json) writeJson(io, { file: toJson(FileInfoSchema, file) });
     else io.stdout.write(`uploaded ${file.path} (${formatBytes(file.fileSize)}, sha256 ${file.sha256})\n`);

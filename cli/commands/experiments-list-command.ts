@@ -22,7 +22,7 @@ export const experimentsListCommand: Command = {
   examples: ["experiments list", "experiments list --filter \"name LIKE 'iris%'\" --json"],
   async run({ io, args, json, registryUrl }) {
     const limit = parseLimit(args.string("limit"), 100);
-    const client = createCliClient(registryUrl());
+    const client = createCliClient(registryUrl(), io.env);
     const { items, truncated } = await collectPages(limit, 1000, async (pageToken, maxResults) => {
       const r = await client.tracking.searchExperiments({
         filter: args.string("filter") ?? "",

@@ -26,7 +26,7 @@ export const modelsListCommand: Command = {
   examples: ["models list", "models list --json"],
   async run({ io, args, json, registryUrl }) {
     const limit = parseLimit(args.string("limit"), 100);
-    const client = createCliClient(registryUrl());
+    const client = createCliClient(registryUrl(), io.env);
     const { items, truncated } = await collectPages(limit, 1000, async (pageToken, maxResults) => {
       const r = await client.registry.searchRegisteredModels({
         filter: args.string("filter") ?? "",

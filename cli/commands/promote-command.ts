@@ -28,7 +28,7 @@ export const promoteCommand: Command = {
     const [name = "", versionText = "", stageText = ""] = args.positionals;
     const version = parseVersion(versionText);
     const stage = parseStage(stageText);
-    const client = createCliClient(registryUrl());
+    const client = createCliClient(registryUrl(), io.env);
     const updated = await client.setStage(name, version, stage, {
       archiveExistingVersions: args.boolean("archive-existing"),
     });

@@ -40,7 +40,7 @@ export const registerCommand: Command = {
     const stageText = args.string("stage");
     const stage = stageText === undefined ? undefined : parseStage(stageText, "--stage");
     await localFileSize(file, "<file.onnx>");
-    const client = createCliClient(registryUrl());
+    const client = createCliClient(registryUrl(), io.env);
     const experiment = args.string("experiment");
     const runName = args.string("run-name");
     const run = await client.startRun({

@@ -45,7 +45,7 @@ export const runsListCommand: Command = {
     const experimentArg = args.string("experiment");
     if (experimentArg === undefined) throw commonErrors.invalidArgument("--experiment", "required (a name or an id)");
     const limit = parseLimit(args.string("limit"), 100);
-    const client = createCliClient(registryUrl());
+    const client = createCliClient(registryUrl(), io.env);
     const experiment = await findExperiment(client, experimentArg);
     const orderBy = args.string("order-by");
     const { items, truncated } = await collectPages(limit, 50_000, async (pageToken, maxResults) => {

@@ -14,7 +14,7 @@ export const trafficClearCommand: Command = {
   examples: ["traffic clear iris-classifier"],
   async run({ io, args, json, registryUrl }) {
     const [name = ""] = args.positionals;
-    const client = createCliClient(registryUrl());
+    const client = createCliClient(registryUrl(), io.env);
     await client.registry.deleteRegisteredModelTag({ name, key: trafficSplitTag });
     if (json) writeJson(io, { name, cleared: true });
     else io.stdout.write(`${name}: traffic split cleared\n`);

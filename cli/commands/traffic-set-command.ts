@@ -26,7 +26,7 @@ export const trafficSetCommand: Command = {
     // Checked here too, so a typo is explained before anything is sent; the registry checks it again.
     const split = parseTrafficSplit(value);
     if (!split.ok) throw commonErrors.invalidArgument("alias=percent", split.problem);
-    const client = createCliClient(registryUrl());
+    const client = createCliClient(registryUrl(), io.env);
     await client.registry.setRegisteredModelTag({ name, key: trafficSplitTag, value });
     if (json) writeJson(io, { name, routes: split.routes });
     else io.stdout.write(`${name}: ${split.routes.map((r) => `${r.alias} ${r.percent}%`).join(", ")}\n`);

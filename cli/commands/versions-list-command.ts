@@ -28,7 +28,7 @@ export const versionsListCommand: Command = {
   async run({ io, args, json, registryUrl }) {
     const [name = ""] = args.positionals;
     const limit = parseLimit(args.string("limit"), 100);
-    const client = createCliClient(registryUrl());
+    const client = createCliClient(registryUrl(), io.env);
     // NOT_FOUND for an unknown model, rather than an empty list.
     await client.registry.getRegisteredModel({ name });
     const { items, truncated } = await collectPages(limit, 1000, async (pageToken, maxResults) => {

@@ -1,3 +1,4 @@
+import { authErrors } from "./auth-errors.js";
 import { cliErrors } from "./cli-errors.js";
 import { commonErrors } from "./common-errors.js";
 import { consoleErrors } from "./console-errors.js";
@@ -21,4 +22,5 @@ export const catalogue: Readonly<Record<string, Readonly<Record<string, ErrorInf
   registry: registryErrors,
   console: consoleErrors,
   mlflow: mlflowErrors,
+  auth: authErrors,
 };

@@ -1,3 +1,4 @@
+export { authErrors } from "./auth-errors.js";
 export { catalogue } from "./catalogue.js";
 export { cliErrors } from "./cli-errors.js";
 export { Code, codeFromName, codeName } from "./code.js";

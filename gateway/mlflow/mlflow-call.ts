@@ -8,6 +8,8 @@
  */
 import type { DescMethod } from "@bufbuild/protobuf";
 import { createHandlerContext, type HandlerContext } from "@connectrpc/connect";
+import type { Identity } from "../../auth/identity.js";
+import { identityKey } from "../../auth/identity-context.js";
 import { commonErrors } from "../../core/errors/index.js";
 import type { HttpRequest, HttpResponse } from "../http/http-route.js";
 import { parseDeadlineHeaders } from "../protocol-json/deadline-headers.js";
@@ -19,8 +21,20 @@ import { compact } from "./tracking-json.js";
 /** The `protocolName` of the contexts this surface makes. */
 export const mlflowProtocolName = "mlflow-rest";
 
+/**
+ * The identity each request authenticated as (set by the route before its handler runs, see
+ * mlflow-routes.ts): the contexts made for the request carry it, for the authorization guard.
+ */
+const requestIdentities = new WeakMap<HttpRequest, Identity>();
+
+/** Records the identity `req` authenticated as; its calls' contexts carry it. */
+export function setRequestIdentity(req: HttpRequest, identity: Identity | undefined): void {
+  if (identity === undefined) requestIdentities.delete(req);
+  else requestIdentities.set(req, identity);
+}
+
 /** The request's headers as a Headers object (HTTP/2 pseudo-headers left out). */
-function webHeaders(req: HttpRequest): Headers {
+export function webHeaders(req: HttpRequest): Headers {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (name.startsWith(":") || value === undefined) continue;
@@ -46,7 +60,7 @@ export function mlflowHandlerContext(
   res.once("close", () => {
     if (!res.writableFinished) clientGone.abort(commonErrors.canceled());
   });
-  return createHandlerContext({
+  const ctx = createHandlerContext({
     service: method.parent,
     method,
     protocolName: mlflowProtocolName,
@@ -56,6 +70,8 @@ export function mlflowHandlerContext(
     requestSignal: clientGone.signal,
     ...(deadline === undefined ? {} : { timeoutMs: Math.max(1, Math.round(deadline - performance.now())) }),
   });
+  ctx.values.set(identityKey, requestIdentities.get(req));
+  return ctx;
 }
 
 /** One MLflow endpoint: its parameters and the call's context in, the JSON answer out. */

@@ -10,10 +10,12 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { Logger } from "../../core/logger.js";
 import type { RegistryService } from "../../gen/mlpipe/registry/v1/registry_pb.js";
 import type { TrackingService } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
+import type { Authenticator } from "../auth/bearer-authenticator.js";
 import type { HttpRoute } from "../http/http-route.js";
-import { createJsonRouter, type JsonRouteTable } from "../protocol-json/json-router.js";
+import { createJsonRouter, type JsonHandler, type JsonRouteTable } from "../protocol-json/json-router.js";
 import { createArtifactLocations } from "./artifact-locations.js";
 import { mlflowArtifactRoutes } from "./artifact-routes.js";
+import { setRequestIdentity, webHeaders } from "./mlflow-call.js";
 import { mlflowErrorResponse } from "./mlflow-error.js";
 import { mlflowRegistryRoutes } from "./registry-routes.js";
 import { mlflowTrackingRoutes } from "./tracking-routes.js";
@@ -38,6 +40,19 @@ export interface MlflowRouteOptions {
   /** Largest JSON request body in bytes (MAX_REQUEST_BYTES); artifact uploads stream and are not bound by it. */
   readonly maxRequestBytes: number;
   readonly logger: Logger;
+  /**
+   * The edge's authenticator when auth is on (REGISTRY_AUTH=token): each request's identity goes
+   * into its calls' contexts, for the guard around `tracking` and `registry`, as on Connect and gRPC.
+   */
+  readonly authenticate?: Authenticator | undefined;
+}
+
+/** `handler`, run once the request's credentials are turned into its identity. */
+function authenticated(authenticate: Authenticator, handler: JsonHandler): JsonHandler {
+  return async (req, res, params) => {
+    setRequestIdentity(req, await authenticate(webHeaders(req)));
+    await handler(req, res, params);
+  };
 }
 
 /** Creates the route of the MLflow REST surface (see the module comment). */
@@ -59,6 +74,14 @@ export function createMlflowRoute(options: MlflowRouteOptions): HttpRoute {
   };
   for (const prefix of mlflowApiPrefixes) {
     for (const [path, route] of Object.entries(endpoints)) routes[`${prefix}${path}`] = route;
+  }
+  const authenticate = options.authenticate;
+  if (authenticate !== undefined) {
+    for (const [path, methods] of Object.entries(routes)) {
+      routes[path] = Object.fromEntries(
+        Object.entries(methods).map(([method, handler]) => [method, authenticated(authenticate, handler)]),
+      );
+    }
   }
   return createJsonRouter({
     routes,

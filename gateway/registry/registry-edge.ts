@@ -6,9 +6,10 @@
  * HTTP routes /metrics, /health, /health/live and /health/ready. What a listener
  * (http/dual-protocol-server.ts) serves; app/registry-server.ts composes it with the stores.
  */
-import type { ServiceImpl } from "@connectrpc/connect";
+import type { Interceptor, ServiceImpl } from "@connectrpc/connect";
 import type { Logger } from "../../core/logger.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { AuthService } from "../../gen/mlpipe/auth/v1/auth_pb.js";
 import { RegistryService } from "../../gen/mlpipe/registry/v1/registry_pb.js";
 import { TrackingService } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
 import { createHealthService } from "../health/grpc-health-service.js";
@@ -33,6 +34,15 @@ export interface RegistryEdgeOptions {
   /** Largest request message in bytes (MAX_REQUEST_BYTES): a unary body, or each message of a stream. */
   readonly maxRequestBytes: number;
   readonly logger: Logger;
+  /**
+   * Authentication (REGISTRY_AUTH=token): the AuthService to serve and the interceptor that puts
+   * each call's identity in its context. The tracking and registry implementations passed in
+   * are then the guarded ones (auth/guard-service.ts). Undefined: no authentication.
+   */
+  readonly auth?: {
+    readonly service: ServiceImpl<typeof AuthService>;
+    readonly interceptor: Interceptor;
+  };
 }
 
 /** Creates the request handler of the tracking and registry services. */
@@ -50,9 +60,10 @@ export function createRegistryEdge(options: RegistryEdgeOptions): DualProtocolHa
     routes: (router) => {
       router.service(TrackingService, options.tracking);
       router.service(RegistryService, options.registry);
+      if (options.auth !== undefined) router.service(AuthService, options.auth.service);
       router.service(Health, createHealthService(readiness, [TrackingService.typeName, RegistryService.typeName]));
     },
-    interceptors: [metrics.interceptor],
+    interceptors: options.auth === undefined ? [metrics.interceptor] : [metrics.interceptor, options.auth.interceptor],
     maxRequestBytes: options.maxRequestBytes,
     logger,
   });

@@ -31,6 +31,11 @@ export interface RegistryClientOptions {
   readonly pingIntervalMs?: number;
   /** How long a PING may go unanswered, in ms (default 10 000). */
   readonly pingTimeoutMs?: number;
+  /**
+   * API token sent as `Authorization: Bearer` on every call (MLPIPE_TOKEN), for a registry with
+   * REGISTRY_AUTH=token; it needs READ on the served model. Default none.
+   */
+  readonly token?: string | undefined;
 }
 
 /** Creates the client; the connection opens on the first call and reopens after failures. */
@@ -39,7 +44,20 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     pingIntervalMs: options.pingIntervalMs ?? 15_000,
     pingTimeoutMs: options.pingTimeoutMs ?? 10_000,
   });
-  const transport = createGrpcTransport({ baseUrl: options.url, sessionManager: sessions });
+  const { token } = options;
+  const transport = createGrpcTransport({
+    baseUrl: options.url,
+    sessionManager: sessions,
+    interceptors:
+      token === undefined
+        ? []
+        : [
+            (next) => (req) => {
+              req.header.set("authorization", `Bearer ${token}`);
+              return next(req);
+            },
+          ],
+  });
   return {
     url: options.url,
     rpc: createClient(RegistryService, transport),

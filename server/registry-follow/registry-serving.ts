@@ -30,6 +30,8 @@ export interface RegistryServingOptions {
   readonly name: string;
   /** Stage name or alias to serve (MODEL_STAGE). */
   readonly stage: string;
+  /** API token for a registry with REGISTRY_AUTH=token (MLPIPE_TOKEN); default none. */
+  readonly token?: string | undefined;
   /** Root of the model cache, `<MLPIPE_DATA_DIR>/model-cache`. */
   readonly cacheDir: string;
   readonly manager: ModelManager;
@@ -59,7 +61,7 @@ interface RouteServing {
 /** Starts watching the model and serving the version its stage or alias names, as it moves. */
 export function startRegistryServing(options: RegistryServingOptions): RegistryServing {
   const { name, logger, manager, traffic } = options;
-  const client = createRegistryClient({ url: options.url });
+  const client = createRegistryClient({ url: options.url, token: options.token });
   const cache = createModelCache(options.cacheDir);
   const state = createRegistryModelState();
   const backoff = options.backoff === undefined ? {} : { backoff: options.backoff };

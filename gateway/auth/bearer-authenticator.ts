@@ -1,0 +1,35 @@
+/**
+ * Authentication at the edge: the one function that turns a request's credentials into an
+ * Identity, the same for every surface (Connect, gRPC, gRPC-Web, the JSON routes). Today it
+ * accepts `Authorization: Bearer <API token>`; a request without credentials has no identity and
+ * the authorization guard decides whether the method needs one.
+ */
+import type { Identity } from "../../auth/identity.js";
+import type { TokenVerifier } from "../../auth/token-verifier.js";
+import { authErrors } from "../../core/errors/index.js";
+
+/** Turns request headers into the caller's identity; undefined without credentials. */
+export type Authenticator = (headers: Headers) => Promise<Identity | undefined>;
+
+/** Options of {@link createBearerAuthenticator}. */
+export interface BearerAuthenticatorOptions {
+  /** Verifies API tokens (the registry's store, or the registry asked by an inference server). */
+  readonly tokens: TokenVerifier;
+}
+
+const bearer = /^Bearer[ \t]+([!-~]+)[ \t]*$/i;
+
+/**
+ * Creates the authenticator. A present but malformed Authorization header, or one of another
+ * scheme, is AUTH_INVALID_TOKEN rather than anonymous: a client that means to authenticate
+ * must learn that it did not.
+ */
+export function createBearerAuthenticator(options: BearerAuthenticatorOptions): Authenticator {
+  return async (headers) => {
+    const header = headers.get("authorization");
+    if (header === null || header.trim() === "") return undefined;
+    const token = bearer.exec(header)?.[1];
+    if (token === undefined) throw authErrors.invalidToken("expected Authorization: Bearer <token>");
+    return options.tokens.verify(token);
+  };
+}
