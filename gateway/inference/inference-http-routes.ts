@@ -1,7 +1,8 @@
 /**
  * The JSON routes of the inference server, compatible with the FastAPI service mlpipe replaces:
  * POST /predict (one row as `features`, or many as `instances`), GET /health, /health/live,
- * /health/ready, /model/info, /metrics (Prometheus), /docs and /docs/openapi.json. Errors answer
+ * /health/ready, /model/info, /metrics (Prometheus), /docs and /docs/openapi.json (also at
+ * FastAPI's /openapi.json). Errors answer
  * `{"error": {"code", "id", "message", "field"}}` with the status of httpStatusOf. Reading bodies,
  * deadlines and writing answers are protocol-json/'s; predictions and their counting the data plane's.
  */
@@ -110,6 +111,11 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
     });
   }
 
+  function sendOpenApi(_req: HttpRequest, res: HttpResponse): void {
+    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(openapi) });
+    res.end(openapi);
+  }
+
   const routes: JsonRouteTable = {
     "/predict": { POST: predict },
     "/predict/batch": { POST: predict },
@@ -128,12 +134,9 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
         res.end(page);
       },
     },
-    "/docs/openapi.json": {
-      GET: (_req, res) => {
-        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(openapi) });
-        res.end(openapi);
-      },
-    },
+    "/docs/openapi.json": { GET: sendOpenApi },
+    // FastAPI's path of the document, which clients of the service mlpipe replaces look for.
+    "/openapi.json": { GET: sendOpenApi },
   };
   return createJsonRouter({ routes, logger });
 }

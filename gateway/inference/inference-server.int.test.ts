@@ -256,8 +256,22 @@ describe("inference server: health, metrics, docs", () => {
     const doc = (await (await fetch(`${server.url}/docs/openapi.json`)).json()) as { openapi: string; paths: object };
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(["/predict", "/health", "/health/live", "/health/ready", "/model/info", "/metrics"]),
+      expect.arrayContaining([
+        "/predict",
+        "/health",
+        "/health/live",
+        "/health/ready",
+        "/model/info",
+        "/metrics",
+        "/v2",
+        "/v2/models/{name}/infer",
+        "/v2/models/{name}/versions/{version}/infer",
+        "/invocations",
+        "/ping",
+      ]),
     );
+    // Also where FastAPI serves it.
+    expect(await (await fetch(`${server.url}/openapi.json`)).json()).toEqual(doc);
     const page = await (await fetch(`${server.url}/docs`)).text();
     expect(page).toContain("/docs/openapi.json");
     expect(page).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
