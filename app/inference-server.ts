@@ -19,6 +19,7 @@ import { ConfigError } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
 import { createAdmissionControl } from "../gateway/admission/admission-control.js";
 import { createReadiness, type Readiness } from "../gateway/health/readiness.js";
+import { withCors } from "../gateway/http/cors.js";
 import { type DualProtocolServer, listenDualProtocol } from "../gateway/http/dual-protocol-server.js";
 import { createInferenceEdge } from "../gateway/inference/inference-edge.js";
 import { createInferenceMetrics, type InferenceMetrics } from "../server/inference-metrics.js";
@@ -146,7 +147,15 @@ export async function startInferenceServer(
       const left = Math.max(0, c.shutdownGraceMs - (performance.now() - drainStarted));
       return Promise.all(listeners.map((l) => l.close(Math.min(left, 1000)))).then(() => undefined);
     });
-    listeners.push(await listenDualProtocol({ ...edge, host: c.host, port: c.port, logger }));
+    listeners.push(
+      await listenDualProtocol({
+        handler: withCors(edge.handler, c.corsAllowedOrigins),
+        streamRoute: edge.streamRoute,
+        host: c.host,
+        port: c.port,
+        logger,
+      }),
+    );
     // Port 0 asks for an ephemeral port of its own (tests); the main port's number means one listener.
     if (c.grpcPort !== undefined && (c.grpcPort === 0 || c.grpcPort !== c.port)) {
       listeners.push(

@@ -4,6 +4,7 @@ import type { Logger } from "../core/logger.js";
 import { createConsoleAssets } from "../gateway/console/console-assets.js";
 import { createServingProxy } from "../gateway/console/serving-proxy.js";
 import { createDatabaseReadiness } from "../gateway/health/database-readiness.js";
+import { withCors } from "../gateway/http/cors.js";
 import { listenDualProtocol } from "../gateway/http/dual-protocol-server.js";
 import { createRegistryEdge } from "../gateway/registry/registry-edge.js";
 import { createRegistryMetrics } from "../gateway/registry/registry-metrics.js";
@@ -111,21 +112,24 @@ export async function startRegistryServer(
       "listener",
       () =>
         listenDualProtocol({
-          handler: createRegistryEdge({
-            tracking,
-            registry: createRegistryService({
-              store: registryStore,
-              runArtifacts: store,
-              blobs,
-              watchHub: hub,
+          handler: withCors(
+            createRegistryEdge({
+              tracking,
+              registry: createRegistryService({
+                store: registryStore,
+                runArtifacts: store,
+                blobs,
+                watchHub: hub,
+                logger,
+              }),
+              metrics,
+              readiness: database.readiness,
+              routes: consoleRoutes,
+              maxRequestBytes: config.registry.maxRequestBytes,
               logger,
             }),
-            metrics,
-            readiness: database.readiness,
-            routes: consoleRoutes,
-            maxRequestBytes: config.registry.maxRequestBytes,
-            logger,
-          }),
+            config.registry.corsAllowedOrigins,
+          ),
           host: config.registry.host,
           port: config.registry.port,
           logger,
