@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -8,31 +7,14 @@ import { RunStatus } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
 import { createMlpipeClient, type MlpipeClient } from "../../sdk/index.js";
 import { type TestModels, writeTestModels } from "../../test/support/onnx-models.js";
 import { startTestRegistryServer, type TestRegistryServer } from "../../test/support/registry-server.js";
+import { type ProcessResult, runProcess } from "../../test/support/run-process.js";
 import { describeWithTools, python3Tool } from "../../test/support/system-tools.js";
 
 const script = join(import.meta.dirname, "log_and_register.py");
 
-interface ScriptResult {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs the example with the machine's python3 (asynchronously: the server runs in this process). */
-function runScript(args: readonly string[]): Promise<ScriptResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("python3", [script, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.once("error", reject);
-    child.once("close", (status) => resolve({ status, stdout, stderr }));
-  });
+function runScript(args: readonly string[]): Promise<ProcessResult> {
+  return runProcess("python3", [script, ...args]);
 }
 
 describeWithTools("examples/python/log_and_register.py", [python3Tool], () => {
