@@ -57,6 +57,19 @@ async function sweepSizes(
 const bestRows = (ms: readonly Measurement[]): Measurement | undefined =>
   [...ms].sort((a, b) => b.rowsPerSecond - a.rowsPerSecond)[0];
 
+/** The metrics every many-row scenario reports: its best rate over both sizes, where, its p99 there, and each size's best. */
+function sizeMetrics(bySize: readonly (readonly Measurement[])[], perRequest: string): Record<string, number> {
+  const top = bestRows(bySize.flat());
+  return {
+    rows_per_second: top?.rowsPerSecond ?? 0,
+    [`rows_per_${perRequest}_at_best`]: top?.rowsPerRequest ?? 0,
+    p99_ms_at_best: top?.load.latencyMs.p99 ?? 0,
+    ...Object.fromEntries(
+      batchRowSizes.map((size, i) => [`rows_per_second_x${size}`, bestRows(bySize[i] ?? [])?.rowsPerSecond ?? 0]),
+    ),
+  };
+}
+
 /** PredictBatch over gRPC, at each of {@link batchRowSizes} rows per request. */
 export const predictBatchScenario: Scenario = {
   description: `gRPC PredictBatch with ${batchRowSizes.join(" and ")} rows per request (raw tensor answers; one run with per-row predictions) vs onnxruntime-node in-process on the same batches`,
@@ -66,7 +79,6 @@ export const predictBatchScenario: Scenario = {
       createBatchClient(mlpipe.url, fx.rows, size, ResponseForm.TENSORS),
     );
     const ours = bySize.flat();
-    const top = bestRows(ours);
     const small = bestRows(bySize[0] ?? []);
     const withPredictions = await sweep({
       server: mlpipe,
@@ -82,12 +94,7 @@ export const predictBatchScenario: Scenario = {
     const inProcess = await inProcessRowsPerSecond(fx.models.iris, fx.rows, batchRows, profile);
     return {
       metrics: {
-        rows_per_second: top?.rowsPerSecond ?? 0,
-        rows_per_request_at_best: top?.rowsPerRequest ?? 0,
-        p99_ms_at_best: top?.load.latencyMs.p99 ?? 0,
-        ...Object.fromEntries(
-          batchRowSizes.map((size, i) => [`rows_per_second_x${size}`, bestRows(bySize[i] ?? [])?.rowsPerSecond ?? 0]),
-        ),
+        ...sizeMetrics(bySize, "request"),
         predictions_form_rows_per_second: bestRows(withPredictions)?.rowsPerSecond ?? 0,
         in_process_rows_per_second: inProcess,
         ratio_to_in_process: inProcess === 0 ? 0 : (small?.rowsPerSecond ?? 0) / inProcess,
@@ -123,12 +130,7 @@ export const oipModelInferScenario: Scenario = {
     const batchRate = batchTop?.rowsPerSecond ?? 0;
     return {
       metrics: {
-        rows_per_second: top?.rowsPerSecond ?? 0,
-        rows_per_request_at_best: top?.rowsPerRequest ?? 0,
-        p99_ms_at_best: top?.load.latencyMs.p99 ?? 0,
-        ...Object.fromEntries(
-          batchRowSizes.map((size, i) => [`rows_per_second_x${size}`, bestRows(oip[i] ?? [])?.rowsPerSecond ?? 0]),
-        ),
+        ...sizeMetrics(oip, "request"),
         predict_batch_rows_per_second: batchRate,
         ratio_to_predict_batch: batchRate === 0 ? 0 : (top?.rowsPerSecond ?? 0) / batchRate,
       },
@@ -161,15 +163,9 @@ export const predictStreamScenario: Scenario = {
       profile,
       scrape: true,
     });
-    const top = bestRows(ours);
     return {
       metrics: {
-        rows_per_second: top?.rowsPerSecond ?? 0,
-        rows_per_message_at_best: top?.rowsPerRequest ?? 0,
-        p99_ms_at_best: top?.load.latencyMs.p99 ?? 0,
-        ...Object.fromEntries(
-          batchRowSizes.map((size, i) => [`rows_per_second_x${size}`, bestRows(bySize[i] ?? [])?.rowsPerSecond ?? 0]),
-        ),
+        ...sizeMetrics(bySize, "message"),
         one_row_messages_rows_per_second: bestRows(oneRow)?.rowsPerSecond ?? 0,
         one_row_messages_mean_batch_size: bestRows(oneRow)?.serverView?.meanBatchSize ?? 0,
       },
