@@ -8,8 +8,8 @@
  *
  * Listeners: INFERENCE_PORT serves everything over HTTP/1.1 and h2c on one port (sniffing the
  * HTTP/2 preface costs nothing measurable once a connection is routed); INFERENCE_GRPC_PORT, when
- * set, serves the same handler again so gRPC clients can have their own port, as with Triton
- * (8000 HTTP, 8001 gRPC).
+ * set, serves gRPC only (as Triton's 8001 beside its HTTP 8000): the same gRPC calls, and
+ * ROUTE_NOT_FOUND for JSON, Connect, gRPC-Web and docs, which stay on INFERENCE_PORT.
  */
 import { availableParallelism, totalmem } from "node:os";
 import { join } from "node:path";
@@ -20,6 +20,7 @@ import type { Logger } from "../core/logger.js";
 import { createAdmissionControl } from "../gateway/admission/admission-control.js";
 import type { MetricsExposition } from "../gateway/health/health-routes.js";
 import { createReadiness, type Readiness } from "../gateway/health/readiness.js";
+import { withCors } from "../gateway/http/cors.js";
 import { type DualProtocolServer, listenDualProtocol } from "../gateway/http/dual-protocol-server.js";
 import { createInferenceEdge } from "../gateway/inference/inference-edge.js";
 import { createInferenceMetrics, type InferenceMetrics } from "../server/inference-metrics.js";
@@ -203,9 +204,29 @@ export async function startInferenceServer(
       const left = Math.max(0, c.shutdownGraceMs - (performance.now() - drainStarted));
       return Promise.all(listeners.map((l) => l.close(Math.min(left, 1000)))).then(() => undefined);
     });
-    listeners.push(await listenDualProtocol({ ...edge, ...readBounds, host: c.host, port: c.port, logger }));
-    if (c.grpcPort !== undefined && c.grpcPort !== c.port) {
-      listeners.push(await listenDualProtocol({ ...edge, ...readBounds, host: c.host, port: c.grpcPort, logger }));
+    listeners.push(
+      await listenDualProtocol({
+        handler: withCors(edge.handler, c.corsAllowedOrigins),
+        streamRoute: edge.streamRoute,
+        ...readBounds,
+        host: c.host,
+        port: c.port,
+        logger,
+      }),
+    );
+    // Port 0 asks for an ephemeral port of its own (tests); the main port's number means one listener.
+    if (c.grpcPort !== undefined && (c.grpcPort === 0 || c.grpcPort !== c.port)) {
+      listeners.push(
+        await listenDualProtocol({
+          handler: edge.grpcOnlyHandler,
+          streamRoute: edge.streamRoute,
+          ...readBounds,
+          ...readBounds,
+          host: c.host,
+          port: c.grpcPort,
+          logger,
+        }),
+      );
     }
     const [main, grpc] = [listeners[0], listeners[1] ?? listeners[0]];
     if (main === undefined || grpc === undefined) throw new Error("no listener");

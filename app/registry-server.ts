@@ -17,6 +17,7 @@ import { createBearerAuthenticator } from "../gateway/auth/bearer-authenticator.
 import { createConsoleAssets } from "../gateway/console/console-assets.js";
 import { createServingProxy } from "../gateway/console/serving-proxy.js";
 import { createDatabaseReadiness } from "../gateway/health/database-readiness.js";
+import { withCors } from "../gateway/http/cors.js";
 import { listenDualProtocol } from "../gateway/http/dual-protocol-server.js";
 import { createMlflowRoute } from "../gateway/mlflow/mlflow-routes.js";
 import { createRegistryEdge } from "../gateway/registry/registry-edge.js";
@@ -150,16 +151,19 @@ export async function startRegistryServer(
       "listener",
       () =>
         listenDualProtocol({
-          handler: createRegistryEdge({
-            tracking: guardedTracking,
-            registry: guardedRegistry,
-            ...(auth === undefined ? {} : { auth: { service: auth.service, interceptor: auth.interceptor } }),
-            metrics,
-            readiness: database.readiness,
-            routes: [mlflowRoute, ...consoleRoutes],
-            maxRequestBytes: config.registry.maxRequestBytes,
-            logger,
-          }),
+          handler: withCors(
+            createRegistryEdge({
+              tracking: guardedTracking,
+              registry: guardedRegistry,
+              ...(auth === undefined ? {} : { auth: { service: auth.service, interceptor: auth.interceptor } }),
+              metrics,
+              readiness: database.readiness,
+              routes: [mlflowRoute, ...consoleRoutes],
+              maxRequestBytes: config.registry.maxRequestBytes,
+              logger,
+            }),
+            config.registry.corsAllowedOrigins,
+          ),
           host: config.registry.host,
           port: config.registry.port,
           logger,

@@ -4,7 +4,7 @@ import type { Scenario } from "./scenario.js";
 import { batchingScenario } from "./scenarios/batching.js";
 import { hotSwapScenario } from "./scenarios/hot-swap.js";
 import { overloadScenario } from "./scenarios/overload.js";
-import { predictBatchScenario, predictStreamScenario } from "./scenarios/predict-rows.js";
+import { oipModelInferScenario, predictBatchScenario, predictStreamScenario } from "./scenarios/predict-rows.js";
 import { predictUnaryScenario } from "./scenarios/predict-unary.js";
 import { registryPromotionScenario } from "./scenarios/registry-promotion.js";
 import { type Driver, runIngest, runSearch } from "./scenarios/tracking.js";
@@ -53,6 +53,7 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
   "predict-connect-json": predictUnaryScenario("connect-json"),
   "predict-http-json": predictUnaryScenario("http-json"),
   "predict-batch": predictBatchScenario,
+  "oip-model-infer": oipModelInferScenario,
   "predict-stream": predictStreamScenario,
   "batching-64-clients": batchingScenario,
   "overload-grpc": overloadScenario("grpc"),

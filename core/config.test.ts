@@ -133,6 +133,8 @@ describe("loadConfig", () => {
     [{ MAX_IN_FLIGHT_REQUESTS: "0" }, /MAX_IN_FLIGHT_REQUESTS must be between 1 and 1048576/],
     [{ MAX_EVENT_LOOP_DELAY_MS: "10ms" }, /MAX_EVENT_LOOP_DELAY_MS must be an integer/],
     [{ INFERENCE_GRPC_PORT: "65536" }, /INFERENCE_GRPC_PORT must be between 0 and 65535/],
+    [{ CORS_ALLOWED_ORIGINS: "https://app.example.com/path" }, /CORS_ALLOWED_ORIGINS must list origins/],
+    [{ CORS_ALLOWED_ORIGINS: "app.example.com" }, /CORS_ALLOWED_ORIGINS must list origins/],
     [{ REGISTRY_URL: "registry:5000" }, /REGISTRY_URL must be an http/],
     [{ MLFLOW_TRACKING_URI: "file:///tmp/mlruns" }, /MLFLOW_TRACKING_URI must be an http/],
     [{ MODEL_STAGE: "Prod uction" }, /MODEL_STAGE must be a stage .* or an alias/],

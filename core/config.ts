@@ -102,6 +102,8 @@ export interface RegistryServerConfig {
   readonly port: number;
   /** Largest accepted request message in bytes (MAX_REQUEST_BYTES, default 16 MiB); artifacts stream in chunks under it. */
   readonly maxRequestBytes: number;
+  /** Browser origins allowed to call the server (CORS_ALLOWED_ORIGINS, comma-separated, or "*"); empty (default): no CORS. */
+  readonly corsAllowedOrigins: readonly string[];
 }
 
 /** Settings of the inference server (model, worker pool, dynamic batching, listeners, shutdown). */
@@ -210,6 +212,8 @@ export interface InferenceConfig {
   readonly maxEventLoopDelayMs: number;
   /** How long in-flight requests may take to finish after SIGTERM, in ms (SHUTDOWN_GRACE_MS, default 25000, 0..600000). */
   readonly shutdownGraceMs: number;
+  /** Browser origins allowed to call the server (CORS_ALLOWED_ORIGINS, comma-separated, or "*"); empty (default): no CORS. */
+  readonly corsAllowedOrigins: readonly string[];
 }
 
 /** A configuration variable that is missing a valid value; the message names the variable. */
@@ -262,6 +266,7 @@ const knownVariables = [
   "MLPIPE_TOKEN",
   "REGISTRY_WRITE_RATE_LIMIT",
   "REGISTRY_WRITE_BURST",
+  "CORS_ALLOWED_ORIGINS",
 ] as const;
 
 const permissionNames: readonly PermissionName[] = ["none", "read", "edit", "manage"];
@@ -326,6 +331,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   }
   const maxRequestBytes = int(env, "MAX_REQUEST_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
   const bootstrapTokenFile = str(env, "AUTH_BOOTSTRAP_TOKEN_FILE");
+  const corsAllowedOrigins = origins(env, "CORS_ALLOWED_ORIGINS");
   const config: Config = {
     logLevel: oneOf(env, "LOG_LEVEL", logLevels, "info"),
     dataDir,
@@ -345,6 +351,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       host: str(env, "HOST") ?? "0.0.0.0",
       port: int(env, "REGISTRY_PORT", 5000, 0, 65535),
       maxRequestBytes: int(env, "MAX_REQUEST_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      corsAllowedOrigins,
     },
     inference: {
       host: str(env, "HOST") ?? "0.0.0.0",
@@ -374,6 +381,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       maxInFlightRequests: optionalInt(env, "MAX_IN_FLIGHT_REQUESTS", 1, 1024 * 1024),
       maxEventLoopDelayMs: int(env, "MAX_EVENT_LOOP_DELAY_MS", 0, 0, 60_000),
       shutdownGraceMs: int(env, "SHUTDOWN_GRACE_MS", 25_000, 0, 600_000),
+      corsAllowedOrigins,
     },
     console: { inferenceUrl: consoleInferenceUrl?.replace(/\/+$/, "") },
     auth: {
@@ -475,6 +483,22 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   const n = Number(v);
   if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
   return n;
+}
+
+/** A comma-separated list of browser origins (scheme://host[:port]) or "*"; empty when unset. */
+function origins(env: Env, name: string): readonly string[] {
+  const value = str(env, name);
+  if (value === undefined) return [];
+  const list = value
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "");
+  for (const o of list) {
+    if (o !== "*" && !/^https?:\/\/[^/\s]+$/.test(o)) {
+      throw new ConfigError(`${name} must list origins such as https://app.example.com (no path), or "*"; got "${o}"`);
+    }
+  }
+  return list;
 }
 
 function optionalInt(env: Env, name: string, min: number, max: number): number | undefined {

@@ -14,6 +14,7 @@ import { BinaryReader } from "@bufbuild/protobuf/wire";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
+import { GRPCInferenceService, ModelInferRequestSchema } from "../../gen/inference/v2/grpc_predict_v2_pb.js";
 import {
   DataType,
   InferenceService,
@@ -71,8 +72,8 @@ function grpcClient(url: string): grpc.Client {
  */
 export const requestTimeoutMs = 30_000;
 
-function grpcUnary(client: grpc.Client, method: string, next: () => Buffer): Call {
-  const path = `${servicePath}/${method}`;
+function grpcUnary(client: grpc.Client, method: string, next: () => Buffer, service = servicePath): Call {
+  const path = `${service}/${method}`;
   return () =>
     new Promise<void>((resolve, reject) => {
       client.makeUnaryRequest(path, identity, identity, next(), { deadline: Date.now() + requestTimeoutMs }, (err) =>
@@ -173,6 +174,35 @@ export function createBatchClient(
     ),
   );
   return { predict: grpcUnary(client, "PredictBatch", () => body), close: () => client.close() };
+}
+
+/**
+ * The Open Inference Protocol's ModelInfer over gRPC with `rowsPerRequest` corpus rows as one FP32
+ * input in `raw_input_contents` (as tritonclient sends them), answered with raw output contents:
+ * the OIP counterpart of {@link createBatchClient}.
+ */
+export function createModelInferClient(
+  url: string,
+  rows: readonly (readonly number[])[],
+  rowsPerRequest: number,
+  modelName = "iris-classifier",
+): InferenceClient {
+  const client = grpcClient(url);
+  const data = float32Batch(rows, rowsPerRequest);
+  const body = Buffer.from(
+    toBinary(
+      ModelInferRequestSchema,
+      create(ModelInferRequestSchema, {
+        modelName,
+        inputs: [{ name: "features", datatype: "FP32", shape: [BigInt(rowsPerRequest), 4n] }],
+        rawInputContents: [new Uint8Array(data.buffer)],
+      }),
+    ),
+  );
+  return {
+    predict: grpcUnary(client, "ModelInfer", () => body, `/${GRPCInferenceService.typeName}`),
+    close: () => client.close(),
+  };
 }
 
 /** `count` corpus rows as one float32 tensor [count, 4]. */

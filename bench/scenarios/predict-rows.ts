@@ -9,7 +9,12 @@
  */
 import { ResponseForm } from "../../gen/mlpipe/inference/v1/inference_pb.js";
 import { inProcessRowsPerSecond } from "../baselines/in-process-ort.js";
-import { createBatchClient, createStreamClient, type InferenceClient } from "../lib/inference-clients.js";
+import {
+  createBatchClient,
+  createModelInferClient,
+  createStreamClient,
+  type InferenceClient,
+} from "../lib/inference-clients.js";
 import type { StartedServer } from "../lib/inference-servers.js";
 import type { Measurement } from "../lib/measurement.js";
 import { failures, seriesOf, sweep } from "../lib/sweep.js";
@@ -52,6 +57,19 @@ async function sweepSizes(
 const bestRows = (ms: readonly Measurement[]): Measurement | undefined =>
   [...ms].sort((a, b) => b.rowsPerSecond - a.rowsPerSecond)[0];
 
+/** The metrics every many-row scenario reports: its best rate over both sizes, where, its p99 there, and each size's best. */
+function sizeMetrics(bySize: readonly (readonly Measurement[])[], perRequest: string): Record<string, number> {
+  const top = bestRows(bySize.flat());
+  return {
+    rows_per_second: top?.rowsPerSecond ?? 0,
+    [`rows_per_${perRequest}_at_best`]: top?.rowsPerRequest ?? 0,
+    p99_ms_at_best: top?.load.latencyMs.p99 ?? 0,
+    ...Object.fromEntries(
+      batchRowSizes.map((size, i) => [`rows_per_second_x${size}`, bestRows(bySize[i] ?? [])?.rowsPerSecond ?? 0]),
+    ),
+  };
+}
+
 /** PredictBatch over gRPC, at each of {@link batchRowSizes} rows per request. */
 export const predictBatchScenario: Scenario = {
   description: `gRPC PredictBatch with ${batchRowSizes.join(" and ")} rows per request (raw tensor answers; one run with per-row predictions) vs onnxruntime-node in-process on the same batches`,
@@ -91,12 +109,7 @@ export const predictBatchScenario: Scenario = {
     const inProcess = await inProcessRowsPerSecond(fx.models.iris, fx.rows, batchRows, profile);
     return {
       metrics: {
-        rows_per_second: top?.rowsPerSecond ?? 0,
-        rows_per_request_at_best: top?.rowsPerRequest ?? 0,
-        p99_ms_at_best: top?.load.latencyMs.p99 ?? 0,
-        ...Object.fromEntries(
-          batchRowSizes.map((size, i) => [`rows_per_second_x${size}`, bestRows(bySize[i] ?? [])?.rowsPerSecond ?? 0]),
-        ),
+        ...sizeMetrics(bySize, "request"),
         predictions_form_rows_per_second: bestRows(withPredictions)?.rowsPerSecond ?? 0,
         in_process_rows_per_second: inProcess,
         single_process_rows_per_second: singleRows,
@@ -108,6 +121,41 @@ export const predictBatchScenario: Scenario = {
       series: [
         ...batchRowSizes.map((size, i) => seriesOf(`mlpipe grpc PredictBatch x${size}`, bySize[i] ?? [], "rows/s")),
         seriesOf(`mlpipe grpc PredictBatch x${batchRows}, per-row predictions`, withPredictions, "rows/s"),
+      ],
+      skipped: [],
+    };
+  },
+};
+
+/**
+ * The Open Inference Protocol's ModelInfer over gRPC (raw contents, as tritonclient sends them)
+ * beside PredictBatch in the same run, at each of {@link batchRowSizes} rows per request: the
+ * adapter's cost is the gap between the two.
+ */
+export const oipModelInferScenario: Scenario = {
+  description: `gRPC ModelInfer (Open Inference Protocol v2, raw contents) with ${batchRowSizes.join(" and ")} rows per request, beside PredictBatch (raw tensor answers) measured in the same run`,
+  async run(profile, fx): Promise<ScenarioResult> {
+    const mlpipe = await fx.mlpipe();
+    const oip = await sweepSizes(mlpipe, "grpc-model-infer", profile, (size) =>
+      createModelInferClient(mlpipe.url, fx.rows, size),
+    );
+    const batch = await sweepSizes(mlpipe, "grpc-batch", profile, (size) =>
+      createBatchClient(mlpipe.url, fx.rows, size, ResponseForm.TENSORS),
+    );
+    const top = bestRows(oip.flat());
+    const batchTop = bestRows(batch.flat());
+    const batchRate = batchTop?.rowsPerSecond ?? 0;
+    return {
+      metrics: {
+        ...sizeMetrics(oip, "request"),
+        predict_batch_rows_per_second: batchRate,
+        ratio_to_predict_batch: batchRate === 0 ? 0 : (top?.rowsPerSecond ?? 0) / batchRate,
+      },
+      errorCount: failures([...oip.flat(), ...batch.flat()]),
+      measurements: [...oip.flat(), ...batch.flat()],
+      series: [
+        ...batchRowSizes.map((size, i) => seriesOf(`mlpipe grpc ModelInfer x${size}`, oip[i] ?? [], "rows/s")),
+        ...batchRowSizes.map((size, i) => seriesOf(`mlpipe grpc PredictBatch x${size}`, batch[i] ?? [], "rows/s")),
       ],
       skipped: [],
     };
@@ -132,15 +180,9 @@ export const predictStreamScenario: Scenario = {
       profile,
       scrape: true,
     });
-    const top = bestRows(ours);
     return {
       metrics: {
-        rows_per_second: top?.rowsPerSecond ?? 0,
-        rows_per_message_at_best: top?.rowsPerRequest ?? 0,
-        p99_ms_at_best: top?.load.latencyMs.p99 ?? 0,
-        ...Object.fromEntries(
-          batchRowSizes.map((size, i) => [`rows_per_second_x${size}`, bestRows(bySize[i] ?? [])?.rowsPerSecond ?? 0]),
-        ),
+        ...sizeMetrics(bySize, "message"),
         one_row_messages_rows_per_second: bestRows(oneRow)?.rowsPerSecond ?? 0,
         one_row_messages_mean_batch_size: bestRows(oneRow)?.serverView?.meanBatchSize ?? 0,
       },

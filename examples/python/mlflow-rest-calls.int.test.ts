@@ -6,15 +6,15 @@ import { ModelVersionStatus, Stage } from "../../gen/mlpipe/registry/v1/registry
 import { RunStatus } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
 import { createMlpipeClient, type MlpipeClient } from "../../sdk/index.js";
 import { type TestModels, writeTestModels } from "../../test/support/onnx-models.js";
-import { runPythonScript, type ScriptResult } from "../../test/support/python-script.js";
 import { startTestRegistryServer, type TestRegistryServer } from "../../test/support/registry-server.js";
+import { type ProcessResult, runProcess } from "../../test/support/run-process.js";
 import { describeWithTools, python3Tool } from "../../test/support/system-tools.js";
 
 const script = join(import.meta.dirname, "mlflow_rest_calls.py");
 
 /** Runs the script with the machine's python3. */
-function runScript(args: readonly string[]): Promise<ScriptResult> {
-  return runPythonScript(script, args);
+function runScript(args: readonly string[]): Promise<ProcessResult> {
+  return runProcess("python3", [script, ...args]);
 }
 
 describeWithTools("examples/python/mlflow_rest_calls.py (the MLflow Python client's requests)", [python3Tool], () => {

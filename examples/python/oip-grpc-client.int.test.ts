@@ -4,7 +4,7 @@
  * 3.5), as the README documents. ModelInfer with raw and typed contents, errors, ModelMetadata
  * and a ModelStreamInfer.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { InferenceServer } from "../../app/inference-server.js";
 import { startTestServer } from "../../test/support/inference-test-harness.js";
 import { irisBias, irisWeights, referenceProbabilities, writeTestModels } from "../../test/support/onnx-models.js";
+import { type ProcessResult, runProcess } from "../../test/support/run-process.js";
 import { describeWithTools, pythonGrpcTool } from "../../test/support/system-tools.js";
 
 const script = join(import.meta.dirname, "oip_grpc_client.py");
@@ -39,23 +40,10 @@ interface ClientResult {
 }
 
 /** Runs the client with a bounded wait (the server runs in this process, so asynchronously). */
-function runClient(target: string, stubs: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(pythonGrpcTool.command, [script, "--target", target, "--model", "iris-classifier"], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, PYTHONPATH: stubs },
-      timeout: 60_000,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.once("error", reject);
-    child.once("close", (status) => resolve({ status, stdout, stderr }));
+function runClient(target: string, stubs: string): Promise<ProcessResult> {
+  return runProcess(pythonGrpcTool.command, [script, "--target", target, "--model", "iris-classifier"], {
+    env: { ...process.env, PYTHONPATH: stubs },
+    timeoutMs: 60_000,
   });
 }
 

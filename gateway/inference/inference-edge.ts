@@ -21,6 +21,8 @@ import type { HttpRequest } from "../http/http-route.js";
 import { createOipConnectService } from "../oip/oip-connect-service.js";
 import { createOipRestRoutes, isOipBinaryBody, isOipInferPath } from "../oip/oip-rest-routes.js";
 import { createOipRpc } from "../oip/oip-rpc.js";
+import { parseContentType } from "../protocol/content-type.js";
+import { routeNotFound } from "../protocol/route-not-found.js";
 import { createConnectHandler } from "../protocol-connect/connect-handler.js";
 import { retryAfterSeconds } from "../protocol-json/json-response.js";
 import { type BodyLimits, receiveBody } from "../protocol-json/request-body.js";
@@ -52,6 +54,11 @@ export interface InferenceEdgeOptions {
 export interface InferenceEdge {
   readonly handler: DualProtocolHandler;
   readonly streamRoute: StreamRoute;
+  /**
+   * The handler of the gRPC-only port (INFERENCE_GRPC_PORT, Triton style): gRPC calls as
+   * `handler` serves them, anything else (JSON, Connect, gRPC-Web, docs) ROUTE_NOT_FOUND.
+   */
+  readonly grpcOnlyHandler: DualProtocolHandler;
 }
 
 /** The procedures of InferenceService that predict (and go through admission). */
@@ -121,5 +128,9 @@ export function createInferenceEdge(options: InferenceEdgeOptions): InferenceEdg
     maxRequestBytes,
     logger,
   });
-  return { handler, streamRoute };
+  const grpcOnlyHandler: DualProtocolHandler = (req, res) => {
+    if (parseContentType(req.headers["content-type"])?.protocol === "grpc") handler(req, res);
+    else routeNotFound(req, res);
+  };
+  return { handler, streamRoute, grpcOnlyHandler };
 }

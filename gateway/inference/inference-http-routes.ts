@@ -1,10 +1,10 @@
 /**
  * The JSON routes of the inference server, compatible with the FastAPI service mlpipe replaces:
  * POST /predict (one row as `features`, or many as `instances`), GET /health, /health/live,
- * /health/ready, /model/info, /metrics (Prometheus), /docs and /docs/openapi.json. With several
- * models: a body's `model` (or `?model=` for /model/info) names one, POST /models/{name}/predict,
- * GET /models/{name}/info and /models/{name}/ready address one by path, GET /models lists them;
- * no name means the default model (MODEL_NAME). Errors answer
+ * /health/ready, /model/info, /metrics (Prometheus), /docs and /docs/openapi.json (also at
+ * FastAPI's /openapi.json). With several models: a body's `model` (or `?model=` for /model/info)
+ * names one, POST /models/{name}/predict, GET /models/{name}/info and /models/{name}/ready address
+ * one by path, GET /models lists them; no name means the default model (MODEL_NAME). Errors answer
  * `{"error": {"code", "id", "message", "field"}}` with the status of httpStatusOf. Reading bodies,
  * deadlines and writing answers are protocol-json/'s; predictions and their counting the data plane's.
  */
@@ -149,6 +149,11 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
     sendJson(res, ready ? 200 : 503, { model: name, ready });
   }
 
+  function sendOpenApi(_req: HttpRequest, res: HttpResponse): void {
+    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(openapi) });
+    res.end(openapi);
+  }
+
   const routes: JsonRouteTable = {
     "/predict": { POST: (req, res) => predict(req, res) },
     "/predict/batch": { POST: (req, res) => predict(req, res) },
@@ -171,12 +176,9 @@ export function createInferenceHttpRoutes(options: InferenceHttpRoutesOptions): 
         res.end(page);
       },
     },
-    "/docs/openapi.json": {
-      GET: (_req, res) => {
-        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(openapi) });
-        res.end(openapi);
-      },
-    },
+    "/docs/openapi.json": { GET: sendOpenApi },
+    // FastAPI's path of the document, which clients of the service mlpipe replaces look for.
+    "/openapi.json": { GET: sendOpenApi },
   };
   return createJsonRouter({ routes, logger });
 }

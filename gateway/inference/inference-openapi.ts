@@ -1,8 +1,10 @@
 /**
- * The OpenAPI 3.1 document of the inference server's JSON routes (GET /docs/openapi.json) and a
+ * The OpenAPI 3.1 document of the inference server's JSON routes (GET /docs/openapi.json, and
+ * /openapi.json where FastAPI serves it) and a
  * self-contained HTML page rendering it (GET /docs): no CDN, no external script, so it works in
  * air-gapped clusters.
  */
+import { oipOpenApiPaths, oipOpenApiSchemas } from "../oip/oip-openapi.js";
 
 const errorBody = {
   type: "object",
@@ -115,7 +117,7 @@ export function openApiDocument(): Record<string, unknown> {
       title: "mlpipe inference server",
       version: "1",
       description:
-        "JSON routes of the inference server. The same operations are served over gRPC, Connect and gRPC-Web as mlpipe.inference.v1.InferenceService.",
+        "JSON routes of the inference server. The same operations are served over gRPC, Connect and gRPC-Web as mlpipe.inference.v1.InferenceService; the Open Inference Protocol v2 (/v2/...) also as inference.GRPCInferenceService; MLflow's scoring-server routes (/invocations, /ping) too.",
     },
     paths: {
       "/predict": { post: predictOperation("Predict one row (features) or many (instances)", [timeoutParameter]) },
@@ -197,9 +199,11 @@ export function openApiDocument(): Record<string, unknown> {
       "/metrics": {
         get: { summary: "Prometheus metrics", responses: { "200": { description: "Text exposition format" } } },
       },
+      ...oipOpenApiPaths(),
     },
     components: {
       schemas: {
+        ...oipOpenApiSchemas(),
         Error: errorBody,
         PredictRequest: {
           type: "object",

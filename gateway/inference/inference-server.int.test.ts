@@ -252,12 +252,40 @@ describe("inference server: health, metrics, docs", () => {
     expect(text).toMatch(/prediction_requests_total\{protocol="grpc",code="ok",model="iris-classifier"\} \d+/);
   });
 
+  it("serves gRPC only on INFERENCE_GRPC_PORT: JSON, Connect and docs there are ROUTE_NOT_FOUND", async () => {
+    expect(server.grpcUrl).not.toBe(server.url);
+    expect((await health.check({ service: "" })).status).toBe(1);
+    for (const path of ["/health", "/docs/openapi.json", "/v2"]) {
+      const res = await fetch(`${server.grpcUrl}${path}`);
+      expect(res.status).toBe(404);
+      expect(await res.json()).toMatchObject({ error: { id: "ROUTE_NOT_FOUND" } });
+    }
+    const predict = await postJson(`${server.grpcUrl}/predict`, { features: [5.1, 3.5, 1.4, 0.2] });
+    expect(predict.status).toBe(404);
+    const connect = await postJson(`${server.grpcUrl}/mlpipe.inference.v1.InferenceService/ModelInfo`, {});
+    expect(connect.status).toBe(404);
+  });
+
   it("serves an OpenAPI document and a self-contained page rendering it", async () => {
     const doc = (await (await fetch(`${server.url}/docs/openapi.json`)).json()) as { openapi: string; paths: object };
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(["/predict", "/health", "/health/live", "/health/ready", "/model/info", "/metrics"]),
+      expect.arrayContaining([
+        "/predict",
+        "/health",
+        "/health/live",
+        "/health/ready",
+        "/model/info",
+        "/metrics",
+        "/v2",
+        "/v2/models/{name}/infer",
+        "/v2/models/{name}/versions/{version}/infer",
+        "/invocations",
+        "/ping",
+      ]),
     );
+    // Also where FastAPI serves it.
+    expect(await (await fetch(`${server.url}/openapi.json`)).json()).toEqual(doc);
     const page = await (await fetch(`${server.url}/docs`)).text();
     expect(page).toContain("/docs/openapi.json");
     expect(page).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);

@@ -22,6 +22,7 @@ import {
   type Tensor,
   type TensorSchema,
 } from "../../gen/mlpipe/inference/v1/inference_pb.js";
+import { eachSurface as eachSurfaceOf } from "../../test/support/each-surface.js";
 import { createGrpcClient, type GrpcClient, grpcErrorDetails, isServiceError } from "../../test/support/grpc-client.js";
 import { startTestServer } from "../../test/support/inference-test-harness.js";
 import { irisBias, irisWeights, referenceProbabilities, writeTestModels } from "../../test/support/onnx-models.js";
@@ -124,13 +125,7 @@ afterAll(async () => {
 
 /** Runs `body` once per client stack. */
 function eachSurface(title: string, body: (s: Surface) => Promise<void>): void {
-  for (const name of ["grpc-js", "connect"]) {
-    it(`${name}: ${title}`, async () => {
-      const s = surfaces.find((x) => x.name === name);
-      if (s === undefined) throw new Error(`no surface ${name}`);
-      await body(s);
-    });
-  }
+  eachSurfaceOf(surfaces, ["grpc-js", "connect"], title, body);
 }
 
 describe("PredictBatch with RESPONSE_FORM_TENSORS", () => {

@@ -18,6 +18,7 @@ import {
   type ModelStreamInferResponse,
 } from "../../gen/inference/v2/grpc_predict_v2_pb.js";
 import { ErrorDetailSchema } from "../../gen/mlpipe/common/v1/error_pb.js";
+import { eachSurface as eachSurfaceOf } from "../../test/support/each-surface.js";
 import { createGrpcClient, type GrpcClient, grpcError, grpcErrorDetails } from "../../test/support/grpc-client.js";
 import { readMetric, startTestServer } from "../../test/support/inference-test-harness.js";
 import { irisBias, irisWeights, referenceProbabilities, writeTestModels } from "../../test/support/onnx-models.js";
@@ -147,14 +148,9 @@ afterAll(async () => {
   await server?.shutdown();
 });
 
+/** Runs `body` once per client stack. */
 function eachSurface(title: string, body: (s: Surface) => Promise<void>): void {
-  for (const name of ["grpc-js", "connect"]) {
-    it(`${name}: ${title}`, async () => {
-      const s = surfaces.find((x) => x.name === name);
-      if (s === undefined) throw new Error(`no surface ${name}`);
-      await body(s);
-    });
-  }
+  eachSurfaceOf(surfaces, ["grpc-js", "connect"], title, body);
 }
 
 describe("ModelInfer", () => {

@@ -112,6 +112,22 @@ describe("malformed protobuf request messages", () => {
     expect(trailer?.payload.toString("utf8")).toMatch(/grpc-status: ?3\r\n/);
   });
 
+  it("answers an unknown procedure in Connect's shape, with the ErrorDetail id, and a JSON route's in JSON", async () => {
+    const unknown = "/mlpipe.registry.v1.RegistryService/NoSuchMethod";
+    const res = await post(unknown, "application/json", Buffer.from("{}"));
+    expect(res.status).toBe(404);
+    const body = JSON.parse(res.body.toString("utf8")) as { code: string; message: string; details?: unknown[] };
+    expect(body.code).toBe("not_found");
+    expect(body.message).toBe(`no route for ${unknown}`);
+    expect(body.details).toHaveLength(1);
+    const json = await fetch(`${registry.url}/no/such/route`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+    });
+    expect(json.status).toBe(404);
+    expect(await json.json()).toMatchObject({ error: { code: "not_found", id: "ROUTE_NOT_FOUND" } });
+  });
+
   it("leaves well-formed requests and their errors alone", async () => {
     const request = Buffer.from(
       toBinary(GetRegisteredModelRequestSchema, create(GetRegisteredModelRequestSchema, { name: "nope" })),
