@@ -99,20 +99,35 @@ class PgClient implements SqlClient {
     if (signal === undefined) return runQuery<R>(this.#pool, sql, params, this.#statementTimeoutMs);
     if (signal.aborted) throw commonErrors.canceled();
     // A cancellable statement needs to know its connection (the backend to cancel).
+    const { client, release } = await this.#checkOut();
+    try {
+      return await this.#runCancellable<R>(client, sql, params, signal);
+    } finally {
+      release(false);
+    }
+  }
+
+  /**
+   * A connection of the pool, for statements that need one of their own; `release(true)` when
+   * it is broken (it is then closed, not returned to the pool).
+   */
+  async #checkOut(): Promise<{ client: pg.PoolClient; release: (broken: boolean) => void }> {
     let client: pg.PoolClient;
     try {
       client = await this.#pool.connect();
     } catch (err) {
       throw translateSqlError(err);
     }
+    // A checked-out client that breaks emits 'error' too; the failing statement reports it.
     const onError = (): void => {};
     client.on("error", onError);
-    try {
-      return await this.#runCancellable<R>(client, sql, params, signal);
-    } finally {
-      client.off("error", onError);
-      client.release();
-    }
+    return {
+      client,
+      release: (broken) => {
+        client.off("error", onError);
+        client.release(broken);
+      },
+    };
   }
 
   /**
@@ -164,15 +179,7 @@ class PgClient implements SqlClient {
   }
 
   async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.#pool.connect();
-    } catch (err) {
-      throw translateSqlError(err);
-    }
-    // A checked-out client that breaks emits 'error' too; the failing statement reports it.
-    const onError = (): void => {};
-    client.on("error", onError);
+    const { client, release } = await this.#checkOut();
     let broken = false;
     try {
       await runQuery(client, "BEGIN", undefined, this.#statementTimeoutMs);
@@ -190,8 +197,7 @@ class PgClient implements SqlClient {
       }
       throw err;
     } finally {
-      client.off("error", onError);
-      client.release(broken);
+      release(broken);
     }
   }
 
