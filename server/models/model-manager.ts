@@ -122,6 +122,9 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
   let others: LoadedModel[] = [];
   let swaps: Promise<unknown> = Promise.resolve();
   metrics.queueCapacity.set(options.batching.maxQueueRows);
+  // The model's series exists from the start at 0, so that increase() and alerts over it see the
+  // first failure (a labelled counter has no series until it is first incremented).
+  metrics.loadFailures.inc({ model: name }, 0);
 
   function labels(a: ModelArtifact): { model: string; version: string } {
     return { model: a.name, version: a.version };
