@@ -99,6 +99,35 @@ describe("authentication and authorization rules", () => {
     expect((await fetch(`${server.url}/health/live`)).status).toBe(200);
   });
 
+  it("guards MLflow's REST API with the same tokens and grants, the actor from the token", async () => {
+    const api = `${server.url}/api/2.0/mlflow/`;
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${api}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify(body),
+      });
+    const anonymous = await post("experiments/create", { name: "mlflow-anon" });
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ error_code: "UNAUTHENTICATED" });
+    const badToken = await post("experiments/create", { name: "mlflow-anon" }, { authorization: "Bearer mlp_nope" });
+    expect(badToken.status).toBe(401);
+    const reader = await user("mlflow-reader", [
+      { kind: ResourceKind.EXPERIMENT, id: "*", permission: Permission.READ },
+    ]);
+    const denied = await post("experiments/create", { name: "mlflow-r" }, { authorization: `Bearer ${reader}` });
+    expect(denied.status).toBe(403);
+    expect(await denied.json()).toMatchObject({ error_code: "PERMISSION_DENIED" });
+    const created = await post("experiments/create", { name: "mlflow-admin" }, admin.headers);
+    expect(created.status).toBe(200);
+    const { experiment_id: id } = (await created.json()) as { experiment_id: string };
+    const read = await fetch(`${api}experiments/get?experiment_id=${id}`, {
+      headers: { authorization: `Bearer ${reader}` },
+    });
+    expect(read.status).toBe(200);
+    expect(await read.json()).toMatchObject({ experiment: { experiment_id: id, name: "mlflow-admin" } });
+  });
+
   it("tells who a token is, records its last use, and stops accepting it once revoked", async () => {
     const created = await auth.createToken({ principal: "ci-bot", description: "CI" }, admin);
     expect(created.token).toMatch(/^mlp_[A-Za-z0-9_-]{43}$/);

@@ -9,7 +9,8 @@
  * from mlpipe's code-to-HTTP table: the two differ for "already exists" (MLflow answers
  * RESOURCE_ALREADY_EXISTS with 400, mlpipe's JSON API with 409). One deliberate exception, as on
  * mlpipe's JSON routes: a body over the size limit is 413, since MLflow clients retry a 429
- * forever and an oversized body can never succeed.
+ * forever and an oversized body can never succeed; a POST not declared JSON is 415 (refused unread,
+ * so a page of another origin cannot post without a CORS preflight; MLflow's clients declare it).
  */
 import { Code, commonErrors, type MlpipeError } from "../../core/errors/index.js";
 
@@ -84,6 +85,7 @@ export function mlflowErrorCode(err: Pick<MlpipeError, "code" | "id">): MlflowEr
 /** The HTTP status `err` is answered with on the MLflow surface (see the module comment). */
 export function mlflowHttpStatus(err: Pick<MlpipeError, "code" | "id">): number {
   if (err.id === commonErrors.requestTooLarge.id) return 413;
+  if (err.id === commonErrors.unsupportedMediaType.id) return 415;
   return httpStatus[mlflowErrorCode(err)];
 }
 

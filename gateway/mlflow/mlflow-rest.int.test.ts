@@ -604,23 +604,39 @@ describe("MLflow surface", () => {
   it("answers unknown endpoints, wrong methods, malformed JSON and oversized bodies in MLflow's shape", async () => {
     expectError(await call("POST", "runs/teleport", {}), 404, "ENDPOINT_NOT_FOUND");
     expectError(await call("GET", "runs/create", {}), 404, "ENDPOINT_NOT_FOUND");
-    const malformed = await fetch(`${server.url}${api}experiments/create`, { method: "POST", body: "{name:" });
+    const json = { "content-type": "application/json" };
+    const malformed = await fetch(`${server.url}${api}experiments/create`, {
+      method: "POST",
+      headers: json,
+      body: "{name:",
+    });
     expect(malformed.status).toBe(400);
     expect(await malformed.json()).toMatchObject({ error_code: "INVALID_PARAMETER_VALUE" });
-    const notObject = await fetch(`${server.url}${api}experiments/create`, { method: "POST", body: "[1]" });
+    const notObject = await fetch(`${server.url}${api}experiments/create`, {
+      method: "POST",
+      headers: json,
+      body: "[1]",
+    });
     expect(notObject.status).toBe(400);
     expect(await notObject.json()).toMatchObject({ error_code: "INVALID_PARAMETER_VALUE" });
     const big = await fetch(`${server.url}${api}experiments/create`, {
       method: "POST",
+      headers: json,
       body: JSON.stringify({ name: "x".repeat(maxRequestBytes) }),
     });
     expect(big.status).toBe(413);
     expect(await big.json()).toMatchObject({ error_code: "INVALID_PARAMETER_VALUE" });
+    // A POST not declared JSON is refused unread (a page of another origin cannot send it without a
+    // CORS preflight); MLflow's clients always declare application/json.
+    const plain = await fetch(`${server.url}${api}experiments/create`, { method: "POST", body: '{"name": "p"}' });
+    expect(plain.status).toBe(415);
+    expect(await plain.json()).toMatchObject({ error_code: "INVALID_PARAMETER_VALUE" });
   });
 
   it("accepts a double-encoded JSON body and a DELETE's parameters in its query", async () => {
     const res = await fetch(`${server.url}${api}registered-models/create`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify(JSON.stringify({ name: "double" })),
     });
     expect(res.status).toBe(200);

@@ -265,9 +265,19 @@ describe("the binary tensor data extension", () => {
     expect(answer.byteLength).toBe(length + 36);
   });
 
+  it("refuses a body declared neither JSON nor the binary extension with 415, in the protocol's error body", async () => {
+    const res = await fetch(`${v2}/models/${model}/infer`, {
+      method: "POST",
+      body: JSON.stringify(inferRequest(rows)),
+    });
+    expect(res.status).toBe(415);
+    expect(((await res.json()) as { error: string }).error).toMatch(/Content-Type: application\/json/);
+  });
+
   it("answers every output binary for binary_data_output", async () => {
     const raw = await fetch(`${v2}/models/${model}/infer`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify(inferRequest(rows, { parameters: { binary_data_output: true } })),
     });
     expect(raw.headers.get("content-type")).toBe("application/octet-stream");
