@@ -4,6 +4,7 @@
  */
 import type { Logger } from "../core/logger.js";
 import { ExitCode, type ExitCodeValue } from "./exit-codes.js";
+import { installProcessFaultPolicy } from "./process-fault-policy.js";
 import { listenForShutdown } from "./shutdown-signal.js";
 
 /** What one server command starts, announces and stops. */
@@ -23,16 +24,21 @@ export interface ServerLifetime<S> {
 /** Runs a server until SIGINT or SIGTERM, then stops it; resolves with exit code 0. */
 export async function runServer<S>(lifetime: ServerLifetime<S>): Promise<ExitCodeValue> {
   const shutdown = listenForShutdown();
-  let server: S;
+  const removeFaultPolicy = installProcessFaultPolicy({ logger: lifetime.logger });
   try {
-    server = await lifetime.start();
-  } catch (err) {
-    shutdown.dispose();
-    throw err;
+    let server: S;
+    try {
+      server = await lifetime.start();
+    } catch (err) {
+      shutdown.dispose();
+      throw err;
+    }
+    await lifetime.announce(server, shutdown.received);
+    const signal = await shutdown.received;
+    lifetime.logger.info({ signal }, "shutting down");
+    await lifetime.stop(server);
+    return ExitCode.ok;
+  } finally {
+    removeFaultPolicy();
   }
-  await lifetime.announce(server, shutdown.received);
-  const signal = await shutdown.received;
-  lifetime.logger.info({ signal }, "shutting down");
-  await lifetime.stop(server);
-  return ExitCode.ok;
 }

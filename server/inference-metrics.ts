@@ -4,6 +4,7 @@
  * Names without the `inference_` prefix keep the names of the FastAPI service mlpipe replaces.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { registerProcessFaultMetric } from "../core/process-faults.js";
 
 /** Seconds; sub-millisecond resolution for fast models, up to 5 s for slow ones. */
 export const latencyBuckets: readonly number[] = [
@@ -113,7 +114,10 @@ export interface QueueDepthSample {
 /** Creates the metrics in a fresh registry (plus the default process metrics unless `processMetrics` is false). */
 export function createInferenceMetrics(options: { readonly processMetrics?: boolean } = {}): InferenceMetrics {
   const registry = new Registry();
-  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (options.processMetrics !== false) {
+    collectDefaultMetrics({ register: registry });
+    registerProcessFaultMetric(registry);
+  }
   const mv = ["model", "version"] as const;
   let readInFlight: () => number = () => 0;
   let readQueueDepth: () => Iterable<QueueDepthSample> = () => [];

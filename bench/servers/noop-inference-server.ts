@@ -54,6 +54,7 @@ const streamRoute = createGrpcFastPath({
   },
   admission: { admit: () => undefined, release: () => undefined },
   maxRequestBytes: 16 * 1024 * 1024,
+  requestReadTimeoutMs: 30_000,
   logger,
 });
 

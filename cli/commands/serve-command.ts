@@ -4,6 +4,7 @@ import { availableParallelism } from "node:os";
 import { createLogger } from "../../core/logger.js";
 import type { Command } from "../command.js";
 import { ExitCode } from "../exit-codes.js";
+import { installProcessFaultPolicy } from "../process-fault-policy.js";
 import { defaultRegistryUrl } from "../run-cli.js";
 import { runServer } from "../run-server.js";
 import { listenForShutdown } from "../shutdown-signal.js";
@@ -69,10 +70,12 @@ export const serveCommand: Command = {
       const logger = createLogger({ level: config.logLevel, name: "inference-worker" });
       const { runInferenceClusterWorker } = await import("../../app/inference-cluster-worker.js");
       const signal = listenForShutdown();
+      const removeFaultPolicy = installProcessFaultPolicy({ logger });
       try {
         await runInferenceClusterWorker(config, logger, { processes, stopSignal: signal.received });
       } finally {
         signal.dispose();
+        removeFaultPolicy();
       }
       return ExitCode.ok;
     }

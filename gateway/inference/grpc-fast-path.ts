@@ -25,6 +25,7 @@
  */
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
+import { commonErrors } from "../../core/errors/index.js";
 import type { Logger } from "../../core/logger.js";
 import {
   GRPCInferenceService,
@@ -64,6 +65,12 @@ export interface GrpcFastPathOptions {
   readonly admission: GrpcAdmission;
   /** Largest request message in bytes (MAX_REQUEST_BYTES), compressed or not. */
   readonly maxRequestBytes: number;
+  /**
+   * Longest a unary call's request message may take to arrive, in ms (REQUEST_READ_TIMEOUT_MS):
+   * a slower call ends DEADLINE_EXCEEDED (REQUEST_TIMEOUT). Unary calls are admitted once their
+   * message is in, so a trickling client never holds an admission slot. 0: no bound.
+   */
+  readonly requestReadTimeoutMs: number;
   readonly logger: Logger;
 }
 
@@ -72,6 +79,12 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
+
+/**
+ * Serves one call: `admit` takes an admission slot (false: the call was refused and answered).
+ * Streaming calls are admitted at once, unary ones once their request message has arrived.
+ */
+type Route = (call: GrpcStreamCall, setup: Setup, admit: () => boolean) => void;
 
 /** How a call's request messages are read: their compression, and the error its headers are, if they are one. */
 interface Setup {
@@ -97,6 +110,7 @@ function setUp(call: GrpcStreamCall, headers: IncomingHttpHeaders): Setup {
 export function createGrpcFastPath(options: GrpcFastPathOptions): StreamRoute {
   const { predictions, admission, logger } = options;
   const limit = options.maxRequestBytes;
+  const readTimeoutMs = options.requestReadTimeoutMs;
   const path = (name: string): string => `/${InferenceService.typeName}/${name}`;
   const m = InferenceService.method;
 
@@ -104,19 +118,48 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): StreamRoute {
     input: I,
     output: O,
     answer: (context: CallContext, read: MessageReader<MessageShape<I>>) => Promise<MessageShape<O>>,
-  ): (call: GrpcStreamCall, setup: Setup) => void {
-    return (call, setup) => {
-      const read: MessageReader<MessageShape<I>> =
-        setup.error !== undefined
-          ? () => Promise.reject(setup.error)
-          : () => call.readUnary(limit).then((frame) => readMessage(input, frame, setup.encoding, limit));
-      answer(call.context, read).then(
-        (res) => {
-          call.write(toBinary(output, res));
-          call.end();
+  ): Route {
+    return (call, setup, admit) => {
+      if (setup.error !== undefined) {
+        if (admit()) answerWith(() => Promise.reject(setup.error));
+        return;
+      }
+      // The message is read before admission, within the read timeout: a slow body holds no slot.
+      let settled = false;
+      const timer =
+        readTimeoutMs > 0
+          ? setTimeout(() => {
+              if (settled) return;
+              settled = true;
+              const err = commonErrors.requestTimeout(readTimeoutMs);
+              call.end(err);
+              call.abort.cancel(err);
+            }, readTimeoutMs)
+          : undefined;
+      call.readUnary(limit).then(
+        (frame) => {
+          clearTimeout(timer);
+          if (settled) return;
+          settled = true;
+          if (admit()) answerWith(async () => readMessage(input, frame, setup.encoding, limit));
         },
-        (err: unknown) => call.end(err),
+        (err: unknown) => {
+          clearTimeout(timer);
+          if (settled) return;
+          settled = true;
+          call.end(err);
+        },
       );
+
+      function answerWith(read: MessageReader<MessageShape<I>>): void {
+        answer(call.context, read).then(
+          (res) => {
+            call.write(toBinary(output, res));
+            call.end();
+          },
+          (err: unknown) => call.end(err),
+        );
+      }
     };
   }
 
@@ -125,8 +168,9 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): StreamRoute {
     input: I,
     output: O,
     start: (context: CallContext, sink: PredictStreamSink<MessageShape<O>>) => PredictStreamInput<MessageShape<I>>,
-  ): (call: GrpcStreamCall, setup: Setup) => void {
-    return (call, setup) => {
+  ): Route {
+    return (call, setup, admit) => {
+      if (!admit()) return;
       const { stream } = call;
       const messages = start(call.context, {
         send: (r) => call.write(toBinary(output, r)),
@@ -161,7 +205,7 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): StreamRoute {
     };
   }
 
-  const routes = new Map<string, (call: GrpcStreamCall, setup: Setup) => void>([
+  const routes = new Map<string, Route>([
     [
       path(m.predict.name),
       unary(PredictRequestSchema, PredictResponseSchema, (ctx, read) => predictions.predict(ctx, read)),
@@ -201,14 +245,17 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): StreamRoute {
     if (type?.protocol !== "grpc" || type.codec !== "proto") return false;
     const route = routes.get(procedure);
     if (route === undefined) return false;
-    const refusal = admission.admit();
-    if (refusal !== undefined) {
-      respondTrailersOnly(stream, { "content-type": contentType, ...refusal });
+    const admit = (): boolean => {
+      const refusal = admission.admit();
+      if (refusal !== undefined) {
+        respondTrailersOnly(stream, { "content-type": contentType, ...refusal });
+        return false;
+      }
+      stream.once("close", () => admission.release());
       return true;
-    }
-    stream.once("close", () => admission.release());
+    };
     const call = new GrpcStreamCall(stream, procedure, logger);
-    route(call, setUp(call, headers));
+    route(call, setUp(call, headers), admit);
     return true;
   };
 }

@@ -45,7 +45,7 @@ export interface InferenceEdgeOptions {
   readonly maxRequestBytes: number;
   /** Largest JSON /predict body in bytes (MAX_JSON_BODY_BYTES). */
   readonly maxJsonBodyBytes: number;
-  /** Longest a JSON /predict body may take to arrive, in ms (REQUEST_READ_TIMEOUT_MS). */
+  /** Longest a JSON /predict body or a gRPC fast-path unary message may take to arrive, in ms (REQUEST_READ_TIMEOUT_MS). */
   readonly requestReadTimeoutMs: number;
   readonly logger: Logger;
 }
@@ -126,6 +126,7 @@ export function createInferenceEdge(options: InferenceEdgeOptions): InferenceEdg
     oip,
     admission: createGrpcAdmission({ admission, metrics, retryAfterSeconds }),
     maxRequestBytes,
+    requestReadTimeoutMs: options.requestReadTimeoutMs,
     logger,
   });
   const grpcOnlyHandler: DualProtocolHandler = (req, res) => {

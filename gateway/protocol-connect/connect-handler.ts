@@ -6,6 +6,7 @@ import { parseContentType } from "../protocol/content-type.js";
 import { routeNotFound } from "../protocol/route-not-found.js";
 import { respecGrpcMessageTrailer } from "../protocol-grpc/grpc-message.js";
 import { createErrorInterceptor } from "./error-interceptor.js";
+import { withJsonNullNumbersRefused } from "./json-null-numbers.js";
 import { withMalformedRequestStatus } from "./malformed-request-status.js";
 
 /** Options of {@link createConnectHandler}. */
@@ -36,7 +37,8 @@ export interface ConnectHandlerOptions {
  * The one request handler of the RPC services: gRPC, gRPC-Web and Connect (binary and JSON) for
  * every registered service, over HTTP/1.1 or HTTP/2. It applies mlpipe's rules at the edge:
  * errors translated by the error interceptor, the request size limit, JSON with unknown fields
- * rejected (INVALID_ARGUMENT, as a typo in a field name must not be silently ignored), a binary
+ * rejected (INVALID_ARGUMENT, as a typo in a field name must not be silently ignored), JSON null for
+ * a number field rejected rather than read as 0 (json-null-numbers.ts), a binary
  * message that cannot be parsed answered INVALID_ARGUMENT rather than connect-es's INTERNAL (see
  * malformed-request-status.ts), and 404 for unknown routes.
  */
@@ -46,7 +48,10 @@ export function createConnectHandler(options: ConnectHandlerOptions): DualProtoc
       options.routes(router);
       // The adapter reads router.handlers after this returns: each is wrapped in place.
       router.handlers.forEach((h, i) => {
-        router.handlers[i] = withMalformedRequestStatus(h, options.logger);
+        router.handlers[i] = withMalformedRequestStatus(
+          withJsonNullNumbersRefused(h, options.maxRequestBytes),
+          options.logger,
+        );
       });
     },
     readMaxBytes: options.maxRequestBytes,

@@ -9,6 +9,7 @@ import { isMessage } from "@bufbuild/protobuf";
 import { ConnectError, type Interceptor } from "@connectrpc/connect";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { type Code, codeName } from "../../core/errors/index.js";
+import { registerProcessFaultMetric } from "../../core/process-faults.js";
 import { LogBatchRequestSchema, LogBatchResponseSchema } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
 
 /** Seconds: from a cached read (sub-millisecond) to a large artifact transfer. */
@@ -62,7 +63,10 @@ function codeLabel(err: unknown): string {
 /** Creates the metrics in a fresh registry. */
 export function createRegistryMetrics(sources: RegistryMetricsSources): RegistryMetrics {
   const registry = new Registry();
-  if (sources.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (sources.processMetrics !== false) {
+    collectDefaultMetrics({ register: registry });
+    registerProcessFaultMetric(registry);
+  }
   const requests = new Counter({
     name: "registry_rpc_requests_total",
     help: "RPCs handled by the tracking + registry server, by service, method, type (unary, server_streaming, ...) and status code (ok or the error code).",
