@@ -46,7 +46,7 @@ export function createConnectHandler(options: ConnectHandlerOptions): DualProtoc
       options.routes(router);
       // The adapter reads router.handlers after this returns: each is wrapped in place.
       router.handlers.forEach((h, i) => {
-        router.handlers[i] = withMalformedRequestStatus(h, options.logger);
+        router.handlers[i] = withMalformedRequestStatus(h, options.logger, options.maxRequestBytes);
       });
     },
     readMaxBytes: options.maxRequestBytes,
