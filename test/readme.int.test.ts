@@ -86,6 +86,11 @@ const notRunHere: readonly NotRunHere[] = [
       "needs MLflow's Python package, not installed here; parsed with python3 only (examples/python/mlflow_rest_calls.py makes the same requests with the standard library, and its test runs it against a real server)",
   },
   {
+    matches: (text) => /\bgen_py\b|mlpipe\.binpb/.test(text),
+    reason:
+      "Python stubs of proto/mlpipe: needs Debian's python3-grpcio and python3-grpc-tools; examples/python/mlpipe-grpc-client.int.test.ts runs this generation and the client against real servers",
+  },
+  {
     matches: (text) => /^(docker|docker-compose|kubectl) /.test(text),
     reason:
       "needs a container engine or a cluster; scripts/container-smoke.sh and scripts/compose-e2e.sh build and run the image and the compose stack for real, k8s/kustomize.test.ts builds and validates every overlay",

@@ -51,6 +51,7 @@ export function createConnectHandler(options: ConnectHandlerOptions): DualProtoc
         router.handlers[i] = withMalformedRequestStatus(
           withJsonNullNumbersRefused(h, options.maxRequestBytes),
           options.logger,
+          options.maxRequestBytes,
         );
       });
     },
