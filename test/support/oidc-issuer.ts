@@ -14,9 +14,10 @@ export interface TestOidcIssuer {
   jwksRequests(): number;
   /**
    * A signed JWT: `sub` "oidc-user", the issuer, the audience and 5 minutes of validity unless
-   * `claims` says otherwise; `foreignKey` signs with a key the JWKS does not hold.
+   * `claims` says otherwise; `foreignKey` signs with a key the JWKS does not hold, `noExpiry`
+   * leaves `exp` out.
    */
-  sign(claims?: JWTPayload, options?: { foreignKey?: boolean }): Promise<string>;
+  sign(claims?: JWTPayload, options?: { foreignKey?: boolean; noExpiry?: boolean }): Promise<string>;
   /** An unsigned JWT (`alg: none`) with the same default claims. */
   unsigned(claims?: JWTPayload): string;
   close(): Promise<void>;
@@ -53,10 +54,12 @@ export async function startTestOidcIssuer(audience = "mlpipe"): Promise<TestOidc
     jwksUrl: `${issuer}/jwks`,
     audience,
     jwksRequests: () => jwksRequests,
-    sign: (claims = {}, options = {}) =>
-      new SignJWT(defaults(claims))
+    sign: (claims = {}, options = {}) => {
+      const { exp, ...rest } = defaults(claims);
+      return new SignJWT(options.noExpiry === true ? rest : { ...rest, exp })
         .setProtectedHeader({ alg: "ES256", kid: "test-key" })
-        .sign(options.foreignKey === true ? foreign.privateKey : keys.privateKey),
+        .sign(options.foreignKey === true ? foreign.privateKey : keys.privateKey);
+    },
     unsigned: (claims = {}) => `${b64({ alg: "none", typ: "JWT" })}.${b64(defaults(claims))}.`,
     close: () =>
       new Promise<void>((resolve) => {
