@@ -75,7 +75,7 @@ beforeAll(async () => {
   });
   // Expiry can only be set in the future: a token that lives for 300 ms, then waited out.
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(expiring.info?.expireTime) - Date.now() + 50)));
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await inference?.shutdown();
