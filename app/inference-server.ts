@@ -18,6 +18,9 @@ import type { Config } from "../core/config.js";
 import { ConfigError } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
 import { createAdmissionControl } from "../gateway/admission/admission-control.js";
+import { type Authenticator, createBearerAuthenticator } from "../gateway/auth/bearer-authenticator.js";
+import { createOidcVerifier } from "../gateway/auth/oidc-verifier.js";
+import { createRegistryTokenVerifier } from "../gateway/auth/registry-token-verifier.js";
 import type { MetricsExposition } from "../gateway/health/health-routes.js";
 import { createReadiness, type Readiness } from "../gateway/health/readiness.js";
 import { withCors } from "../gateway/http/cors.js";
@@ -33,7 +36,7 @@ import { startRegistryServing } from "../server/registry-follow/registry-serving
 import type { BackoffOptions } from "../server/registry-follow/retry-backoff.js";
 import { createModelTraffic } from "../server/routing/model-traffic.js";
 import { createWorkerPool } from "../server/workers/worker-pool.js";
-import { composeLifecycle } from "./lifecycle.js";
+import { composeLifecycle, type Lifecycle } from "./lifecycle.js";
 import { sizeProcesses } from "./process-sizing.js";
 
 /** A running inference server. */
@@ -183,6 +186,7 @@ export async function startInferenceServer(
         }),
       (a) => a.close(),
     );
+    const authenticate = await inferenceAuthenticator(config, life, logger);
     const edge = createInferenceEdge({
       service,
       readiness: overrides.servedReadiness ?? readiness,
@@ -192,6 +196,7 @@ export async function startInferenceServer(
       maxRequestBytes: c.maxRequestBytes,
       maxJsonBodyBytes: c.maxJsonBodyBytes,
       requestReadTimeoutMs: c.requestReadTimeoutMs,
+      authenticate,
       logger,
     });
 
@@ -304,4 +309,35 @@ export async function startInferenceServer(
       shutdown: () => life.close(),
     };
   });
+}
+
+/**
+ * The authenticator of INFERENCE_AUTH=token, undefined with "none": API tokens verified by the
+ * registry's WhoAmI (cached, INFERENCE_AUTH_CACHE_TTL_MS), OIDC JWTs verified locally.
+ */
+async function inferenceAuthenticator(
+  config: Config,
+  life: Lifecycle,
+  logger: Logger,
+): Promise<Authenticator | undefined> {
+  const { auth } = config;
+  const url = config.inference.registryUrl;
+  if (auth.inferenceMode === "none") return undefined;
+  if (url === undefined && auth.oidc === undefined) {
+    throw new ConfigError("INFERENCE_AUTH=token needs REGISTRY_URL (API tokens) or OIDC_ISSUER (JWTs)");
+  }
+  const tokens =
+    url === undefined
+      ? undefined
+      : await life.start(
+          "token verification by the registry",
+          () => createRegistryTokenVerifier({ url, ttlMs: auth.inferenceCacheTtlMs }),
+          (v) => v.close(),
+        );
+  const oidc = auth.oidc === undefined ? undefined : createOidcVerifier(auth.oidc);
+  logger.info(
+    { apiTokens: url !== undefined, oidc: auth.oidc?.issuer },
+    "INFERENCE_AUTH=token: predictions need a bearer token",
+  );
+  return createBearerAuthenticator({ tokens, oidc });
 }

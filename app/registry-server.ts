@@ -14,6 +14,7 @@ import { Code, MlpipeError } from "../core/errors/index.js";
 import type { Logger } from "../core/logger.js";
 import { createAuthenticationInterceptor } from "../gateway/auth/authentication-interceptor.js";
 import { createBearerAuthenticator } from "../gateway/auth/bearer-authenticator.js";
+import { createOidcVerifier } from "../gateway/auth/oidc-verifier.js";
 import { createConsoleAssets } from "../gateway/console/console-assets.js";
 import { createServingProxy } from "../gateway/console/serving-proxy.js";
 import { createDatabaseReadiness } from "../gateway/health/database-readiness.js";
@@ -228,7 +229,9 @@ async function createRegistryAuth(config: Config, sql: SqlClient, tracking: Trac
       }
     },
   };
-  const authenticate = createBearerAuthenticator({ tokens });
+  // OIDC JWTs (OIDC_ISSUER) are accepted beside API tokens, told apart by their shape.
+  const oidc = config.auth.oidc === undefined ? undefined : createOidcVerifier(config.auth.oidc);
+  const authenticate = createBearerAuthenticator({ tokens, oidc });
   return {
     guard: <S extends DescService>(service: S, impl: ServiceImpl<S>) => guardService(service, impl, guardOptions),
     service: guardService(AuthService, createAuthService({ store }), guardOptions),

@@ -47,6 +47,15 @@ describe("loadConfig", () => {
     [{ REGISTRY_AUTH: "oidc" }, /REGISTRY_AUTH must be one of none, token/],
     [{ AUTH_DEFAULT_PERMISSION: "write" }, /AUTH_DEFAULT_PERMISSION must be one of none, read, edit, manage/],
     [{ AUTH_PRODUCTION_PERMISSION: "none" }, /AUTH_PRODUCTION_PERMISSION must be one of read, edit, manage/],
+    [{ INFERENCE_AUTH: "oidc" }, /INFERENCE_AUTH must be one of none, token/],
+    [{ INFERENCE_AUTH: "token", MODEL_PATH: "/m.onnx" }, /INFERENCE_AUTH=token needs REGISTRY_URL .* or OIDC_ISSUER/],
+    [{ OIDC_ISSUER: "https://idp.example" }, /OIDC_ISSUER needs OIDC_AUDIENCE/],
+    [{ OIDC_AUDIENCE: "mlpipe" }, /need OIDC_ISSUER/],
+    [{ OIDC_ISSUER: "idp.example", OIDC_AUDIENCE: "mlpipe" }, /OIDC_ISSUER must be an http/],
+    [
+      { OIDC_ISSUER: "https://idp.example", OIDC_AUDIENCE: "a", OIDC_JWKS_URL: "keys" },
+      /OIDC_JWKS_URL must be an http/,
+    ],
   ])("rejects %j naming the variable", (env, message) => {
     expect(() => loadConfig(env, "/srv")).toThrow(ConfigError);
     expect(() => loadConfig(env, "/srv")).toThrow(message);
@@ -60,6 +69,9 @@ describe("loadConfig", () => {
       productionPermission: "manage",
       writeRatePerSecond: 100,
       writeBurst: 200,
+      inferenceMode: "none",
+      inferenceCacheTtlMs: 30_000,
+      oidc: undefined,
     });
     const c = loadConfig(
       {
@@ -80,9 +92,36 @@ describe("loadConfig", () => {
       productionPermission: "edit",
       writeRatePerSecond: 0,
       writeBurst: 5,
+      inferenceMode: "none",
+      inferenceCacheTtlMs: 30_000,
+      oidc: undefined,
     });
     expect(readClientToken({ MLPIPE_TOKEN: " mlp_abc " })).toBe("mlp_abc");
     expect(() => readClientToken({ MLPIPE_TOKEN: "two words" })).toThrow(/MLPIPE_TOKEN/);
+  });
+
+  it("reads INFERENCE_AUTH and OIDC", () => {
+    const oidc = { OIDC_ISSUER: "https://idp.example", OIDC_AUDIENCE: "mlpipe" };
+    expect(loadConfig({ INFERENCE_AUTH: "token", ...oidc }, "/srv").auth).toMatchObject({
+      inferenceMode: "token",
+      oidc: { issuer: "https://idp.example", audience: "mlpipe", jwksUrl: undefined, principalClaim: "sub" },
+    });
+    const c = loadConfig(
+      {
+        INFERENCE_AUTH: "token",
+        REGISTRY_URL: "http://registry:5000",
+        INFERENCE_AUTH_CACHE_TTL_MS: "1000",
+        ...oidc,
+        OIDC_JWKS_URL: "https://idp.example/keys",
+        OIDC_PRINCIPAL_CLAIM: "email",
+      },
+      "/srv",
+    );
+    expect(c.auth).toMatchObject({
+      inferenceMode: "token",
+      inferenceCacheTtlMs: 1000,
+      oidc: { jwksUrl: "https://idp.example/keys", principalClaim: "email" },
+    });
   });
 
   it("configures the inference server with the defaults of the services it replaces", () => {

@@ -66,6 +66,28 @@ export interface AuthConfig {
   readonly writeRatePerSecond: number;
   /** Write calls a principal may make at once after being idle (REGISTRY_WRITE_BURST, default 200). */
   readonly writeBurst: number;
+  /**
+   * INFERENCE_AUTH: "none" (default) or "token" (every inference request but health, readiness,
+   * metrics and docs needs `Authorization: Bearer <API token or OIDC JWT>`; API tokens are
+   * verified by the registry at REGISTRY_URL, JWTs locally). Token without REGISTRY_URL needs OIDC.
+   */
+  readonly inferenceMode: "none" | "token";
+  /** How long the inference server trusts a token the registry verified, in ms (INFERENCE_AUTH_CACHE_TTL_MS, default 30 000). */
+  readonly inferenceCacheTtlMs: number;
+  /** OIDC bearer JWTs, accepted by both servers when OIDC_ISSUER is set; undefined otherwise. */
+  readonly oidc: OidcConfig | undefined;
+}
+
+/** The OIDC issuer whose JWTs are accepted as bearer tokens (README "Security"). */
+export interface OidcConfig {
+  /** OIDC_ISSUER, compared with the `iss` claim exactly. */
+  readonly issuer: string;
+  /** OIDC_AUDIENCE, which the `aud` claim must contain (required with OIDC_ISSUER). */
+  readonly audience: string;
+  /** OIDC_JWKS_URL; default: `jwks_uri` of the issuer's discovery document. */
+  readonly jwksUrl: string | undefined;
+  /** OIDC_PRINCIPAL_CLAIM, the claim naming the principal (default "sub"), e.g. "email". */
+  readonly principalClaim: string;
 }
 
 /** Settings of the web console (served by the tracking + registry server at `/`). */
@@ -267,6 +289,12 @@ const knownVariables = [
   "REGISTRY_WRITE_RATE_LIMIT",
   "REGISTRY_WRITE_BURST",
   "CORS_ALLOWED_ORIGINS",
+  "INFERENCE_AUTH",
+  "INFERENCE_AUTH_CACHE_TTL_MS",
+  "OIDC_ISSUER",
+  "OIDC_AUDIENCE",
+  "OIDC_JWKS_URL",
+  "OIDC_PRINCIPAL_CLAIM",
 ] as const;
 
 const permissionNames: readonly PermissionName[] = ["none", "read", "edit", "manage"];
@@ -332,6 +360,13 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const maxRequestBytes = int(env, "MAX_REQUEST_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
   const bootstrapTokenFile = str(env, "AUTH_BOOTSTRAP_TOKEN_FILE");
   const corsAllowedOrigins = origins(env, "CORS_ALLOWED_ORIGINS");
+  const oidc = readOidc(env);
+  const inferenceAuth = oneOf(env, "INFERENCE_AUTH", ["none", "token"], "none");
+  if (inferenceAuth === "token" && registryUrl === undefined && oidc === undefined) {
+    throw new ConfigError(
+      "INFERENCE_AUTH=token needs REGISTRY_URL (which verifies API tokens) or OIDC_ISSUER (JWTs): without either no token could be accepted",
+    );
+  }
   const config: Config = {
     logLevel: oneOf(env, "LOG_LEVEL", logLevels, "info"),
     dataDir,
@@ -391,6 +426,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       productionPermission: oneOf(env, "AUTH_PRODUCTION_PERMISSION", ["read", "edit", "manage"], "manage"),
       writeRatePerSecond: int(env, "REGISTRY_WRITE_RATE_LIMIT", 100, 0, 1_000_000),
       writeBurst: int(env, "REGISTRY_WRITE_BURST", 200, 1, 1_000_000),
+      inferenceMode: inferenceAuth,
+      inferenceCacheTtlMs: int(env, "INFERENCE_AUTH_CACHE_TTL_MS", 30_000, 0, 3_600_000),
+      oidc,
     },
   };
   return deepFreeze(config);
@@ -427,6 +465,26 @@ export function readRegistryUrl(env: Env): string | undefined {
 const maxExtraModels = 64;
 
 /** MODEL_NAMES: distinct registered model names, MODEL_NAME left out. */
+/** The OIDC settings, or undefined without OIDC_ISSUER; the issuer and audience go together. */
+function readOidc(env: Env): OidcConfig | undefined {
+  const issuer = str(env, "OIDC_ISSUER");
+  const audience = str(env, "OIDC_AUDIENCE");
+  const jwksUrl = str(env, "OIDC_JWKS_URL");
+  if (issuer === undefined) {
+    if (audience !== undefined || jwksUrl !== undefined)
+      throw new ConfigError("OIDC_AUDIENCE and OIDC_JWKS_URL need OIDC_ISSUER");
+    return undefined;
+  }
+  if (!/^https?:\/\/[^/]+/.test(issuer))
+    throw new ConfigError(`OIDC_ISSUER must be an http:// or https:// URL, got "${issuer}"`);
+  if (audience === undefined)
+    throw new ConfigError("OIDC_ISSUER needs OIDC_AUDIENCE: a JWT issued for another audience must not be accepted");
+  if (jwksUrl !== undefined && !/^https?:\/\/[^/]+/.test(jwksUrl)) {
+    throw new ConfigError(`OIDC_JWKS_URL must be an http:// or https:// URL, got "${jwksUrl}"`);
+  }
+  return { issuer, audience, jwksUrl, principalClaim: str(env, "OIDC_PRINCIPAL_CLAIM") ?? "sub" };
+}
+
 function modelNamesOf(env: Env, defaultName: string): string[] {
   const names: string[] = [];
   for (const raw of (str(env, "MODEL_NAMES") ?? "").split(",")) {

@@ -6,7 +6,7 @@ export const authErrors = {
   unauthenticated: defineError(
     "AUTH_UNAUTHENTICATED",
     Code.Unauthenticated,
-    "The call needs credentials: `Authorization: Bearer <API token>` (REGISTRY_AUTH=token).",
+    "The call needs credentials: `Authorization: Bearer <API token or OIDC JWT>` (REGISTRY_AUTH=token, INFERENCE_AUTH=token).",
     () => "authentication required: send Authorization: Bearer <token>",
   ),
   invalidToken: defineError(
@@ -18,8 +18,15 @@ export const authErrors = {
   tokenExpired: defineError(
     "AUTH_TOKEN_EXPIRED",
     Code.Unauthenticated,
-    "The API token has expired; ask an administrator for a new one.",
+    "The API token or OIDC JWT has expired; get a new one.",
     (at: string) => `the bearer token expired at ${at}`,
+  ),
+  verifierUnavailable: defineError(
+    "AUTH_VERIFIER_UNAVAILABLE",
+    Code.Unavailable,
+    "The service that verifies bearer tokens (the registry's WhoAmI for an inference server, or the OIDC issuer's JWKS) cannot be reached; retry later.",
+    (what: string, _cause?: unknown) => `cannot verify the bearer token: ${what} is unavailable; retry later`,
+    (_what: string, cause?: unknown) => ({ cause }),
   ),
   permissionDenied: defineError(
     "AUTH_PERMISSION_DENIED",

@@ -45,6 +45,8 @@ import {
 import type { CallContext } from "../../server/call-context.js";
 import type { PredictStreamInput, PredictStreamSink } from "../../server/predict-stream.js";
 import type { GrpcAdmission } from "../admission/load-shedding.js";
+import type { Authenticator } from "../auth/bearer-authenticator.js";
+import { authenticationRefusal, requireIdentity } from "../auth/inference-authentication.js";
 import type { OipPredictions } from "../oip/oip-rpc.js";
 import { parseContentType } from "../protocol/content-type.js";
 import { GrpcStreamCall, respondTrailersOnly } from "../protocol-grpc/grpc-stream-call.js";
@@ -63,6 +65,11 @@ export interface GrpcFastPathOptions {
   /** The Open Inference Protocol's ModelInfer and ModelStreamInfer (gateway/oip/oip-rpc.ts), served here too when given. */
   readonly oip?: OipPredictions | undefined;
   readonly admission: GrpcAdmission;
+  /**
+   * Authenticates each call before admission (INFERENCE_AUTH=token, gateway/auth/
+   * inference-authentication.ts); undefined: calls need no credentials.
+   */
+  readonly authenticate?: Authenticator | undefined;
   /** Largest request message in bytes (MAX_REQUEST_BYTES), compressed or not. */
   readonly maxRequestBytes: number;
   /**
@@ -245,17 +252,35 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): StreamRoute {
     if (type?.protocol !== "grpc" || type.codec !== "proto") return false;
     const route = routes.get(procedure);
     if (route === undefined) return false;
-    const admit = (): boolean => {
-      const refusal = admission.admit();
-      if (refusal !== undefined) {
-        respondTrailersOnly(stream, { "content-type": contentType, ...refusal });
-        return false;
-      }
-      stream.once("close", () => admission.release());
-      return true;
+    // Unary calls are admitted once their message is in (route calls `admit`), streams at once.
+    const serve = (): void => {
+      const admit = (): boolean => {
+        const refusal = admission.admit();
+        if (refusal !== undefined) {
+          respondTrailersOnly(stream, { "content-type": contentType, ...refusal });
+          return false;
+        }
+        stream.once("close", () => admission.release());
+        return true;
+      };
+      const call = new GrpcStreamCall(stream, procedure, logger);
+      route(call, setUp(call, headers), admit);
     };
-    const call = new GrpcStreamCall(stream, procedure, logger);
-    route(call, setUp(call, headers), admit);
+    const { authenticate } = options;
+    if (authenticate === undefined) {
+      serve();
+      return true;
+    }
+    requireIdentity(authenticate, headers).then((refused) => {
+      // The client may have gone while its credentials were checked.
+      if (stream.destroyed || stream.closed) return;
+      if (refused === undefined) {
+        serve();
+        return;
+      }
+      const refusal = authenticationRefusal(refused, "grpc");
+      respondTrailersOnly(stream, { "content-type": contentType, ...refusal.headers });
+    });
     return true;
   };
 }

@@ -13,6 +13,8 @@ import type { InferenceMetrics } from "../../server/inference-metrics.js";
 import type { PredictionService } from "../../server/prediction-service.js";
 import type { AdmissionControl } from "../admission/admission-control.js";
 import { createGrpcAdmission, withLoadShedding } from "../admission/load-shedding.js";
+import type { Authenticator } from "../auth/bearer-authenticator.js";
+import { withAuthentication } from "../auth/inference-authentication.js";
 import { createHealthService } from "../health/grpc-health-service.js";
 import type { MetricsExposition } from "../health/health-routes.js";
 import type { Readiness } from "../health/readiness.js";
@@ -47,6 +49,11 @@ export interface InferenceEdgeOptions {
   readonly maxJsonBodyBytes: number;
   /** Longest a JSON /predict body or a gRPC fast-path unary message may take to arrive, in ms (REQUEST_READ_TIMEOUT_MS). */
   readonly requestReadTimeoutMs: number;
+  /**
+   * Authenticates every request but health, metrics and docs before admission control
+   * (INFERENCE_AUTH=token; gateway/auth/inference-authentication.ts); undefined: no credentials needed.
+   */
+  readonly authenticate?: Authenticator | undefined;
   readonly logger: Logger;
 }
 
@@ -106,7 +113,7 @@ export function createInferenceEdge(options: InferenceEdgeOptions): InferenceEdg
   });
   // Prediction requests beyond what the server can take are refused before they are parsed: RPCs
   // unread, JSON ones once their body has arrived (a slow body holds no admission slot).
-  const handler = withLoadShedding(
+  const admitted = withLoadShedding(
     (req, res) => {
       if (!json(req, res) && !oipRest(req, res) && !mlflowScoring(req, res)) connect(req, res);
     },
@@ -120,11 +127,15 @@ export function createInferenceEdge(options: InferenceEdgeOptions): InferenceEdg
       receiveBody: (req) => receiveBody(req, bodyLimits(req)),
     },
   );
+  // Credentials are checked before admission: an unauthenticated flood takes no admission slot.
+  const { authenticate } = options;
+  const handler = authenticate === undefined ? admitted : withAuthentication(admitted, authenticate);
   // gRPC Predict, PredictBatch and PredictStream skip connect-node (see grpc-fast-path.ts).
   const streamRoute = createGrpcFastPath({
     predictions: rpc,
     oip,
     admission: createGrpcAdmission({ admission, metrics, retryAfterSeconds }),
+    authenticate,
     maxRequestBytes,
     requestReadTimeoutMs: options.requestReadTimeoutMs,
     logger,
