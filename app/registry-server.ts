@@ -167,6 +167,7 @@ export async function startRegistryServer(
           host: config.registry.host,
           port: config.registry.port,
           logger,
+          tls: config.tls,
         }),
       (l) => l.close(graceMs),
     );

@@ -37,6 +37,21 @@ export interface Config {
   readonly console: ConsoleConfig;
   /** Authentication and authorization of the tracking + registry server. */
   readonly auth: AuthConfig;
+  /** TLS of both servers' ports (TLS_CERT_FILE and TLS_KEY_FILE, together); undefined: cleartext. */
+  readonly tls: TlsConfig | undefined;
+}
+
+/** TLS on the registry and inference ports (README "Security"). Paths are absolute. */
+export interface TlsConfig {
+  /** Server certificate chain, PEM (TLS_CERT_FILE); reloaded when it changes. */
+  readonly certFile: string;
+  /** Its private key, PEM (TLS_KEY_FILE); reloaded with the certificate. */
+  readonly keyFile: string;
+  /**
+   * CA bundle, PEM, for mutual TLS (TLS_CLIENT_CA_FILE): clients must present a certificate it
+   * signed, or the handshake fails. Undefined (default): no client certificates asked.
+   */
+  readonly clientCaFile: string | undefined;
 }
 
 /** A permission level as MLflow's auth names them (auth/permission.ts), each including the ones before. */
@@ -151,6 +166,8 @@ export interface InferenceConfig {
    * MODEL_PATH the model comes from there.
    */
   readonly registryUrl: string | undefined;
+  /** CA bundle, PEM, trusted for an https REGISTRY_URL besides the system's (MLPIPE_CA_FILE), absolute. */
+  readonly registryCaFile: string | undefined;
   /** API token for a registry with REGISTRY_AUTH=token (MLPIPE_TOKEN); needs READ on the served model. */
   readonly registryToken: string | undefined;
   /** Custom pre/post-processing module (MODEL_HANDLER), absolute; loaded in every worker. */
@@ -267,6 +284,10 @@ const knownVariables = [
   "REGISTRY_WRITE_RATE_LIMIT",
   "REGISTRY_WRITE_BURST",
   "CORS_ALLOWED_ORIGINS",
+  "TLS_CERT_FILE",
+  "TLS_KEY_FILE",
+  "TLS_CLIENT_CA_FILE",
+  "MLPIPE_CA_FILE",
 ] as const;
 
 const permissionNames: readonly PermissionName[] = ["none", "read", "edit", "manage"];
@@ -282,7 +303,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const known = new Set<string>(knownVariables);
   for (const name of Object.keys(env)) {
     if (name.startsWith("MLPIPE_") && !known.has(name)) {
-      throw new ConfigError(`unknown variable ${name}; known MLPIPE_* variables: MLPIPE_DATA_DIR, MLPIPE_TOKEN`);
+      throw new ConfigError(
+        `unknown variable ${name}; known MLPIPE_* variables: MLPIPE_DATA_DIR, MLPIPE_TOKEN, MLPIPE_CA_FILE`,
+      );
     }
   }
   const dataDir = resolve(cwd, str(env, "MLPIPE_DATA_DIR") ?? "mlpipe-data");
@@ -332,6 +355,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const maxRequestBytes = int(env, "MAX_REQUEST_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
   const bootstrapTokenFile = str(env, "AUTH_BOOTSTRAP_TOKEN_FILE");
   const corsAllowedOrigins = origins(env, "CORS_ALLOWED_ORIGINS");
+  const tls = tlsOf(env, cwd);
+  const caFile = str(env, "MLPIPE_CA_FILE");
   const config: Config = {
     logLevel: oneOf(env, "LOG_LEVEL", logLevels, "info"),
     dataDir,
@@ -364,6 +389,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       extraModelPaths,
       modelMemoryLimitMb: optionalInt(env, "MODEL_MEMORY_LIMIT_MB", 1, 1024 * 1024),
       registryUrl,
+      registryCaFile: caFile === undefined ? undefined : resolve(cwd, caFile),
       registryToken: readClientToken(env),
       handlerPath: handlerPath === undefined ? undefined : resolve(cwd, handlerPath),
       httpWorkers: optionalInt(env, "INFERENCE_HTTP_WORKERS", 1, 256),
@@ -392,6 +418,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       writeRatePerSecond: int(env, "REGISTRY_WRITE_RATE_LIMIT", 100, 0, 1_000_000),
       writeBurst: int(env, "REGISTRY_WRITE_BURST", 200, 1, 1_000_000),
     },
+    tls,
   };
   return deepFreeze(config);
 }
@@ -427,6 +454,25 @@ export function readRegistryUrl(env: Env): string | undefined {
 const maxExtraModels = 64;
 
 /** MODEL_NAMES: distinct registered model names, MODEL_NAME left out. */
+/** TLS_CERT_FILE and TLS_KEY_FILE both or neither; TLS_CLIENT_CA_FILE only with them. */
+function tlsOf(env: Env, cwd: string): TlsConfig | undefined {
+  const certFile = str(env, "TLS_CERT_FILE");
+  const keyFile = str(env, "TLS_KEY_FILE");
+  const clientCaFile = str(env, "TLS_CLIENT_CA_FILE");
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError("TLS_CERT_FILE and TLS_KEY_FILE must be set together");
+  }
+  if (certFile === undefined || keyFile === undefined) {
+    if (clientCaFile !== undefined) throw new ConfigError("TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE");
+    return undefined;
+  }
+  return {
+    certFile: resolve(cwd, certFile),
+    keyFile: resolve(cwd, keyFile),
+    clientCaFile: clientCaFile === undefined ? undefined : resolve(cwd, clientCaFile),
+  };
+}
+
 function modelNamesOf(env: Env, defaultName: string): string[] {
   const names: string[] = [];
   for (const raw of (str(env, "MODEL_NAMES") ?? "").split(",")) {
