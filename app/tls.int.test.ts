@@ -11,8 +11,12 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { credentials } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CliIo, CliOutput } from "../cli/cli-io.js";
+import { allCommands } from "../cli/commands/all-commands.js";
+import { runCli } from "../cli/run-cli.js";
 import { AuthMethod, AuthService } from "../gen/mlpipe/auth/v1/auth_pb.js";
 import { InferenceService } from "../gen/mlpipe/inference/v1/inference_pb.js";
+import { createMlpipeClient } from "../sdk/index.js";
 import { createGrpcClient } from "../test/support/grpc-client.js";
 import { startTestServer } from "../test/support/inference-test-harness.js";
 import { writeTestModels } from "../test/support/onnx-models.js";
@@ -151,5 +155,54 @@ describe("registry with mutual TLS and token authentication", () => {
       createConnectTransport({ baseUrl: url, httpVersion: "1.1", nodeOptions: { ca: certs.cert } }),
     );
     await expect(auth.whoAmI({})).rejects.toThrow();
+  });
+});
+
+describe("SDK and CLI against a TLS registry", () => {
+  let dir: string;
+  let caFile: string;
+  let url: string;
+  let server: TestRegistryServer;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "mlpipe-tls-cli-"));
+    const files = await writeServerFiles(dir, await generateTestCertificates());
+    caFile = files.caFile;
+    server = await startTestRegistryServer({ env: { TLS_CERT_FILE: files.certFile, TLS_KEY_FILE: files.keyFile } });
+    url = server.url.replace(/^http:/, "https:");
+  });
+  afterAll(async () => {
+    await server?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function mlpipe(argv: readonly string[], env: Record<string, string>) {
+    let out = "";
+    let err = "";
+    const output = (write: (t: string) => void): CliOutput => ({ write, isTTY: false, columns: 100 });
+    const io: CliIo = {
+      stdout: output((t) => {
+        out += t;
+      }),
+      stderr: output((t) => {
+        err += t;
+      }),
+      env,
+      cwd: dir,
+    };
+    const code = await runCli([...argv, "--registry-url", url], io, allCommands);
+    return { code, out, err };
+  }
+
+  it("the SDK trusts caFile, the CLI MLPIPE_CA_FILE; without it the server is not trusted", async () => {
+    const client = createMlpipeClient({ url, caFile });
+    const experiment = await client.getOrCreateExperiment("over-tls");
+    expect(experiment.name).toBe("over-tls");
+    const listed = await mlpipe(["experiments", "list"], { MLPIPE_CA_FILE: caFile });
+    expect(listed.code).toBe(0);
+    expect(listed.out).toContain("over-tls");
+    const untrusted = await mlpipe(["experiments", "list"], {});
+    expect(untrusted.code).not.toBe(0);
+    await expect(createMlpipeClient({ url }).getOrCreateExperiment("x")).rejects.toThrow();
   });
 });
