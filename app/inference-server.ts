@@ -11,6 +11,7 @@
  * set, serves gRPC only (as Triton's 8001 beside its HTTP 8000): the same gRPC calls, and
  * ROUTE_NOT_FOUND for JSON, Connect, gRPC-Web and docs, which stay on INFERENCE_PORT.
  */
+import { readFile } from "node:fs/promises";
 import { availableParallelism, totalmem } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -217,6 +218,7 @@ export async function startInferenceServer(
         host: c.host,
         port: c.port,
         logger,
+        tls: config.tls,
       }),
     );
     // Port 0 asks for an ephemeral port of its own (tests); the main port's number means one listener.
@@ -230,6 +232,7 @@ export async function startInferenceServer(
           host: c.host,
           port: c.grpcPort,
           logger,
+          tls: config.tls,
         }),
       );
     }
@@ -253,11 +256,14 @@ export async function startInferenceServer(
       if (drainTimedOut) logger.warn({ inFlight: service.inFlight }, "grace period over; closing anyway");
     });
 
+    // Read once: a CA bundle rarely changes, and a missing file should fail the start, not each reconnect.
+    const registryCa = c.registryCaFile === undefined ? undefined : await readFile(c.registryCaFile);
     const follow = (followed: ModelManager, onServed: () => void): void => {
       if (registryUrl === undefined) return;
       const registry = startRegistryServing({
         url: registryUrl,
         token: c.registryToken,
+        ca: registryCa,
         name: followed.name,
         stage: c.modelStage,
         cacheDir: join(config.dataDir, "model-cache"),

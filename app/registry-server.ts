@@ -168,6 +168,7 @@ export async function startRegistryServer(
           host: config.registry.host,
           port: config.registry.port,
           logger,
+          tls: config.tls,
         }),
       (l) => l.close(graceMs),
     );

@@ -9,15 +9,29 @@ export const cliActor = "mlpipe-cli";
 
 /**
  * A client of the tracking + registry server at `url` (Connect over HTTP/1.1), sending the API
- * token of MLPIPE_TOKEN in `env` when set.
+ * token of MLPIPE_TOKEN in `env` when set and trusting the CA file of MLPIPE_CA_FILE for https.
  */
 export function createCliClient(url: string, env: Env): MlpipeClient {
   const token = readClientToken(env);
-  return createMlpipeClient({ url, actor: cliActor, ...(token === undefined ? {} : { token }) });
+  const caFile = env.MLPIPE_CA_FILE;
+  return createMlpipeClient({
+    url,
+    actor: cliActor,
+    ...(token === undefined ? {} : { token }),
+    ...(caFile === undefined || caFile === "" ? {} : { caFile }),
+  });
 }
 
 /** A client of the registry's AuthService (tokens, grants, administrators), with MLPIPE_TOKEN. */
 export function createCliAuthClient(url: string, env: Env) {
   const token = readClientToken(env);
-  return createClient(AuthService, createClientTransport({ url, ...(token === undefined ? {} : { token }) }));
+  const caFile = env.MLPIPE_CA_FILE;
+  return createClient(
+    AuthService,
+    createClientTransport({
+      url,
+      ...(token === undefined ? {} : { token }),
+      ...(caFile === undefined || caFile === "" ? {} : { caFile }),
+    }),
+  );
 }

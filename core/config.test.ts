@@ -56,9 +56,27 @@ describe("loadConfig", () => {
       { OIDC_ISSUER: "https://idp.example", OIDC_AUDIENCE: "a", OIDC_JWKS_URL: "keys" },
       /OIDC_JWKS_URL must be an http/,
     ],
+    [{ TLS_CERT_FILE: "cert.pem" }, /TLS_CERT_FILE and TLS_KEY_FILE must be set together/],
+    [{ TLS_KEY_FILE: "key.pem" }, /TLS_CERT_FILE and TLS_KEY_FILE must be set together/],
+    [{ TLS_CLIENT_CA_FILE: "ca.pem" }, /TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE/],
   ])("rejects %j naming the variable", (env, message) => {
     expect(() => loadConfig(env, "/srv")).toThrow(ConfigError);
     expect(() => loadConfig(env, "/srv")).toThrow(message);
+  });
+
+  it("serves cleartext by default and reads the TLS files, resolved, when both are set", () => {
+    expect(loadConfig({}, "/srv").tls).toBeUndefined();
+    const c = loadConfig(
+      {
+        TLS_CERT_FILE: "tls/cert.pem",
+        TLS_KEY_FILE: "/etc/key.pem",
+        TLS_CLIENT_CA_FILE: "ca.pem",
+        MLPIPE_CA_FILE: "r.pem",
+      },
+      "/srv",
+    );
+    expect(c.tls).toEqual({ certFile: "/srv/tls/cert.pem", keyFile: "/etc/key.pem", clientCaFile: "/srv/ca.pem" });
+    expect(c.inference.registryCaFile).toBe("/srv/r.pem");
   });
 
   it("keeps authentication off by default and reads its settings", () => {

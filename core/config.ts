@@ -37,6 +37,21 @@ export interface Config {
   readonly console: ConsoleConfig;
   /** Authentication and authorization of the tracking + registry server. */
   readonly auth: AuthConfig;
+  /** TLS of both servers' ports (TLS_CERT_FILE and TLS_KEY_FILE, together); undefined: cleartext. */
+  readonly tls: TlsConfig | undefined;
+}
+
+/** TLS on the registry and inference ports (README "Security"). Paths are absolute. */
+export interface TlsConfig {
+  /** Server certificate chain, PEM (TLS_CERT_FILE); reloaded when it changes. */
+  readonly certFile: string;
+  /** Its private key, PEM (TLS_KEY_FILE); reloaded with the certificate. */
+  readonly keyFile: string;
+  /**
+   * CA bundle, PEM, for mutual TLS (TLS_CLIENT_CA_FILE): clients must present a certificate it
+   * signed, or the handshake fails. Undefined (default): no client certificates asked.
+   */
+  readonly clientCaFile: string | undefined;
 }
 
 /** A permission level as MLflow's auth names them (auth/permission.ts), each including the ones before. */
@@ -173,6 +188,8 @@ export interface InferenceConfig {
    * MODEL_PATH the model comes from there.
    */
   readonly registryUrl: string | undefined;
+  /** CA bundle, PEM, trusted for an https REGISTRY_URL besides the system's (MLPIPE_CA_FILE), absolute. */
+  readonly registryCaFile: string | undefined;
   /** API token for a registry with REGISTRY_AUTH=token (MLPIPE_TOKEN); needs READ on the served model. */
   readonly registryToken: string | undefined;
   /** Custom pre/post-processing module (MODEL_HANDLER), absolute; loaded in every worker. */
@@ -295,6 +312,10 @@ const knownVariables = [
   "OIDC_AUDIENCE",
   "OIDC_JWKS_URL",
   "OIDC_PRINCIPAL_CLAIM",
+  "TLS_CERT_FILE",
+  "TLS_KEY_FILE",
+  "TLS_CLIENT_CA_FILE",
+  "MLPIPE_CA_FILE",
 ] as const;
 
 const permissionNames: readonly PermissionName[] = ["none", "read", "edit", "manage"];
@@ -310,7 +331,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const known = new Set<string>(knownVariables);
   for (const name of Object.keys(env)) {
     if (name.startsWith("MLPIPE_") && !known.has(name)) {
-      throw new ConfigError(`unknown variable ${name}; known MLPIPE_* variables: MLPIPE_DATA_DIR, MLPIPE_TOKEN`);
+      throw new ConfigError(
+        `unknown variable ${name}; known MLPIPE_* variables: MLPIPE_DATA_DIR, MLPIPE_TOKEN, MLPIPE_CA_FILE`,
+      );
     }
   }
   const dataDir = resolve(cwd, str(env, "MLPIPE_DATA_DIR") ?? "mlpipe-data");
@@ -367,6 +390,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       "INFERENCE_AUTH=token needs REGISTRY_URL (which verifies API tokens) or OIDC_ISSUER (JWTs): without either no token could be accepted",
     );
   }
+  const tls = tlsOf(env, cwd);
+  const caFile = str(env, "MLPIPE_CA_FILE");
   const config: Config = {
     logLevel: oneOf(env, "LOG_LEVEL", logLevels, "info"),
     dataDir,
@@ -399,6 +424,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       extraModelPaths,
       modelMemoryLimitMb: optionalInt(env, "MODEL_MEMORY_LIMIT_MB", 1, 1024 * 1024),
       registryUrl,
+      registryCaFile: caFile === undefined ? undefined : resolve(cwd, caFile),
       registryToken: readClientToken(env),
       handlerPath: handlerPath === undefined ? undefined : resolve(cwd, handlerPath),
       httpWorkers: optionalInt(env, "INFERENCE_HTTP_WORKERS", 1, 256),
@@ -430,6 +456,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       inferenceCacheTtlMs: int(env, "INFERENCE_AUTH_CACHE_TTL_MS", 30_000, 0, 3_600_000),
       oidc,
     },
+    tls,
   };
   return deepFreeze(config);
 }
@@ -464,7 +491,6 @@ export function readRegistryUrl(env: Env): string | undefined {
 /** Most models one server follows besides MODEL_NAME: each has its own queue, sessions and metrics series. */
 const maxExtraModels = 64;
 
-/** MODEL_NAMES: distinct registered model names, MODEL_NAME left out. */
 /** The OIDC settings, or undefined without OIDC_ISSUER; the issuer and audience go together. */
 function readOidc(env: Env): OidcConfig | undefined {
   const issuer = str(env, "OIDC_ISSUER");
@@ -485,6 +511,26 @@ function readOidc(env: Env): OidcConfig | undefined {
   return { issuer, audience, jwksUrl, principalClaim: str(env, "OIDC_PRINCIPAL_CLAIM") ?? "sub" };
 }
 
+/** TLS_CERT_FILE and TLS_KEY_FILE both or neither; TLS_CLIENT_CA_FILE only with them. */
+function tlsOf(env: Env, cwd: string): TlsConfig | undefined {
+  const certFile = str(env, "TLS_CERT_FILE");
+  const keyFile = str(env, "TLS_KEY_FILE");
+  const clientCaFile = str(env, "TLS_CLIENT_CA_FILE");
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError("TLS_CERT_FILE and TLS_KEY_FILE must be set together");
+  }
+  if (certFile === undefined || keyFile === undefined) {
+    if (clientCaFile !== undefined) throw new ConfigError("TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE");
+    return undefined;
+  }
+  return {
+    certFile: resolve(cwd, certFile),
+    keyFile: resolve(cwd, keyFile),
+    clientCaFile: clientCaFile === undefined ? undefined : resolve(cwd, clientCaFile),
+  };
+}
+
+/** MODEL_NAMES: distinct registered model names, MODEL_NAME left out. */
 function modelNamesOf(env: Env, defaultName: string): string[] {
   const names: string[] = [];
   for (const raw of (str(env, "MODEL_NAMES") ?? "").split(",")) {

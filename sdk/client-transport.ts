@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { commonErrors } from "../core/errors/common-errors.js";
@@ -25,6 +26,13 @@ export interface ClientTransportOptions {
   readonly token?: string;
   /** Deadline of each call in milliseconds, artifact uploads included; default none. */
   readonly timeoutMs?: number;
+  /**
+   * CA certificates, PEM, trusted for an https `url` besides Node's bundle (a private CA or a
+   * self-signed server certificate). Default none.
+   */
+  readonly ca?: string | Buffer;
+  /** A PEM file read for {@link ca} when the transport is created (the CLI's MLPIPE_CA_FILE). Default none. */
+  readonly caFile?: string;
 }
 
 /** The transport of {@link createMlpipeClient}; rejects a URL that is not http(s) at once. */
@@ -52,12 +60,23 @@ export function createClientTransport(options: ClientTransportOptions): Transpor
             return next(req);
           },
         ];
+  const ca = options.ca ?? readCaFile(options.caFile);
   const common = {
     baseUrl,
     interceptors,
+    ...(ca === undefined ? {} : { nodeOptions: { ca } }),
     ...(options.timeoutMs === undefined ? {} : { defaultTimeoutMs: options.timeoutMs }),
   };
   return options.protocol === "grpc"
     ? createGrpcTransport(common)
     : createConnectTransport({ ...common, httpVersion: "1.1", useBinaryFormat: true });
+}
+
+function readCaFile(path: string | undefined): Buffer | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw commonErrors.invalidArgument("caFile", `cannot read "${path}": ${(err as Error).message}`);
+  }
 }

@@ -29,6 +29,10 @@ export interface MlpipeClientOptions {
   readonly token?: string;
   /** Deadline of each call in milliseconds, artifact uploads included; default none. */
   readonly timeoutMs?: number;
+  /** CA certificates, PEM, trusted for an https server besides Node's bundle; default none. */
+  readonly ca?: string | Buffer;
+  /** A PEM CA file read at creation for {@link ca} (MLPIPE_CA_FILE in the CLI); default none. */
+  readonly caFile?: string;
   /** Longest a logged metric, param or tag waits before it is sent, in ms; default 1000. */
   readonly flushIntervalMs?: number;
   /** Buffered entries per run above which logging waits for the server; default 10,000 (ten full batches). */
@@ -107,6 +111,8 @@ export function createMlpipeClient(options: MlpipeClientOptions): MlpipeClient {
     ...(options.actor === undefined ? {} : { actor: options.actor }),
     ...(options.token === undefined ? {} : { token: options.token }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.ca === undefined ? {} : { ca: options.ca }),
+    ...(options.caFile === undefined ? {} : { caFile: options.caFile }),
   });
   const tracking = createClient(TrackingService, transport);
   const registry = createClient(RegistryService, transport);

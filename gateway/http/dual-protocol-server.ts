@@ -7,7 +7,9 @@ import http2, {
   type ServerHttp2Stream,
 } from "node:http2";
 import net, { type AddressInfo, type Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import type { Logger } from "../../core/logger.js";
+import { type TlsFiles, watchTlsFiles } from "./tls-files.js";
 
 /**
  * A request handler both HTTP versions call: Node's http.RequestListener and its http2
@@ -53,6 +55,12 @@ export interface DualProtocolServerOptions {
   readonly idleTimeoutMs?: number;
   /** Milliseconds an idle HTTP/1.1 keep-alive connection stays open. Default 65 s (above common 60 s proxy idle timeouts). */
   readonly keepAliveTimeoutMs?: number;
+  /**
+   * Serve TLS instead of cleartext: HTTP/2 and HTTP/1.1 told apart by ALPN, the certificate reloaded
+   * when its files change, and client certificates required when `clientCaFile` is set. Undefined
+   * (default): the cleartext listener that sniffs the HTTP/2 preface.
+   */
+  readonly tls?: TlsFiles | undefined;
 }
 
 /** A listening dual-protocol server. */
@@ -91,6 +99,7 @@ const http2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
  * the HTTP/1.1 parser, which answers garbage with 400 and closes.
  */
 export async function listenDualProtocol(options: DualProtocolServerOptions): Promise<DualProtocolServer> {
+  if (options.tls !== undefined) return listenTls(options, options.tls);
   const { handler, logger } = options;
   const firstBytesTimeoutMs = options.firstBytesTimeoutMs ?? 10_000;
   const idleTimeoutMs = options.idleTimeoutMs ?? 5 * 60_000;
@@ -216,6 +225,111 @@ export async function listenDualProtocol(options: DualProtocolServerOptions): Pr
   };
 
   return { port, url: `http://${urlHost(options.host)}:${port}`, close };
+}
+
+/**
+ * The TLS listener kind: one `http2.createSecureServer` with `allowHTTP1`, where ALPN does what
+ * the preface sniffing does in cleartext (h2 for gRPC and HTTP/2 clients, http/1.1 for the rest).
+ * HTTP/1.1 connections are parsed by Node's http code inside the same server, so the HTTP/1.1
+ * headers and request timeouts of the cleartext kind do not apply here; the idle timeout does.
+ */
+async function listenTls(options: DualProtocolServerOptions, files: TlsFiles): Promise<DualProtocolServer> {
+  const { handler, logger } = options;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 5 * 60_000;
+  const watcher = watchTlsFiles(files, logger);
+  const mutual = files.clientCaFile !== undefined;
+  const server = http2.createSecureServer({
+    ...watcher.current,
+    allowHTTP1: true,
+    // mTLS: a client without a certificate signed by the client CA fails the handshake.
+    requestCert: mutual,
+    rejectUnauthorized: mutual,
+    maxSessionMemory: 64,
+    settings: { initialWindowSize: streamWindowBytes },
+  });
+  server.setTimeout(idleTimeoutMs);
+  watcher.onChange((context) => server.setSecureContext(context));
+
+  const sockets = new Set<TLSSocket>();
+  /** Requests in progress per HTTP/1.1 socket, to close the idle ones first on shutdown. */
+  const busy = new Map<Socket, number>();
+  const sessions = new Set<ServerHttp2Session>();
+  let closing: Promise<void> | undefined;
+  const closeIdleHttp1 = () => {
+    for (const socket of sockets) if (socket.alpnProtocol !== "h2" && (busy.get(socket) ?? 0) === 0) socket.destroy();
+  };
+
+  server.on("request", (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
+    if (req.httpVersionMajor === 1) {
+      const socket = req.socket;
+      busy.set(socket, (busy.get(socket) ?? 0) + 1);
+      res.once("close", () => {
+        const left = (busy.get(socket) ?? 1) - 1;
+        if (left === 0) busy.delete(socket);
+        else busy.set(socket, left);
+        if (closing !== undefined && left === 0) socket.destroy();
+      });
+      if (closing !== undefined) (res as ServerResponse).shouldKeepAlive = false;
+    }
+    handler(req, res);
+  });
+  const streamRoute = options.streamRoute;
+  if (streamRoute !== undefined) {
+    // As in the cleartext kind: the compatibility layer's "stream" listener goes behind the route.
+    const compat = server.listeners("stream") as ((...args: unknown[]) => void)[];
+    server.removeAllListeners("stream");
+    server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest: unknown[]) => {
+      if (streamRoute(stream, headers)) return;
+      for (const listener of compat) listener.call(server, stream, headers, ...rest);
+    });
+  }
+  server.on("session", (session: ServerHttp2Session) => {
+    session.setLocalWindowSize(sessionWindowBytes);
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+    if (closing !== undefined) session.close();
+  });
+  server.on("sessionError", (err: Error) => logger.debug({ err }, "HTTP/2 session error"));
+  server.on("secureConnection", (socket: TLSSocket) => {
+    socket.setNoDelay(true);
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    if (closing !== undefined) socket.destroy();
+  });
+  // Handshake failures (no or untrusted client certificate, plain HTTP on the TLS port) are the
+  // client's problem: a debug line, the connection is closed by Node.
+  server.on("tlsClientError", (err: Error) => logger.debug({ err }, "TLS handshake failed"));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  }).catch((err: unknown) => {
+    watcher.close();
+    throw err;
+  });
+  server.on("error", (err) => logger.error({ err }, "listener error"));
+  const port = (server.address() as AddressInfo).port;
+
+  const close = (graceMs = 10_000): Promise<void> => {
+    closing ??= (async () => {
+      watcher.close();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const session of sessions) session.close();
+      closeIdleHttp1();
+      const timer = setTimeout(() => {
+        for (const session of sessions) session.destroy();
+        for (const socket of sockets) socket.destroy();
+      }, graceMs);
+      await closed;
+      clearTimeout(timer);
+    })();
+    return closing;
+  };
+
+  return { port, url: `https://${urlHost(options.host)}:${port}`, close };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import type { ConnectRouter, ContextValues, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "../../core/logger.js";
 import type { DualProtocolHandler } from "../http/dual-protocol-server.js";
@@ -31,6 +31,8 @@ export interface ConnectHandlerOptions {
    * error already translated to its code, e.g. the registry's RPC metrics. Default none.
    */
   readonly interceptors?: readonly Interceptor[];
+  /** Context values of each call, made from the Node request (e.g. the TLS client certificate's CN). Default none. */
+  readonly contextValues?: ((req: Parameters<DualProtocolHandler>[0]) => ContextValues) | undefined;
 }
 
 /**
@@ -61,6 +63,7 @@ export function createConnectHandler(options: ConnectHandlerOptions): DualProtoc
     jsonOptions: { ignoreUnknownFields: false },
     interceptors: [...(options.interceptors ?? []), createErrorInterceptor(options.logger)],
     fallback: routeNotFound,
+    ...(options.contextValues === undefined ? {} : { contextValues: options.contextValues }),
   });
   return (req, res) => {
     if (parseContentType(req.headers["content-type"])?.protocol === "grpc") respecGrpcMessageTrailer(res);

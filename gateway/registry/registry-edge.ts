@@ -6,17 +6,19 @@
  * HTTP routes /metrics, /health, /health/live and /health/ready. What a listener
  * (http/dual-protocol-server.ts) serves; app/registry-server.ts composes it with the stores.
  */
-import type { Interceptor, ServiceImpl } from "@connectrpc/connect";
+import { createContextValues, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
 import type { Logger } from "../../core/logger.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { AuthService } from "../../gen/mlpipe/auth/v1/auth_pb.js";
 import { RegistryService } from "../../gen/mlpipe/registry/v1/registry_pb.js";
 import { TrackingService } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
+import { clientCertificateKey } from "../auth/client-certificate.js";
 import { createHealthService } from "../health/grpc-health-service.js";
 import { healthRoutes } from "../health/health-routes.js";
 import type { Readiness } from "../health/readiness.js";
 import type { DualProtocolHandler } from "../http/dual-protocol-server.js";
 import { type HttpRoute, withRoutes } from "../http/http-route.js";
+import { verifiedPeerName } from "../http/tls-peer.js";
 import { createConnectHandler } from "../protocol-connect/connect-handler.js";
 import { createJsonRouter } from "../protocol-json/json-router.js";
 import type { RegistryMetrics } from "./registry-metrics.js";
@@ -66,6 +68,11 @@ export function createRegistryEdge(options: RegistryEdgeOptions): DualProtocolHa
     interceptors: options.auth === undefined ? [metrics.interceptor] : [metrics.interceptor, options.auth.interceptor],
     maxRequestBytes: options.maxRequestBytes,
     logger,
+    // With authentication on, a verified TLS client certificate is a credential (mutual TLS).
+    contextValues:
+      options.auth === undefined
+        ? undefined
+        : (req) => createContextValues().set(clientCertificateKey, verifiedPeerName(req)),
   });
   return withRoutes([http, ...(options.routes ?? [])], rpc);
 }

@@ -36,14 +36,20 @@ export interface RegistryClientOptions {
    * REGISTRY_AUTH=token; it needs READ on the served model. Default none.
    */
   readonly token?: string | undefined;
+  /** CA certificates, PEM, trusted for an https `url` besides Node's bundle (MLPIPE_CA_FILE's content). Default none. */
+  readonly ca?: string | Buffer | undefined;
 }
 
 /** Creates the client; the connection opens on the first call and reopens after failures. */
 export function createRegistryClient(options: RegistryClientOptions): RegistryClient {
-  const sessions = new Http2SessionManager(options.url, {
-    pingIntervalMs: options.pingIntervalMs ?? 15_000,
-    pingTimeoutMs: options.pingTimeoutMs ?? 10_000,
-  });
+  const sessions = new Http2SessionManager(
+    options.url,
+    {
+      pingIntervalMs: options.pingIntervalMs ?? 15_000,
+      pingTimeoutMs: options.pingTimeoutMs ?? 10_000,
+    },
+    options.ca === undefined ? undefined : { ca: options.ca },
+  );
   const { token } = options;
   const transport = createGrpcTransport({
     baseUrl: options.url,

@@ -32,6 +32,8 @@ export interface RegistryServingOptions {
   readonly stage: string;
   /** API token for a registry with REGISTRY_AUTH=token (MLPIPE_TOKEN); default none. */
   readonly token?: string | undefined;
+  /** CA certificates, PEM, trusted for an https registry (MLPIPE_CA_FILE's content); default Node's bundle only. */
+  readonly ca?: string | Buffer | undefined;
   /** Root of the model cache, `<MLPIPE_DATA_DIR>/model-cache`. */
   readonly cacheDir: string;
   readonly manager: ModelManager;
@@ -61,7 +63,7 @@ interface RouteServing {
 /** Starts watching the model and serving the version its stage or alias names, as it moves. */
 export function startRegistryServing(options: RegistryServingOptions): RegistryServing {
   const { name, logger, manager, traffic } = options;
-  const client = createRegistryClient({ url: options.url, token: options.token });
+  const client = createRegistryClient({ url: options.url, token: options.token, ca: options.ca });
   const cache = createModelCache(options.cacheDir);
   const state = createRegistryModelState();
   const backoff = options.backoff === undefined ? {} : { backoff: options.backoff };

@@ -9,7 +9,14 @@ import {
 } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
-import { type ChannelOptions, Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
+import {
+  type ChannelCredentials,
+  type ChannelOptions,
+  Client,
+  credentials,
+  Metadata,
+  type ServiceError,
+} from "@grpc/grpc-js";
 
 /** Per-call options of a {@link GrpcClient} method. */
 export interface GrpcCallOptions {
@@ -50,14 +57,16 @@ export type GrpcClient<S extends GenServiceMethods> = { readonly [K in keyof S]:
 
 /**
  * Creates a {@link GrpcClient} for `service` at `address` ("127.0.0.1:5000"), over cleartext
- * HTTP/2 as every gRPC client speaks to mlpipe. Reusable for any generated service.
+ * HTTP/2 as every gRPC client speaks to mlpipe unless `channelCredentials` says TLS
+ * (`credentials.createSsl(ca)`). Reusable for any generated service.
  */
 export function createGrpcClient<S extends GenServiceMethods>(
   service: GenService<S>,
   address: string,
   options: ChannelOptions = {},
+  channelCredentials: ChannelCredentials = credentials.createInsecure(),
 ): GrpcClient<S> {
-  const client = new Client(address, credentials.createInsecure(), {
+  const client = new Client(address, channelCredentials, {
     // The default 4 MiB receive limit is the gRPC convention; tests exercise the server's limits.
     "grpc.max_receive_message_length": -1,
     "grpc.max_send_message_length": -1,
