@@ -16,7 +16,7 @@ function version(features: number, submit: Submit): LoadedModel {
       input: { name: "x", dtype: "float32", features },
       interpretation: { task: "regression", value: "y" },
     },
-    batcher: { submit },
+    batcher: { submit, drain: async () => undefined, queuedRows: 0, running: 0 },
   } as Partial<LoadedModel> as LoadedModel;
 }
 
