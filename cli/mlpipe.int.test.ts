@@ -220,6 +220,11 @@ describe("mlpipe start, promote, restart", () => {
       expect((await mlpipe(["traffic", "clear", "iris-classifier", ...url])).stdout).toBe(
         "iris-classifier: traffic split cleared\n",
       );
+      const shadow = await mlpipe(["traffic", "shadow", "iris-classifier", "challenger=100", ...url]);
+      expect(shadow).toMatchObject({ code: 0, stdout: "iris-classifier: shadow challenger 100%\n" });
+      expect((await mlpipe(["traffic", "shadow", "iris-classifier", "--clear", ...url])).stdout).toBe(
+        "iris-classifier: shadow cleared\n",
+      );
       const predicted = await mlpipe(["predict", "--features", setosa.join(","), "--url", second.ready.inferenceUrl]);
       expect(predicted).toMatchObject({ code: 0 });
       expect(predicted.stdout).toMatch(/^prediction 0 \(probability 0\.\d+\), model version 2\n$/);
@@ -274,6 +279,15 @@ describe("mlpipe with bad input", () => {
     const r = await mlpipe(["traffic", "set", "iris-classifier", "champion=90", "challenger=20"]);
     expect(r.code).toBe(2);
     expectCleanError(r, /the percents must sum to 100, not 110/);
+  });
+
+  it("explains shadow routes that are not ones and exits 2, before calling the registry", async () => {
+    const r = await mlpipe(["traffic", "shadow", "iris-classifier", "challenger=101"]);
+    expect(r.code).toBe(2);
+    expectCleanError(r, /challenger's percent must be 0 to 100/);
+    const both = await mlpipe(["traffic", "shadow", "iris-classifier", "challenger=10", "--clear"]);
+    expect(both.code).toBe(2);
+    expectCleanError(both, /none with --clear/);
   });
 
   it("says the server is unreachable and exits 3", async () => {

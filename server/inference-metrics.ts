@@ -32,6 +32,13 @@ export interface InferenceMetrics {
   readonly computedRows: Counter<"model" | "version">;
   readonly workerFailures: Counter;
   /**
+   * Mirrored requests by outcome (agree, disagree, error, dropped), per served model and shadow
+   * alias (server/routing/shadow-mirror.ts).
+   */
+  readonly shadowRequests: Counter<"model" | "alias" | "outcome">;
+  /** Time from a mirror's start to the shadow version's answer, in seconds. */
+  readonly shadowLatency: Histogram<"model" | "alias">;
+  /**
    * A count of `prediction_requests_total{protocol, code, model}` kept in a plain number and added
    * to the counter at each scrape: the per-request path pays an increment, not prom-client's label
    * validation and hashing. The same tally is returned for the same labels. `model` is a model the
@@ -237,6 +244,19 @@ export function createInferenceMetrics(options: { readonly processMetrics?: bool
     workerFailures: new Counter({
       name: "inference_worker_failures_total",
       help: "Batches lost because their worker thread died (the worker is replaced).",
+      registers: [registry],
+    }),
+    shadowRequests: new Counter({
+      name: "shadow_requests_total",
+      help: "Requests mirrored to a shadow version (model tag mlpipe.shadow), by model, alias and outcome: agree, disagree (another class, or a regression value beyond the tolerance), error or dropped (mirror queue full).",
+      labelNames: ["model", "alias", "outcome"] as const,
+      registers: [registry],
+    }),
+    shadowLatency: new Histogram({
+      name: "shadow_latency_seconds",
+      help: "Time from a mirror's start to the shadow version's answer, in seconds (the caller never waits for it).",
+      labelNames: ["model", "alias"] as const,
+      buckets: [...latencyBuckets],
       registers: [registry],
     }),
     sampleObserver(histogram, labels) {

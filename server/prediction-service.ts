@@ -28,6 +28,8 @@ import {
   view,
 } from "./models/tensor-types.js";
 import { type PredictStreamInput, type PredictStreamSink, runPredictStream } from "./predict-stream.js";
+import type { ShadowTarget } from "./routing/model-traffic.js";
+import { createShadowMirror } from "./routing/shadow-mirror.js";
 
 /** A raw input tensor as a transport received it. */
 export interface TensorInput {
@@ -327,6 +329,9 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
     });
   }
   metrics.sampleInFlight(() => inFlight);
+  const mirror = createShadowMirror({ metrics });
+  let mirrorClosed: Promise<void> | undefined;
+  const noShadow: readonly ShadowTarget[] = [];
 
   /** Counts a failure under the model it was for ("" when the request named none served here). */
   function countFailure(protocol: Protocol, err: unknown, model: string): void {
@@ -388,8 +393,21 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
       // Resolve and queue in one synchronous step: a swap cannot retire the version in between.
       const manager = models.get(request.modelName);
       modelLabel = manager.name;
-      const model = choose(manager, versionSpec(request.modelVersion), routingKeyOf(request.routingKey));
+      const spec = versionSpec(request.modelVersion);
+      const model = choose(manager, spec, routingKeyOf(request.routingKey));
       const input = rowsOf(request, model);
+      // Shadows mirror the requests the traffic routes (a pinned version is a deliberate choice).
+      const shadows =
+        spec === "" || spec.toLowerCase() === "latest"
+          ? (models.trafficOf(manager.name)?.shadowPick() ?? noShadow)
+          : noShadow;
+      // A buffer the primary may transfer to its worker is copied first for the mirrors.
+      const mirrored =
+        shadows.length === 0
+          ? undefined
+          : input.ownsBuffer === true
+            ? { data: input.data.slice(), rows: input.rows }
+            : input;
       const pending = model.batcher.submit({
         rows: input.rows,
         input,
@@ -422,6 +440,8 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
       }
       latency.observe(latencyMs / 1000);
       okTallies.get(manager.name)?.[context.protocol].inc();
+      if (mirrored !== undefined)
+        mirror.offer({ model: manager.name, primary: model, outputs, input: mirrored }, shadows);
       return { predictions, outputs, modelVersion: model.artifact.version, latencyMs };
     } catch (err) {
       countFailure(context.protocol, err, modelLabel);
@@ -485,10 +505,12 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
     },
     beginDrain() {
       draining = true;
+      mirrorClosed ??= mirror.close();
     },
     whenIdle() {
-      if (inFlight === 0) return Promise.resolve();
-      return new Promise<void>((resolve) => idle.push(resolve));
+      const requests = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve));
+      // Once draining, queued mirrors are dropped and the running ones awaited.
+      return mirrorClosed === undefined ? requests : Promise.all([requests, mirrorClosed]).then(() => undefined);
     },
   };
 }

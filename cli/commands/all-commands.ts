@@ -16,6 +16,7 @@ import { startCommand } from "./start-command.js";
 import { grantsSetCommand, tokensCreateCommand, tokensListCommand, tokensRevokeCommand } from "./tokens-commands.js";
 import { trafficClearCommand } from "./traffic-clear-command.js";
 import { trafficSetCommand } from "./traffic-set-command.js";
+import { trafficShadowCommand } from "./traffic-shadow-command.js";
 import { versionsListCommand } from "./versions-list-command.js";
 
 /** The command table of `mlpipe`. */
@@ -35,6 +36,7 @@ export const allCommands: readonly Command[] = [
   aliasDeleteCommand,
   trafficSetCommand,
   trafficClearCommand,
+  trafficShadowCommand,
   predictCommand,
   tokensCreateCommand,
   tokensListCommand,

@@ -1,5 +1,6 @@
 import { commonErrors } from "../errors/common-errors.js";
 import { validateKey, validateModelTagKey } from "./keys.js";
+import { parseShadowRoutes, shadowTag } from "./shadow-routes.js";
 import { parseTrafficSplit, trafficSplitTag } from "./traffic-split.js";
 import { validateModelTagValue, validateTagValue } from "./values.js";
 
@@ -21,7 +22,8 @@ export function validateTagMap(tags: Readonly<Record<string, string>>, field: st
 /**
  * A tag of a registered model or version: key (1 to 250 characters, no control characters) and
  * value (up to 5000 characters). The fields are `key`/`value`, or `<field>`/`<field>.value`.
- * The `mlpipe.traffic_split` tag must hold a traffic split (core/validation/traffic-split.ts).
+ * The `mlpipe.traffic_split` tag must hold a traffic split (core/validation/traffic-split.ts) and
+ * `mlpipe.shadow` shadow routes (core/validation/shadow-routes.ts).
  */
 export function validateModelTag(key: string, value: string, field = "key"): void {
   validateModelTagKey(key, field);
@@ -30,6 +32,10 @@ export function validateModelTag(key: string, value: string, field = "key"): voi
   if (key === trafficSplitTag) {
     const split = parseTrafficSplit(value);
     if (!split.ok) throw commonErrors.invalidArgument(valueField, `a traffic split: ${split.problem}`);
+  }
+  if (key === shadowTag) {
+    const shadow = parseShadowRoutes(value);
+    if (!shadow.ok) throw commonErrors.invalidArgument(valueField, `shadow routes: ${shadow.problem}`);
   }
 }
 

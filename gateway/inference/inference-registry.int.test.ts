@@ -396,6 +396,80 @@ describe("inference server serving from the registry", () => {
     }
   }, 60_000);
 
+  it("mirrors requests to the shadow aliases of the registry's mlpipe.shadow tag, answering from the primary only", async () => {
+    await rpc.setRegisteredModelAlias({ name: modelName, alias: "champion", version: 1n });
+    await rpc.setRegisteredModelAlias({ name: modelName, alias: "challenger", version: 2n });
+    const regression = await register(models.regression);
+    await rpc.setRegisteredModelAlias({ name: modelName, alias: "other", version: regression });
+    // The registry refuses shadow routes that are not ones.
+    await expect(
+      rpc.setRegisteredModelTag({ name: modelName, key: "mlpipe.shadow", value: "challenger=101" }),
+    ).rejects.toThrow(/0 to 100/);
+    await rpc.setRegisteredModelTag({ name: modelName, key: "mlpipe.shadow", value: "challenger=100,other=50" });
+    const shadowed = await startLoggedServer({
+      MODEL_STAGE: "champion",
+      MLPIPE_DATA_DIR: mkdtempSync(join(tmpdir(), "mlpipe-inference-")),
+    });
+    const counts = async (): Promise<Record<string, number>> => {
+      const out: Record<string, number> = {};
+      for (const v of (await shadowed.server.metrics.shadowRequests.get()).values) {
+        out[`${v.labels.alias}:${v.labels.outcome}`] = v.value;
+      }
+      return out;
+    };
+    const mirrored = (c: Record<string, number>, alias: string) =>
+      (c[`${alias}:agree`] ?? 0) + (c[`${alias}:disagree`] ?? 0) + (c[`${alias}:error`] ?? 0);
+    try {
+      const url = shadowed.server.url;
+      // Mirrors start once both shadow versions are loaded.
+      await until(async () => {
+        if (!shadowed.server.readiness.serving) return false;
+        await postJson(`${url}/predict`, { features: setosa });
+        const c = await counts();
+        return mirrored(c, "challenger") > 0 && mirrored(c, "other") > 0;
+      });
+      const before = await counts();
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          postJson(`${url}/predict`, { features: i % 2 === 0 ? setosa : virginica }),
+        ),
+      );
+      // Every answer is the primary's (the champion, version 1), with its probabilities.
+      for (const [i, a] of answers.entries()) {
+        expect(a.status).toBe(200);
+        expect(a.body.model_version).toBe("1");
+        expect(a.body.probability).toBeCloseTo(probability(irisWeights, i % 2 === 0 ? setosa : virginica), 4);
+      }
+      await until(async () => {
+        const c = await counts();
+        return mirrored(c, "challenger") + (c["challenger:dropped"] ?? 0) >= mirrored(before, "challenger") + 40;
+      });
+      const after = await counts();
+      // The regression model never predicts an iris class: every compared mirror to it disagrees.
+      expect(after["other:agree"] ?? 0).toBe(0);
+      expect(after["other:disagree"] ?? 0).toBeGreaterThan(0);
+      expect(after["challenger:error"] ?? 0).toBe(0);
+      const latency = (await shadowed.server.metrics.shadowLatency.get()).values.find(
+        (v) => v.metricName === "shadow_latency_seconds_count" && v.labels.alias === "challenger",
+      );
+      expect(latency?.value).toBeGreaterThan(0);
+      // A pinned version is not mirrored.
+      const pinnedBefore = mirrored(await counts(), "challenger");
+      for (let i = 0; i < 5; i++) await postJson(`${url}/predict`, { features: setosa, model_version: "1" });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(mirrored(await counts(), "challenger")).toBe(pinnedBefore);
+      // Clearing the tag stops mirroring and unloads the shadow versions.
+      await rpc.deleteRegisteredModelTag({ name: modelName, key: "mlpipe.shadow" });
+      await until(async () => shadowed.log.lines.some((l) => l.msg === "model unloaded" && l.version === "2"));
+      const cleared = mirrored(await counts(), "challenger");
+      for (let i = 0; i < 5; i++) await postJson(`${url}/predict`, { features: setosa });
+      expect(mirrored(await counts(), "challenger")).toBe(cleared);
+    } finally {
+      await rpc.deleteRegisteredModelAlias({ name: modelName, alias: "other" });
+      await shadowed.server.shutdown();
+    }
+  }, 60_000);
+
   it("reuses a cached, verified file after a restart without downloading it again", async () => {
     grpc.close();
     await server.shutdown();

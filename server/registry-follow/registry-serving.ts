@@ -9,8 +9,13 @@
  * version by a stage follower of its own (loaded, warmed and hot-swapped like the followed
  * version), and the split is put in force in the model's traffic. An alias that leaves the split
  * has its follower stopped and its version unloaded once its queued requests finish.
+ *
+ * The model's shadow routes (the model tag `mlpipe.shadow`) are applied the same way: each shadow
+ * alias other than the followed one gets a manager and follower (shared with the split when the
+ * alias is in both), and the routes are put in force in the model's traffic.
  */
 import type { Logger } from "../../core/logger.js";
+import { parseShadowRoutes, type ShadowRoute, shadowTag } from "../../core/validation/shadow-routes.js";
 import { parseTrafficSplit, type TrafficRoute, trafficSplitTag } from "../../core/validation/traffic-split.js";
 import { createModelCache } from "../models/model-cache.js";
 import type { LoadedModel, ModelManager } from "../models/model-manager.js";
@@ -69,6 +74,7 @@ export function startRegistryServing(options: RegistryServingOptions): RegistryS
   const backoff = options.backoff === undefined ? {} : { backoff: options.backoff };
   const routes = new Map<string, RouteServing>();
   let lastSplit: string | undefined;
+  let lastShadow: string | undefined;
 
   /** Keeps in the cache the versions loaded now and `previous` (for a quick rollback); removes the others. */
   function retainCache(previous: string | undefined): void {
@@ -107,13 +113,31 @@ export function startRegistryServing(options: RegistryServingOptions): RegistryS
     return [];
   }
 
-  /** Starts and stops the aliases' followers to match the split, then puts the split in force. */
+  /** The shadow routes the model's tag sets now; none when it has none (or, defensively, invalid ones). */
+  function shadowNow(value: string | undefined): readonly ShadowRoute[] {
+    if (value === undefined) return [];
+    const parsed = parseShadowRoutes(value);
+    if (parsed.ok) return parsed.routes;
+    logger.warn({ model: name, value, problem: parsed.problem }, "ignoring invalid shadow routes");
+    return [];
+  }
+
+  /**
+   * Starts and stops the aliases' followers to match the split and the shadow routes, then puts
+   * both in force.
+   */
   function applySplit(): void {
     const value = state.tag(trafficSplitTag);
     if (value !== lastSplit) logger.info({ model: name, split: value ?? "" }, "traffic split");
     const split = value === lastSplit ? traffic.routes : splitNow(value);
     lastSplit = value;
-    const wanted = new Set(split.filter((r) => r.percent > 0 && r.alias !== options.stage).map((r) => r.alias));
+    const shadowValue = state.tag(shadowTag);
+    if (shadowValue !== lastShadow) logger.info({ model: name, shadow: shadowValue ?? "" }, "shadow routes");
+    const shadow = shadowValue === lastShadow ? traffic.shadowRoutes : shadowNow(shadowValue);
+    lastShadow = shadowValue;
+    const wanted = new Set(
+      [...split, ...shadow].filter((r) => r.percent > 0 && r.alias !== options.stage).map((r) => r.alias),
+    );
     const leaving = [...routes].filter(([alias]) => !wanted.has(alias));
     for (const [alias] of leaving) routes.delete(alias);
     for (const alias of wanted) {
@@ -122,7 +146,9 @@ export function startRegistryServing(options: RegistryServingOptions): RegistryS
       routes.set(alias, { manager: routeManager, follower: followerOf(routeManager, alias, () => undefined) });
     }
     for (const r of routes.values()) r.follower.changed();
-    traffic.set(split, new Map([[options.stage, manager], ...[...routes].map(([a, r]) => [a, r.manager] as const)]));
+    const managers = new Map([[options.stage, manager], ...[...routes].map(([a, r]) => [a, r.manager] as const)]);
+    traffic.set(split, managers);
+    traffic.setShadow(shadow, managers);
     for (const [, r] of leaving) void stopRoute(r);
   }
 
@@ -150,6 +176,7 @@ export function startRegistryServing(options: RegistryServingOptions): RegistryS
       const all = [...routes.values()];
       routes.clear();
       traffic.set([], new Map());
+      traffic.setShadow([], new Map());
       await Promise.all(all.map(stopRoute));
       client.close();
     },

@@ -51,4 +51,30 @@ describe("model traffic", () => {
     );
     expect(Array.from({ length: 10 }, () => traffic.pick(""))).toEqual(Array(10).fill(undefined));
   });
+
+  it("mirrors each shadow alias exactly its percent of the requests, only while its version is loaded", () => {
+    const traffic = createModelTraffic();
+    expect(traffic.shadowPick()).toEqual([]);
+    traffic.setShadow(
+      [
+        { alias: "challenger", percent: 100 },
+        { alias: "candidate", percent: 30 },
+        { alias: "missing", percent: 100 },
+      ],
+      new Map([
+        ["challenger", challenger],
+        ["candidate", manager("candidate", true)],
+      ]),
+    );
+    const picks = Array.from({ length: 100 }, () => traffic.shadowPick().map((t) => t.alias));
+    expect(picks.filter((p) => p.includes("challenger"))).toHaveLength(100);
+    expect(picks.filter((p) => p.includes("candidate"))).toHaveLength(30);
+    expect(picks.some((p) => p.includes("missing"))).toBe(false);
+    expect(traffic.shadowRoutes.map((r) => r.alias)).toEqual(["challenger", "candidate", "missing"]);
+
+    traffic.setShadow([{ alias: "challenger", percent: 100 }], new Map([["challenger", manager("c", false)]]));
+    expect(traffic.shadowPick()).toEqual([]);
+    traffic.setShadow([], new Map());
+    expect(traffic.shadowRoutes).toEqual([]);
+  });
 });
