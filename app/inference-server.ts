@@ -38,6 +38,7 @@ import type { BackoffOptions } from "../server/registry-follow/retry-backoff.js"
 import { createModelTraffic } from "../server/routing/model-traffic.js";
 import { createWorkerPool } from "../server/workers/worker-pool.js";
 import { composeLifecycle, type Lifecycle } from "./lifecycle.js";
+import { isLoopback } from "./loopback.js";
 import { sizeProcesses } from "./process-sizing.js";
 
 /** A running inference server. */
@@ -328,7 +329,15 @@ async function inferenceAuthenticator(
 ): Promise<Authenticator | undefined> {
   const { auth } = config;
   const url = config.inference.registryUrl;
-  if (auth.inferenceMode === "none") return undefined;
+  if (auth.inferenceMode === "none") {
+    if (!isLoopback(config.inference.host)) {
+      logger.warn(
+        { host: config.inference.host },
+        "authentication is off (INFERENCE_AUTH=none) on a non-loopback address: anyone who can reach the port can predict; set INFERENCE_AUTH=token or keep the port on a private network",
+      );
+    }
+    return undefined;
+  }
   if (url === undefined && auth.oidc === undefined) {
     throw new ConfigError("INFERENCE_AUTH=token needs REGISTRY_URL (API tokens) or OIDC_ISSUER (JWTs)");
   }

@@ -36,6 +36,7 @@ import { createSqlTrackingStore } from "../tracking/sql-tracking-store.js";
 import { createTrackingService } from "../tracking/tracking-service.js";
 import type { TrackingStore } from "../tracking/tracking-store.js";
 import { composeLifecycle } from "./lifecycle.js";
+import { isLoopback } from "./loopback.js";
 
 /** A running tracking + registry server. */
 export interface RegistryServer {
@@ -187,10 +188,6 @@ export async function startRegistryServer(
 }
 
 /** Whether a bind address only accepts connections from this machine. */
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host.startsWith("127.");
-}
-
 /**
  * Authentication and authorization (REGISTRY_AUTH=token): the token and grant store in the
  * metadata database, the bootstrap administrator's token, the edge's authenticator and the guard

@@ -187,6 +187,7 @@ describeWithTools("Kubernetes manifests (kubectl kustomize + API schemas)", [kub
     // Authentication on: the registry's bootstrap token from the mlpipe-auth Secret, the inference
     // servers' token in MLPIPE_TOKEN.
     expect(config.data.REGISTRY_AUTH).toBe("token");
+    expect(config.data.INFERENCE_AUTH).toBe("token");
     expect(JSON.stringify(registry.spec.template.spec)).toContain('"secretName":"mlpipe-auth"');
     const inference = find<DeploymentShape>(objects, "Deployment", "mlpipe-inference");
     expect(JSON.stringify(inference.spec.template.spec.containers)).toContain(

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ModelVersionStatus, Stage } from "../../gen/mlpipe/registry/v1/registry_pb.js";
@@ -9,6 +10,7 @@ import { type TestModels, writeTestModels } from "../../test/support/onnx-models
 import { startTestRegistryServer, type TestRegistryServer } from "../../test/support/registry-server.js";
 import { type ProcessResult, runProcess } from "../../test/support/run-process.js";
 import { describeWithTools, python3Tool } from "../../test/support/system-tools.js";
+import { generateTestCertificates, writeServerFiles } from "../../test/support/test-certificates.js";
 
 const script = join(import.meta.dirname, "log_and_register.py");
 
@@ -86,5 +88,63 @@ describeWithTools("examples/python/log_and_register.py", [python3Tool], () => {
     expect(result.status).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(/^invalid_argument: .*name/);
+  });
+});
+
+describeWithTools("examples/python/log_and_register.py against a TLS registry with tokens", [python3Tool], () => {
+  const adminToken = "bootstrap-admin-token-python-0123456789";
+  let server: TestRegistryServer;
+  let models: TestModels;
+  let dir: string;
+  let caFile: string;
+  let url: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "mlpipe-python-tls-"));
+    const files = await writeServerFiles(dir, await generateTestCertificates());
+    caFile = files.caFile;
+    await writeFile(join(dir, "bootstrap"), adminToken);
+    server = await startTestRegistryServer({
+      env: {
+        TLS_CERT_FILE: files.certFile,
+        TLS_KEY_FILE: files.keyFile,
+        REGISTRY_AUTH: "token",
+        AUTH_BOOTSTRAP_TOKEN_FILE: join(dir, "bootstrap"),
+      },
+    });
+    url = server.url.replace(/^http:/, "https:");
+    models = writeTestModels();
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    if (models !== undefined) await rm(models.dir, { recursive: true, force: true });
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  const args = (): string[] => ["--url", url, "--model", models.iris, "--experiment", "python-tls"];
+  const env = (extra: Record<string, string>): NodeJS.ProcessEnv => {
+    const { MLPIPE_TOKEN: _token, MLPIPE_CA_FILE: _ca, ...rest } = process.env;
+    return { ...rest, ...extra };
+  };
+
+  it("sends MLPIPE_TOKEN as a bearer token and trusts MLPIPE_CA_FILE", async () => {
+    const ok = await runProcess("python3", [script, ...args()], {
+      env: env({ MLPIPE_TOKEN: adminToken, MLPIPE_CA_FILE: caFile }),
+    });
+    expect(ok.stderr).toBe("");
+    expect(ok.status).toBe(0);
+    const out = JSON.parse(ok.stdout) as { run_id: string };
+    const client = createMlpipeClient({ url, caFile, token: adminToken });
+    expect((await client.tracking.getRun({ runId: out.run_id })).run?.info?.status).toBe(RunStatus.FINISHED);
+  });
+
+  it("fails clearly without the token, and without the CA", async () => {
+    const anonymous = await runProcess("python3", [script, ...args()], { env: env({ MLPIPE_CA_FILE: caFile }) });
+    expect(anonymous.status).toBe(1);
+    expect(anonymous.stderr).toMatch(/^unauthenticated: /m);
+    const untrusted = await runProcess("python3", [script, ...args()], { env: env({ MLPIPE_TOKEN: adminToken }) });
+    expect(untrusted.status).toBe(1);
+    expect(untrusted.stderr).toMatch(/CERTIFICATE_VERIFY_FAILED|certificate verify failed/i);
   });
 });

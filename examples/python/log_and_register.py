@@ -18,6 +18,10 @@ Usage:
       [--experiment python-example] [--run-name NAME] \
       [--register iris-classifier [--stage Staging] [--alias champion]]
 
+With authentication on (REGISTRY_AUTH=token), set MLPIPE_TOKEN to an API token (or an OIDC JWT):
+it is sent as `Authorization: Bearer <token>`. For a registry serving TLS with a private CA, set
+MLPIPE_CA_FILE to the CA's PEM bundle (trusted beside the system's).
+
 It prints one JSON line: {"run_id", "experiment_id", "artifact", "duplicate_retry", and with
 --register "model_name", "version", "stage"}. Errors go to stderr as "<code>: <message>" with exit
 status 1; a run that was created is then marked FAILED.
@@ -27,6 +31,8 @@ import argparse
 import base64
 import hashlib
 import json
+import os
+import ssl
 import struct
 import sys
 import time
@@ -56,15 +62,22 @@ class RpcError(Exception):
 class Client:
     """Calls mlpipe's RPCs with Connect JSON over HTTP/1.1."""
 
-    def __init__(self, base_url, timeout_s=60.0, actor=None):
+    def __init__(self, base_url, timeout_s=60.0, actor=None, token=None, ca_file=None):
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
         self.actor = actor
+        self.token = token
+        # The system's trust store, plus the private CA a TLS registry's certificate may come from.
+        self.context = ssl.create_default_context()
+        if ca_file:
+            self.context.load_verify_locations(cafile=ca_file)
 
     def _headers(self, content_type):
         headers = {"Content-Type": content_type, "Connect-Protocol-Version": "1"}
         if self.actor:
             headers["mlpipe-actor"] = self.actor
+        if self.token:
+            headers["Authorization"] = "Bearer " + self.token
         return headers
 
     def call(self, service, method, message):
@@ -76,7 +89,7 @@ class Client:
             method="POST",
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+            with urllib.request.urlopen(request, timeout=self.timeout_s, context=self.context) as response:
                 return json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as err:
             raise _error_from_body(err.code, err.read()) from None
@@ -98,7 +111,7 @@ class Client:
             method="POST",
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+            with urllib.request.urlopen(request, timeout=self.timeout_s, context=self.context) as response:
                 body = response.read()
         except urllib.error.HTTPError as err:
             raise _error_from_body(err.code, err.read()) from None
@@ -219,7 +232,12 @@ def main(argv=None):
     parser.add_argument("--stage", choices=STAGES, help="move the registered version to this stage")
     parser.add_argument("--alias", help="point this alias at the registered version")
     args = parser.parse_args(argv)
-    client = Client(args.url, actor="python-example")
+    client = Client(
+        args.url,
+        actor="python-example",
+        token=os.environ.get("MLPIPE_TOKEN") or None,
+        ca_file=os.environ.get("MLPIPE_CA_FILE") or None,
+    )
 
     run_id = None
     finished = False
