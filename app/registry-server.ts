@@ -231,7 +231,15 @@ async function createRegistryAuth(config: Config, sql: SqlClient, tracking: Trac
   const authenticate = createBearerAuthenticator({ tokens });
   return {
     guard: <S extends DescService>(service: S, impl: ServiceImpl<S>) => guardService(service, impl, guardOptions),
-    service: guardService(AuthService, createAuthService({ store }), guardOptions),
+    service: guardService(
+      AuthService,
+      createAuthService({
+        store,
+        decider: guardOptions.decider,
+        productionPermission: guardOptions.productionPermission,
+      }),
+      guardOptions,
+    ),
     authenticate,
     interceptor: createAuthenticationInterceptor(authenticate, logger),
   };
