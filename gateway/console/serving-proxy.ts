@@ -12,7 +12,7 @@
  */
 
 import { consoleErrors } from "../../core/errors/console-errors.js";
-import { authErrors, MlpipeError } from "../../core/errors/index.js";
+import { authErrors, commonErrors, MlpipeError } from "../../core/errors/index.js";
 import type { Logger } from "../../core/logger.js";
 import type { Authenticator } from "../auth/bearer-authenticator.js";
 import { endBody, type HttpRoute } from "../http/http-route.js";
@@ -51,15 +51,20 @@ export function createServingProxy(options: ServingProxyOptions): HttpRoute {
     if (req.method !== "GET" && req.method !== "HEAD") return false;
     const target = forwarded.get((req.url ?? "").split("?", 1)[0] ?? "");
     if (target === undefined) return false;
-    const base = options.inferenceUrl();
-    if (base === undefined) {
-      sendJsonError(res, consoleErrors.inferenceNotConfigured());
-      return true;
-    }
-    const url = `${base}${target}`;
     const authorization = req.headers.authorization;
     void authorize(options.authenticate, authorization)
-      .then(() => forward(url, authorization, timeoutMs, maxBytes))
+      .then(async () => {
+        const base = options.inferenceUrl();
+        if (base === undefined) throw consoleErrors.inferenceNotConfigured();
+        const url = `${base}${target}`;
+        try {
+          return await forward(url, authorization, timeoutMs, maxBytes);
+        } catch (err) {
+          const reason = err instanceof Error ? err.message : String(err);
+          options.logger.debug({ err, url }, "console serving proxy: no answer");
+          throw consoleErrors.inferenceUnreachable(base, reason);
+        }
+      })
       .then(
         (answer) => {
           if (res.destroyed) return;
@@ -71,13 +76,10 @@ export function createServingProxy(options: ServingProxyOptions): HttpRoute {
           endBody(req, res, answer.body);
         },
         (err: unknown) => {
-          if (err instanceof MlpipeError) {
-            sendJsonError(res, err);
-            return;
-          }
-          const reason = err instanceof Error ? err.message : String(err);
-          options.logger.debug({ err, url }, "console serving proxy: no answer");
-          sendJsonError(res, consoleErrors.inferenceUnreachable(base, reason));
+          if (res.destroyed) return;
+          // Authentication's and the proxy's own errors are MlpipeErrors; anything else is a fault.
+          if (!(err instanceof MlpipeError)) options.logger.error({ err }, "console serving proxy failed");
+          sendJsonError(res, err instanceof MlpipeError ? err : commonErrors.internal(err));
         },
       );
     return true;
