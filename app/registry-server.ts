@@ -119,16 +119,6 @@ export async function startRegistryServer(
       watchSubscribers: () => hub.size,
       poolStats: () => sql.poolStats?.(),
     });
-    // Web console (issue 15): its static files and Serving proxy answer GET requests of their own
-    // paths only; every other request, RPCs included, goes on to the RPC handler.
-    const consoleLogger = logger.child({ component: "console" });
-    const consoleRoutes = [
-      await createConsoleAssets({ root: consoleDist, logger: consoleLogger }),
-      createServingProxy({
-        inferenceUrl: options.consoleInferenceUrl ?? (() => config.console.inferenceUrl),
-        logger: consoleLogger,
-      }),
-    ];
     const registry = createRegistryService({ store: registryStore, runArtifacts: store, blobs, watchHub: hub, logger });
     const auth = config.auth.mode === "token" ? await createRegistryAuth(config, sql, store, logger) : undefined;
     if (auth === undefined && !isLoopback(config.registry.host)) {
@@ -137,6 +127,17 @@ export async function startRegistryServer(
         "authentication is off (REGISTRY_AUTH=none) on a non-loopback address: anyone who can reach the port can read and change everything; set REGISTRY_AUTH=token",
       );
     }
+    // Web console (issue 15): its static files and Serving proxy answer GET requests of their own
+    // paths only; every other request, RPCs included, goes on to the RPC handler.
+    const consoleLogger = logger.child({ component: "console" });
+    const consoleRoutes = [
+      await createConsoleAssets({ root: consoleDist, logger: consoleLogger }),
+      createServingProxy({
+        inferenceUrl: options.consoleInferenceUrl ?? (() => config.console.inferenceUrl),
+        logger: consoleLogger,
+        authenticate: auth?.authenticate,
+      }),
+    ];
     // Every surface serves the same implementations, behind the same guard when auth is on.
     const guardedTracking = auth === undefined ? tracking : auth.guard(TrackingService, tracking);
     const guardedRegistry = auth === undefined ? registry : auth.guard(RegistryService, registry);
@@ -232,7 +233,15 @@ async function createRegistryAuth(config: Config, sql: SqlClient, tracking: Trac
   const authenticate = createBearerAuthenticator({ tokens, oidc });
   return {
     guard: <S extends DescService>(service: S, impl: ServiceImpl<S>) => guardService(service, impl, guardOptions),
-    service: guardService(AuthService, createAuthService({ store }), guardOptions),
+    service: guardService(
+      AuthService,
+      createAuthService({
+        store,
+        decider: guardOptions.decider,
+        productionPermission: guardOptions.productionPermission,
+      }),
+      guardOptions,
+    ),
     authenticate,
     interceptor: createAuthenticationInterceptor(authenticate, logger),
   };

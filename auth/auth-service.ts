@@ -8,22 +8,30 @@ import { authErrors, commonErrors } from "../core/errors/index.js";
 import { validateText } from "../core/validation/text.js";
 import { AuthMethod, type AuthService, type TokenInfo } from "../gen/mlpipe/auth/v1/auth_pb.js";
 import { ResourceKind } from "../gen/mlpipe/auth/v1/policy_pb.js";
+import type { AccessDecider } from "./access-decider.js";
 import { generateApiToken } from "./api-token.js";
 import type { AuthStore, GrantKind, GrantRecord, TokenRecord } from "./auth-store.js";
 import { everyResource } from "./auth-store.js";
 import { type Identity, principalProblem } from "./identity.js";
 import { identityOf } from "./identity-context.js";
-import { permissionFromProto, permissionToProto } from "./permission.js";
+import { type PermissionLevel, permissionFromProto, permissionToProto } from "./permission.js";
 
 /** Options of {@link createAuthService}. */
 export interface AuthServiceOptions {
   readonly store: AuthStore;
+  /** Answers GetMyPermissions with the same decisions the guard enforces. */
+  readonly decider: AccessDecider;
+  /** What moving a version to Production needs (AUTH_PRODUCTION_PERMISSION), told by GetMyPermissions. */
+  readonly productionPermission: PermissionLevel;
   /** The clock, in ms since the epoch (tests). */
   readonly now?: () => number;
 }
 
 /** Longest token description, in characters. */
 const maxDescriptionLength = 1000;
+
+/** Most resources one GetMyPermissions call asks about (a page of the console's lists). */
+const maxPermissionIds = 100;
 
 const methodOf: Record<Identity["method"], AuthMethod> = {
   token: AuthMethod.TOKEN,
@@ -78,7 +86,7 @@ function caller(ctx: HandlerContext): Identity {
 
 /** Creates the AuthService implementation (wrap it with guardService before serving it). */
 export function createAuthService(options: AuthServiceOptions): ServiceImpl<typeof AuthService> {
-  const { store } = options;
+  const { store, decider } = options;
   const now = options.now ?? Date.now;
   return {
     async whoAmI(_req, ctx) {
@@ -89,6 +97,19 @@ export function createAuthService(options: AuthServiceOptions): ServiceImpl<type
         admin: await store.isAdmin(identity.principal),
         tokenId: identity.tokenId ?? "",
         expireTime: BigInt(identity.expiresAt ?? 0),
+      };
+    },
+
+    async getMyPermissions(req, ctx) {
+      const kind = kindOf(req.resourceKind, "resource_kind");
+      if (req.resourceIds.length === 0 || req.resourceIds.length > maxPermissionIds) {
+        throw commonErrors.invalidArgument("resource_ids", `must name 1 to ${maxPermissionIds} resources`);
+      }
+      const ids = req.resourceIds.map((id, i) => resourceId(id, `resource_ids[${i}]`));
+      const held = await decider.permissions(caller(ctx).principal, kind, ids);
+      return {
+        permissions: [...held].map(([id, level]) => ({ resourceId: id, permission: permissionToProto(level) })),
+        productionPermission: permissionToProto(options.productionPermission),
       };
     },
 

@@ -1,7 +1,13 @@
-/** The console's frame (skip link, navigation, main landmark) and its routes. */
+/**
+ * The console's frame (skip link, navigation, who is signed in, main landmark) and its routes; the
+ * sign-in form instead of the routes while the registry needs a token.
+ */
 import { lazy, Suspense } from "react";
 import { Link, Redirect, Route, Switch, useLocation } from "wouter";
+import { useClients } from "./api/console-clients.js";
 import { usePageTitle } from "./components/page-title.js";
+import { SignInForm } from "./components/sign-in-form.js";
+import { useSession } from "./components/use-session.js";
 import { ExperimentsPage } from "./pages/experiments-page.js";
 import { RunsPage } from "./pages/runs-page.js";
 
@@ -22,6 +28,7 @@ const sections = [
 /** The console. */
 export function App() {
   const [location] = useLocation();
+  const session = useSession();
   return (
     <>
       <a className="skip-link" href="#main">
@@ -42,25 +49,54 @@ export function App() {
             ))}
           </ul>
         </nav>
+        {session.kind === "signed-in" ? <SignedIn principal={session.principal} /> : null}
       </header>
       <main id="main" tabIndex={-1}>
-        <Suspense fallback={<p aria-live="polite">Loading…</p>}>
-          <Switch>
-            <Route path="/">
-              <Redirect to="/experiments" replace />
-            </Route>
-            <Route path="/experiments" component={ExperimentsPage} />
-            <Route path="/runs" component={RunsPage} />
-            <Route path="/runs/:runId">{(params) => <RunPage runId={params.runId} />}</Route>
-            <Route path="/compare" component={ComparePage} />
-            <Route path="/models" component={ModelsPage} />
-            <Route path="/models/:name">{(params) => <ModelPage name={params.name} />}</Route>
-            <Route path="/serving" component={ServingPage} />
-            <Route component={NotFound} />
-          </Switch>
-        </Suspense>
+        {session.kind === "checking" ? (
+          <p aria-live="polite">Loading…</p>
+        ) : session.kind === "signed-out" ? (
+          <SignInForm notice={session.notice} />
+        ) : (
+          <Routes />
+        )}
       </main>
     </>
+  );
+}
+
+/** Who is signed in, and the sign-out (which forgets the token and every answer read with it). */
+function SignedIn(props: { readonly principal: string }) {
+  const { session } = useClients();
+  return (
+    <div className="session">
+      <span>
+        Signed in as <strong>{props.principal}</strong>
+      </span>
+      <button type="button" onClick={() => session.signOut()}>
+        Sign out
+      </button>
+    </div>
+  );
+}
+
+/** The pages. */
+function Routes() {
+  return (
+    <Suspense fallback={<p aria-live="polite">Loading…</p>}>
+      <Switch>
+        <Route path="/">
+          <Redirect to="/experiments" replace />
+        </Route>
+        <Route path="/experiments" component={ExperimentsPage} />
+        <Route path="/runs" component={RunsPage} />
+        <Route path="/runs/:runId">{(params) => <RunPage runId={params.runId} />}</Route>
+        <Route path="/compare" component={ComparePage} />
+        <Route path="/models" component={ModelsPage} />
+        <Route path="/models/:name">{(params) => <ModelPage name={params.name} />}</Route>
+        <Route path="/serving" component={ServingPage} />
+        <Route component={NotFound} />
+      </Switch>
+    </Suspense>
   );
 }
 

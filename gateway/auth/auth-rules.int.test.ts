@@ -147,6 +147,34 @@ describe("authentication and authorization rules", () => {
     expect(await codeOf(auth.createToken({ principal: "x", expireTime: 1n }, admin))).toBe(Code.InvalidArgument);
   });
 
+  it("tells the caller its own permissions on registered models and what Production needs", async () => {
+    const kind = ResourceKind.REGISTERED_MODEL;
+    const viewer = await user("perm-viewer", [
+      { kind, id: "*", permission: Permission.READ },
+      { kind, id: "editable", permission: Permission.EDIT },
+      { kind, id: "hidden", permission: Permission.NONE },
+    ]);
+    const mine = await auth.getMyPermissions(
+      { resourceKind: kind, resourceIds: ["editable", "other", "hidden"] },
+      as(viewer),
+    );
+    expect(mine.permissions.map((p) => [p.resourceId, p.permission])).toEqual([
+      ["editable", Permission.EDIT],
+      ["other", Permission.READ],
+      ["hidden", Permission.NONE],
+    ]);
+    expect(mine.productionPermission).toBe(Permission.MANAGE);
+    const asAdmin = await auth.getMyPermissions({ resourceKind: kind, resourceIds: ["hidden"] }, admin);
+    expect(asAdmin.permissions[0]?.permission).toBe(Permission.MANAGE);
+    expect(await codeOf(auth.getMyPermissions({ resourceKind: kind, resourceIds: [] }, as(viewer)))).toBe(
+      Code.InvalidArgument,
+    );
+    expect(
+      await codeOf(auth.getMyPermissions({ resourceKind: ResourceKind.RUN, resourceIds: ["x"] }, as(viewer))),
+    ).toBe(Code.InvalidArgument);
+    expect(await codeOf(auth.getMyPermissions({ resourceKind: kind, resourceIds: ["x"] }))).toBe(Code.Unauthenticated);
+  });
+
   it("gives the creator MANAGE on what it creates, and nothing more", async () => {
     const other = (await tracking.createExperiment({ name: "someone-elses" }, admin)).experiment?.experimentId ?? "";
     const maker = await user("maker", [{ kind: ResourceKind.EXPERIMENT, id: "*", permission: Permission.EDIT }]);

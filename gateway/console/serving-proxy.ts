@@ -5,10 +5,16 @@
  * inference server: the inference server's address need not be reachable from the browser (a
  * cluster-internal Service), its hot path gets no CORS handling, and the console's content
  * security policy can stay `connect-src 'self'`. Only these two GET paths are forwarded, to the
- * one configured URL, so the registry cannot be used to reach anything else.
+ * one configured URL, so the registry cannot be used to reach anything else. With authentication
+ * on (REGISTRY_AUTH=token) the caller must present valid credentials, as for the APIs, and its
+ * `Authorization` header is passed on, so an inference server that requires a token
+ * (INFERENCE_AUTH) sees the console user's own.
  */
+
 import { consoleErrors } from "../../core/errors/console-errors.js";
+import { authErrors, commonErrors, MlpipeError } from "../../core/errors/index.js";
 import type { Logger } from "../../core/logger.js";
+import type { Authenticator } from "../auth/bearer-authenticator.js";
 import { endBody, type HttpRoute } from "../http/http-route.js";
 import { sendJsonError } from "../protocol-json/json-response.js";
 
@@ -33,6 +39,8 @@ export interface ServingProxyOptions {
   /** Largest answer passed on, bytes (default 4 MiB; a metrics page is tens of KB). */
   readonly maxBytes?: number;
   readonly logger: Logger;
+  /** The edge's authenticator when auth is on: requests without valid credentials are refused (401). */
+  readonly authenticate?: Authenticator | undefined;
 }
 
 /** Creates the proxy route. */
@@ -43,30 +51,46 @@ export function createServingProxy(options: ServingProxyOptions): HttpRoute {
     if (req.method !== "GET" && req.method !== "HEAD") return false;
     const target = forwarded.get((req.url ?? "").split("?", 1)[0] ?? "");
     if (target === undefined) return false;
-    const base = options.inferenceUrl();
-    if (base === undefined) {
-      sendJsonError(res, consoleErrors.inferenceNotConfigured());
-      return true;
-    }
-    const url = `${base}${target}`;
-    void forward(url, timeoutMs, maxBytes).then(
-      (answer) => {
-        if (res.destroyed) return;
-        res.writeHead(answer.status, {
-          "content-type": answer.contentType,
-          "content-length": String(answer.body.length),
-          "cache-control": "no-store",
-        });
-        endBody(req, res, answer.body);
-      },
-      (err: unknown) => {
-        const reason = err instanceof Error ? err.message : String(err);
-        options.logger.debug({ err, url }, "console serving proxy: no answer");
-        sendJsonError(res, consoleErrors.inferenceUnreachable(base, reason));
-      },
-    );
+    const authorization = req.headers.authorization;
+    void authorize(options.authenticate, authorization)
+      .then(async () => {
+        const base = options.inferenceUrl();
+        if (base === undefined) throw consoleErrors.inferenceNotConfigured();
+        const url = `${base}${target}`;
+        try {
+          return await forward(url, authorization, timeoutMs, maxBytes);
+        } catch (err) {
+          const reason = err instanceof Error ? err.message : String(err);
+          options.logger.debug({ err, url }, "console serving proxy: no answer");
+          throw consoleErrors.inferenceUnreachable(base, reason);
+        }
+      })
+      .then(
+        (answer) => {
+          if (res.destroyed) return;
+          res.writeHead(answer.status, {
+            "content-type": answer.contentType,
+            "content-length": String(answer.body.length),
+            "cache-control": "no-store",
+          });
+          endBody(req, res, answer.body);
+        },
+        (err: unknown) => {
+          if (res.destroyed) return;
+          // Authentication's and the proxy's own errors are MlpipeErrors; anything else is a fault.
+          if (!(err instanceof MlpipeError)) options.logger.error({ err }, "console serving proxy failed");
+          sendJsonError(res, err instanceof MlpipeError ? err : commonErrors.internal(err));
+        },
+      );
     return true;
   };
+}
+
+/** Refuses (with the auth error) a request without valid credentials when auth is on. */
+async function authorize(authenticate: Authenticator | undefined, authorization: string | undefined): Promise<void> {
+  if (authenticate === undefined) return;
+  const headers = new Headers(authorization === undefined ? {} : { authorization });
+  if ((await authenticate(headers)) === undefined) throw authErrors.unauthenticated();
 }
 
 /** The inference server's answer, read whole. */
@@ -76,10 +100,19 @@ interface Answer {
   readonly body: Buffer;
 }
 
-async function forward(url: string, timeoutMs: number, maxBytes: number): Promise<Answer> {
+async function forward(
+  url: string,
+  authorization: string | undefined,
+  timeoutMs: number,
+  maxBytes: number,
+): Promise<Answer> {
   let res: Response;
   try {
-    res = await fetch(url, { redirect: "error", signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetch(url, {
+      redirect: "error",
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: authorization === undefined ? {} : { authorization },
+    });
   } catch (err) {
     throw new Error(describeFetchError(err, timeoutMs), { cause: err });
   }

@@ -1,39 +1,47 @@
 /**
- * Who uses the console and what they may do: the one place authentication plugs in. Today the APIs
- * have no authentication, so {@link openAccess} allows everything and requests name the actor
- * "console" (the registry's audit log records it). When API tokens exist, a login form stores the
- * token in a {@link ConsoleAccess} whose `can` reads the token's permissions: every request then
- * carries `Authorization: Bearer <token>` (the interceptor below, also used for the Serving proxy's
- * plain fetches) and every action button is hidden by its `can` check (components/allowed.tsx).
+ * Who uses the console: the one place authentication plugs in. Without authentication on the
+ * registry, {@link openAccess} sends no token and requests name the actor "console" (the
+ * registry's audit log records it). Signed in (api/console-session.ts), every request carries
+ * `Authorization: Bearer <token>`: the Connect-Web clients (RPCs, the Watch stream, artifact
+ * downloads) through the interceptor below, the Serving proxy's plain fetches through
+ * {@link accessHeaders}. What the user may do is asked per model (components/allowed.tsx).
  */
-import type { Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 
-/** The actions of the console that change something; a permission check names one. */
-export type ConsoleAction = "registry.stage" | "registry.alias";
-
-/** The signed-in user's credentials and permissions. */
+/** The signed-in user's credentials. */
 export interface ConsoleAccess {
-  /** Bearer token sent with every request; undefined while mlpipe has no authentication. */
+  /** Bearer token sent with every request; undefined when the registry has no authentication. */
   readonly token: string | undefined;
-  /** Whether the user may take `action` (its button is hidden otherwise). */
-  can(action: ConsoleAction): boolean;
 }
 
 /** The audit log's actor for changes made from the console without a token. */
 export const consoleActor = "console";
 
-/** Everything allowed, no token: what the APIs offer today. */
-export const openAccess: ConsoleAccess = { token: undefined, can: () => true };
+/** No token: the registry without authentication. */
+export const openAccess: ConsoleAccess = { token: undefined };
 
 /** The headers every request of the console carries for `access`. */
 export function accessHeaders(access: ConsoleAccess): Record<string, string> {
   return access.token === undefined ? { "mlpipe-actor": consoleActor } : { authorization: `Bearer ${access.token}` };
 }
 
-/** A Connect interceptor adding {@link accessHeaders} of the current access to every call. */
-export function createAccessInterceptor(access: () => ConsoleAccess): Interceptor {
-  return (next) => (req) => {
-    for (const [name, value] of Object.entries(accessHeaders(access()))) req.header.set(name, value);
-    return next(req);
+/**
+ * A Connect interceptor adding {@link accessHeaders} of the current access to every call, and
+ * calling `onUnauthenticated` when the registry refuses the credentials (a revoked or expired
+ * token, or authentication turned on). A call that brings its own Authorization header (the
+ * sign-in form's check of a pasted token) is left as it is and reports nothing.
+ */
+export function createAccessInterceptor(access: () => ConsoleAccess, onUnauthenticated: () => void): Interceptor {
+  return (next) => async (req) => {
+    const ownCredentials = req.header.has("authorization");
+    if (!ownCredentials) {
+      for (const [name, value] of Object.entries(accessHeaders(access()))) req.header.set(name, value);
+    }
+    try {
+      return await next(req);
+    } catch (err) {
+      if (!ownCredentials && err instanceof ConnectError && err.code === Code.Unauthenticated) onUnauthenticated();
+      throw err;
+    }
   };
 }

@@ -16,13 +16,14 @@ import {
   type TensorSpec,
 } from "../../../gen/mlpipe/registry/v1/registry_pb.js";
 import { useClients } from "../api/console-clients.js";
-import { Allowed } from "../components/allowed.js";
+import { Allowed, useModelPermission } from "../components/allowed.js";
 import { ConfirmDialog } from "../components/confirm-dialog.js";
 import { ErrorNotice } from "../components/error-notice.js";
 import { usePageTitle } from "../components/page-title.js";
 import { useModelWatch } from "../components/use-model-watch.js";
 import { quoted } from "../lib/filter-text.js";
 import { formatTime } from "../lib/format.js";
+import { type ModelPermission, mayMoveTo, maySetAliases } from "../lib/model-permission.js";
 import { stageName, stages, versionStatusName } from "../lib/registry-format.js";
 import { describeEvent, type ModelSnapshot, snapshotAt, versionsByStage } from "../lib/registry-timeline.js";
 
@@ -42,6 +43,7 @@ export function ModelPage(props: { readonly name: string }) {
   usePageTitle(`Model ${name}`);
   const { registry } = useClients();
   const queryClient = useQueryClient();
+  const permission = useModelPermission(name);
   const model = useQuery({
     queryKey: ["model", name],
     queryFn: ({ signal }) => registry.getRegisteredModel({ name }, { signal }),
@@ -111,7 +113,11 @@ export function ModelPage(props: { readonly name: string }) {
         ) : (
           <SnapshotView
             snapshot={watch.snapshot}
-            onDeleteAlias={(alias, version) => setAction({ kind: "delete-alias", alias, version })}
+            onDeleteAlias={
+              maySetAliases(permission)
+                ? (alias, version) => setAction({ kind: "delete-alias", alias, version })
+                : undefined
+            }
           />
         )}
       </section>
@@ -119,7 +125,7 @@ export function ModelPage(props: { readonly name: string }) {
       <section aria-labelledby="versions-heading">
         <h2 id="versions-heading">Versions</h2>
         {versions.error ? <ErrorNotice error={versions.error} /> : null}
-        <VersionsTable versions={allVersions} onAction={setAction} />
+        <VersionsTable versions={allVersions} permission={permission} onAction={setAction} />
         {versions.hasNextPage ? (
           <button type="button" onClick={() => versions.fetchNextPage()}>
             Load more versions
@@ -137,6 +143,7 @@ export function ModelPage(props: { readonly name: string }) {
         name={name}
         action={action}
         versions={allVersions}
+        permission={permission}
         onClose={() => setAction(undefined)}
         onDone={refresh}
       />
@@ -155,7 +162,8 @@ function decodeSegment(segment: string): string {
 /** Versions per stage and aliases of a snapshot. */
 function SnapshotView(props: {
   readonly snapshot: ModelSnapshot;
-  readonly onDeleteAlias?: (alias: string, version: bigint) => void;
+  /** Undefined: no delete buttons (a past snapshot, or a user who may not change aliases). */
+  readonly onDeleteAlias?: ((alias: string, version: bigint) => void) | undefined;
 }) {
   const byStage = versionsByStage(props.snapshot);
   const aliases = [...props.snapshot.aliases].sort((a, b) => a[0].localeCompare(b[0]));
@@ -181,16 +189,14 @@ function SnapshotView(props: {
                 @{alias} → v{String(version)}
               </span>
               {onDelete === undefined ? null : (
-                <Allowed action="registry.alias">
-                  <button
-                    type="button"
-                    className="link-button"
-                    onClick={() => onDelete(alias, version)}
-                    aria-label={`Delete alias ${alias}`}
-                  >
-                    delete
-                  </button>
-                </Allowed>
+                <button
+                  type="button"
+                  className="link-button"
+                  onClick={() => onDelete(alias, version)}
+                  aria-label={`Delete alias ${alias}`}
+                >
+                  delete
+                </button>
               )}
             </li>
           ))}
@@ -208,7 +214,12 @@ function tensorText(t: TensorSpec): string {
   return `${t.name} ${t.elementType} [${dims.join(", ")}]`;
 }
 
-function VersionsTable(props: { readonly versions: readonly ModelVersion[]; readonly onAction: (a: Action) => void }) {
+function VersionsTable(props: {
+  readonly versions: readonly ModelVersion[];
+  readonly permission: ModelPermission;
+  readonly onAction: (a: Action) => void;
+}) {
+  const mayStage = stages.some((s) => mayMoveTo(props.permission, s));
   return (
     <div className="table-wrap">
       <table className="versions-table">
@@ -277,7 +288,7 @@ function VersionsTable(props: { readonly versions: readonly ModelVersion[]; read
                 <td>
                   {ready ? (
                     <div className="actions">
-                      <Allowed action="registry.stage">
+                      <Allowed allowed={mayStage}>
                         <button
                           type="button"
                           onClick={() => props.onAction({ kind: "stage", version: v.version })}
@@ -286,7 +297,7 @@ function VersionsTable(props: { readonly versions: readonly ModelVersion[]; read
                           Stage…
                         </button>
                       </Allowed>
-                      <Allowed action="registry.alias">
+                      <Allowed allowed={maySetAliases(props.permission)}>
                         <button
                           type="button"
                           onClick={() => props.onAction({ kind: "alias", version: v.version })}
@@ -312,12 +323,16 @@ function ActionDialog(props: {
   readonly name: string;
   readonly action: Action | undefined;
   readonly versions: readonly ModelVersion[];
+  readonly permission: ModelPermission;
   readonly onClose: () => void;
   readonly onDone: () => void;
 }) {
   const { registry } = useClients();
   const { action, name } = props;
-  const [stage, setStage] = useState<Stage>(Stage.PRODUCTION);
+  // Only the stages the user may move to are offered (Production may need more than the others).
+  const offered = stages.filter((s) => mayMoveTo(props.permission, s));
+  const [chosen, setStage] = useState<Stage>(Stage.PRODUCTION);
+  const stage = offered.includes(chosen) ? chosen : (offered[0] ?? chosen);
   const [archive, setArchive] = useState(true);
   const [alias, setAlias] = useState("");
   const stageId = useId();
@@ -352,7 +367,7 @@ function ActionDialog(props: {
         </p>
         <label htmlFor={stageId}>New stage</label>
         <select id={stageId} value={stage} onChange={(e) => setStage(Number(e.target.value) as Stage)}>
-          {stages.map((s) => (
+          {offered.map((s) => (
             <option key={s} value={s}>
               {stageName(s)}
             </option>

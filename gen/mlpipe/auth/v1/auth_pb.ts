@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mlpipe/auth/v1/auth.proto.
  */
 export const file_mlpipe_auth_v1_auth: GenFile = /*@__PURE__*/
-  fileDesc("ChltbHBpcGUvYXV0aC92MS9hdXRoLnByb3RvEg5tbHBpcGUuYXV0aC52MSKyAQoJVG9rZW5JbmZvEhAKCHRva2VuX2lkGAEgASgJEhEKCXByaW5jaXBhbBgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIVCg1jcmVhdGlvbl90aW1lGAQgASgDEhMKC2V4cGlyZV90aW1lGAUgASgDEhYKDmxhc3RfdXNlZF90aW1lGAYgASgDEhMKC3Jldm9rZV90aW1lGAcgASgDEhIKCmNyZWF0ZWRfYnkYCCABKAkilAEKBUdyYW50EhEKCXByaW5jaXBhbBgBIAEoCRIzCg1yZXNvdXJjZV9raW5kGAIgASgOMhwubWxwaXBlLmF1dGgudjEuUmVzb3VyY2VLaW5kEhMKC3Jlc291cmNlX2lkGAMgASgJEi4KCnBlcm1pc3Npb24YBCABKA4yGi5tbHBpcGUuYXV0aC52MS5QZXJtaXNzaW9uIg8KDVdob0FtSVJlcXVlc3QihQEKDldob0FtSVJlc3BvbnNlEhEKCXByaW5jaXBhbBgBIAEoCRIqCgZtZXRob2QYAiABKA4yGi5tbHBpcGUuYXV0aC52MS5BdXRoTWV0aG9kEg0KBWFkbWluGAMgASgIEhAKCHRva2VuX2lkGAQgASgJEhMKC2V4cGlyZV90aW1lGAUgASgDIlEKEkNyZWF0ZVRva2VuUmVxdWVzdBIRCglwcmluY2lwYWwYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSEwoLZXhwaXJlX3RpbWUYAyABKAMiTQoTQ3JlYXRlVG9rZW5SZXNwb25zZRINCgV0b2tlbhgBIAEoCRInCgRpbmZvGAIgASgLMhkubWxwaXBlLmF1dGgudjEuVG9rZW5JbmZvIj8KEUxpc3RUb2tlbnNSZXF1ZXN0EhEKCXByaW5jaXBhbBgBIAEoCRIXCg9pbmNsdWRlX3Jldm9rZWQYAiABKAgiPwoSTGlzdFRva2Vuc1Jlc3BvbnNlEikKBnRva2VucxgBIAMoCzIZLm1scGlwZS5hdXRoLnYxLlRva2VuSW5mbyImChJSZXZva2VUb2tlblJlcXVlc3QSEAoIdG9rZW5faWQYASABKAkiFQoTUmV2b2tlVG9rZW5SZXNwb25zZSI3Cg9TZXRHcmFudFJlcXVlc3QSJAoFZ3JhbnQYASABKAsyFS5tbHBpcGUuYXV0aC52MS5HcmFudCISChBTZXRHcmFudFJlc3BvbnNlInEKEkRlbGV0ZUdyYW50UmVxdWVzdBIRCglwcmluY2lwYWwYASABKAkSMwoNcmVzb3VyY2Vfa2luZBgCIAEoDjIcLm1scGlwZS5hdXRoLnYxLlJlc291cmNlS2luZBITCgtyZXNvdXJjZV9pZBgDIAEoCSIVChNEZWxldGVHcmFudFJlc3BvbnNlInAKEUxpc3RHcmFudHNSZXF1ZXN0EhEKCXByaW5jaXBhbBgBIAEoCRIzCg1yZXNvdXJjZV9raW5kGAIgASgOMhwubWxwaXBlLmF1dGgudjEuUmVzb3VyY2VLaW5kEhMKC3Jlc291cmNlX2lkGAMgASgJIksKEkxpc3RHcmFudHNSZXNwb25zZRIlCgZncmFudHMYASADKAsyFS5tbHBpcGUuYXV0aC52MS5HcmFudBIOCgZhZG1pbnMYAiADKAkiMwoPU2V0QWRtaW5SZXF1ZXN0EhEKCXByaW5jaXBhbBgBIAEoCRINCgVhZG1pbhgCIAEoCCISChBTZXRBZG1pblJlc3BvbnNlKn4KClBlcm1pc3Npb24SGgoWUEVSTUlTU0lPTl9VTlNQRUNJRklFRBAAEhMKD1BFUk1JU1NJT05fTk9ORRABEhMKD1BFUk1JU1NJT05fUkVBRBACEhMKD1BFUk1JU1NJT05fRURJVBADEhUKEVBFUk1JU1NJT05fTUFOQUdFEAQqbAoKQXV0aE1ldGhvZBIbChdBVVRIX01FVEhPRF9VTlNQRUNJRklFRBAAEhUKEUFVVEhfTUVUSE9EX1RPS0VOEAESFAoQQVVUSF9NRVRIT0RfT0lEQxACEhQKEEFVVEhfTUVUSE9EX01UTFMQAzLmBQoLQXV0aFNlcnZpY2USTwoGV2hvQW1JEh0ubWxwaXBlLmF1dGgudjEuV2hvQW1JUmVxdWVzdBoeLm1scGlwZS5hdXRoLnYxLldob0FtSVJlc3BvbnNlIgbC8xgCCAISXgoLQ3JlYXRlVG9rZW4SIi5tbHBpcGUuYXV0aC52MS5DcmVhdGVUb2tlblJlcXVlc3QaIy5tbHBpcGUuYXV0aC52MS5DcmVhdGVUb2tlblJlc3BvbnNlIgbC8xgCCAYSWwoKTGlzdFRva2VucxIhLm1scGlwZS5hdXRoLnYxLkxpc3RUb2tlbnNSZXF1ZXN0GiIubWxwaXBlLmF1dGgudjEuTGlzdFRva2Vuc1Jlc3BvbnNlIgbC8xgCCAYSXgoLUmV2b2tlVG9rZW4SIi5tbHBpcGUuYXV0aC52MS5SZXZva2VUb2tlblJlcXVlc3QaIy5tbHBpcGUuYXV0aC52MS5SZXZva2VUb2tlblJlc3BvbnNlIgbC8xgCCAYSVQoIU2V0R3JhbnQSHy5tbHBpcGUuYXV0aC52MS5TZXRHcmFudFJlcXVlc3QaIC5tbHBpcGUuYXV0aC52MS5TZXRHcmFudFJlc3BvbnNlIgbC8xgCCAYSXgoLRGVsZXRlR3JhbnQSIi5tbHBpcGUuYXV0aC52MS5EZWxldGVHcmFudFJlcXVlc3QaIy5tbHBpcGUuYXV0aC52MS5EZWxldGVHcmFudFJlc3BvbnNlIgbC8xgCCAYSWwoKTGlzdEdyYW50cxIhLm1scGlwZS5hdXRoLnYxLkxpc3RHcmFudHNSZXF1ZXN0GiIubWxwaXBlLmF1dGgudjEuTGlzdEdyYW50c1Jlc3BvbnNlIgbC8xgCCAYSVQoIU2V0QWRtaW4SHy5tbHBpcGUuYXV0aC52MS5TZXRBZG1pblJlcXVlc3QaIC5tbHBpcGUuYXV0aC52MS5TZXRBZG1pblJlc3BvbnNlIgbC8xgCCAZiBnByb3RvMw", [file_mlpipe_auth_v1_policy]);
+  fileDesc("ChltbHBpcGUvYXV0aC92MS9hdXRoLnByb3RvEg5tbHBpcGUuYXV0aC52MSKyAQoJVG9rZW5JbmZvEhAKCHRva2VuX2lkGAEgASgJEhEKCXByaW5jaXBhbBgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIVCg1jcmVhdGlvbl90aW1lGAQgASgDEhMKC2V4cGlyZV90aW1lGAUgASgDEhYKDmxhc3RfdXNlZF90aW1lGAYgASgDEhMKC3Jldm9rZV90aW1lGAcgASgDEhIKCmNyZWF0ZWRfYnkYCCABKAkilAEKBUdyYW50EhEKCXByaW5jaXBhbBgBIAEoCRIzCg1yZXNvdXJjZV9raW5kGAIgASgOMhwubWxwaXBlLmF1dGgudjEuUmVzb3VyY2VLaW5kEhMKC3Jlc291cmNlX2lkGAMgASgJEi4KCnBlcm1pc3Npb24YBCABKA4yGi5tbHBpcGUuYXV0aC52MS5QZXJtaXNzaW9uIg8KDVdob0FtSVJlcXVlc3QihQEKDldob0FtSVJlc3BvbnNlEhEKCXByaW5jaXBhbBgBIAEoCRIqCgZtZXRob2QYAiABKA4yGi5tbHBpcGUuYXV0aC52MS5BdXRoTWV0aG9kEg0KBWFkbWluGAMgASgIEhAKCHRva2VuX2lkGAQgASgJEhMKC2V4cGlyZV90aW1lGAUgASgDImQKF0dldE15UGVybWlzc2lvbnNSZXF1ZXN0EjMKDXJlc291cmNlX2tpbmQYASABKA4yHC5tbHBpcGUuYXV0aC52MS5SZXNvdXJjZUtpbmQSFAoMcmVzb3VyY2VfaWRzGAIgAygJIlkKElJlc291cmNlUGVybWlzc2lvbhITCgtyZXNvdXJjZV9pZBgBIAEoCRIuCgpwZXJtaXNzaW9uGAIgASgOMhoubWxwaXBlLmF1dGgudjEuUGVybWlzc2lvbiKOAQoYR2V0TXlQZXJtaXNzaW9uc1Jlc3BvbnNlEjcKC3Blcm1pc3Npb25zGAEgAygLMiIubWxwaXBlLmF1dGgudjEuUmVzb3VyY2VQZXJtaXNzaW9uEjkKFXByb2R1Y3Rpb25fcGVybWlzc2lvbhgCIAEoDjIaLm1scGlwZS5hdXRoLnYxLlBlcm1pc3Npb24iUQoSQ3JlYXRlVG9rZW5SZXF1ZXN0EhEKCXByaW5jaXBhbBgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRITCgtleHBpcmVfdGltZRgDIAEoAyJNChNDcmVhdGVUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEicKBGluZm8YAiABKAsyGS5tbHBpcGUuYXV0aC52MS5Ub2tlbkluZm8iPwoRTGlzdFRva2Vuc1JlcXVlc3QSEQoJcHJpbmNpcGFsGAEgASgJEhcKD2luY2x1ZGVfcmV2b2tlZBgCIAEoCCI/ChJMaXN0VG9rZW5zUmVzcG9uc2USKQoGdG9rZW5zGAEgAygLMhkubWxwaXBlLmF1dGgudjEuVG9rZW5JbmZvIiYKElJldm9rZVRva2VuUmVxdWVzdBIQCgh0b2tlbl9pZBgBIAEoCSIVChNSZXZva2VUb2tlblJlc3BvbnNlIjcKD1NldEdyYW50UmVxdWVzdBIkCgVncmFudBgBIAEoCzIVLm1scGlwZS5hdXRoLnYxLkdyYW50IhIKEFNldEdyYW50UmVzcG9uc2UicQoSRGVsZXRlR3JhbnRSZXF1ZXN0EhEKCXByaW5jaXBhbBgBIAEoCRIzCg1yZXNvdXJjZV9raW5kGAIgASgOMhwubWxwaXBlLmF1dGgudjEuUmVzb3VyY2VLaW5kEhMKC3Jlc291cmNlX2lkGAMgASgJIhUKE0RlbGV0ZUdyYW50UmVzcG9uc2UicAoRTGlzdEdyYW50c1JlcXVlc3QSEQoJcHJpbmNpcGFsGAEgASgJEjMKDXJlc291cmNlX2tpbmQYAiABKA4yHC5tbHBpcGUuYXV0aC52MS5SZXNvdXJjZUtpbmQSEwoLcmVzb3VyY2VfaWQYAyABKAkiSwoSTGlzdEdyYW50c1Jlc3BvbnNlEiUKBmdyYW50cxgBIAMoCzIVLm1scGlwZS5hdXRoLnYxLkdyYW50Eg4KBmFkbWlucxgCIAMoCSIzCg9TZXRBZG1pblJlcXVlc3QSEQoJcHJpbmNpcGFsGAEgASgJEg0KBWFkbWluGAIgASgIIhIKEFNldEFkbWluUmVzcG9uc2UqfgoKUGVybWlzc2lvbhIaChZQRVJNSVNTSU9OX1VOU1BFQ0lGSUVEEAASEwoPUEVSTUlTU0lPTl9OT05FEAESEwoPUEVSTUlTU0lPTl9SRUFEEAISEwoPUEVSTUlTU0lPTl9FRElUEAMSFQoRUEVSTUlTU0lPTl9NQU5BR0UQBCpsCgpBdXRoTWV0aG9kEhsKF0FVVEhfTUVUSE9EX1VOU1BFQ0lGSUVEEAASFQoRQVVUSF9NRVRIT0RfVE9LRU4QARIUChBBVVRIX01FVEhPRF9PSURDEAISFAoQQVVUSF9NRVRIT0RfTVRMUxADMtUGCgtBdXRoU2VydmljZRJPCgZXaG9BbUkSHS5tbHBpcGUuYXV0aC52MS5XaG9BbUlSZXF1ZXN0Gh4ubWxwaXBlLmF1dGgudjEuV2hvQW1JUmVzcG9uc2UiBsLzGAIIAhJtChBHZXRNeVBlcm1pc3Npb25zEicubWxwaXBlLmF1dGgudjEuR2V0TXlQZXJtaXNzaW9uc1JlcXVlc3QaKC5tbHBpcGUuYXV0aC52MS5HZXRNeVBlcm1pc3Npb25zUmVzcG9uc2UiBsLzGAIIAhJeCgtDcmVhdGVUb2tlbhIiLm1scGlwZS5hdXRoLnYxLkNyZWF0ZVRva2VuUmVxdWVzdBojLm1scGlwZS5hdXRoLnYxLkNyZWF0ZVRva2VuUmVzcG9uc2UiBsLzGAIIBhJbCgpMaXN0VG9rZW5zEiEubWxwaXBlLmF1dGgudjEuTGlzdFRva2Vuc1JlcXVlc3QaIi5tbHBpcGUuYXV0aC52MS5MaXN0VG9rZW5zUmVzcG9uc2UiBsLzGAIIBhJeCgtSZXZva2VUb2tlbhIiLm1scGlwZS5hdXRoLnYxLlJldm9rZVRva2VuUmVxdWVzdBojLm1scGlwZS5hdXRoLnYxLlJldm9rZVRva2VuUmVzcG9uc2UiBsLzGAIIBhJVCghTZXRHcmFudBIfLm1scGlwZS5hdXRoLnYxLlNldEdyYW50UmVxdWVzdBogLm1scGlwZS5hdXRoLnYxLlNldEdyYW50UmVzcG9uc2UiBsLzGAIIBhJeCgtEZWxldGVHcmFudBIiLm1scGlwZS5hdXRoLnYxLkRlbGV0ZUdyYW50UmVxdWVzdBojLm1scGlwZS5hdXRoLnYxLkRlbGV0ZUdyYW50UmVzcG9uc2UiBsLzGAIIBhJbCgpMaXN0R3JhbnRzEiEubWxwaXBlLmF1dGgudjEuTGlzdEdyYW50c1JlcXVlc3QaIi5tbHBpcGUuYXV0aC52MS5MaXN0R3JhbnRzUmVzcG9uc2UiBsLzGAIIBhJVCghTZXRBZG1pbhIfLm1scGlwZS5hdXRoLnYxLlNldEFkbWluUmVxdWVzdBogLm1scGlwZS5hdXRoLnYxLlNldEFkbWluUmVzcG9uc2UiBsLzGAIIBmIGcHJvdG8z", [file_mlpipe_auth_v1_policy]);
 
 /**
  * An API token, without its secret.
@@ -177,6 +177,82 @@ export const WhoAmIResponseSchema: GenMessage<WhoAmIResponse> = /*@__PURE__*/
   messageDesc(file_mlpipe_auth_v1_auth, 3);
 
 /**
+ * @generated from message mlpipe.auth.v1.GetMyPermissionsRequest
+ */
+export type GetMyPermissionsRequest = Message<"mlpipe.auth.v1.GetMyPermissionsRequest"> & {
+  /**
+   * EXPERIMENT or REGISTERED_MODEL.
+   *
+   * @generated from field: mlpipe.auth.v1.ResourceKind resource_kind = 1;
+   */
+  resourceKind: ResourceKind;
+
+  /**
+   * 1 to 100 experiment ids or registered model names; "*" asks for the kind-wide permission.
+   *
+   * @generated from field: repeated string resource_ids = 2;
+   */
+  resourceIds: string[];
+};
+
+/**
+ * Describes the message mlpipe.auth.v1.GetMyPermissionsRequest.
+ * Use `create(GetMyPermissionsRequestSchema)` to create a new message.
+ */
+export const GetMyPermissionsRequestSchema: GenMessage<GetMyPermissionsRequest> = /*@__PURE__*/
+  messageDesc(file_mlpipe_auth_v1_auth, 4);
+
+/**
+ * The caller's permission on one resource.
+ *
+ * @generated from message mlpipe.auth.v1.ResourcePermission
+ */
+export type ResourcePermission = Message<"mlpipe.auth.v1.ResourcePermission"> & {
+  /**
+   * @generated from field: string resource_id = 1;
+   */
+  resourceId: string;
+
+  /**
+   * @generated from field: mlpipe.auth.v1.Permission permission = 2;
+   */
+  permission: Permission;
+};
+
+/**
+ * Describes the message mlpipe.auth.v1.ResourcePermission.
+ * Use `create(ResourcePermissionSchema)` to create a new message.
+ */
+export const ResourcePermissionSchema: GenMessage<ResourcePermission> = /*@__PURE__*/
+  messageDesc(file_mlpipe_auth_v1_auth, 5);
+
+/**
+ * @generated from message mlpipe.auth.v1.GetMyPermissionsResponse
+ */
+export type GetMyPermissionsResponse = Message<"mlpipe.auth.v1.GetMyPermissionsResponse"> & {
+  /**
+   * One per distinct requested id, in the request's order.
+   *
+   * @generated from field: repeated mlpipe.auth.v1.ResourcePermission permissions = 1;
+   */
+  permissions: ResourcePermission[];
+
+  /**
+   * The permission a version's move to Production needs (other stages need EDIT).
+   *
+   * @generated from field: mlpipe.auth.v1.Permission production_permission = 2;
+   */
+  productionPermission: Permission;
+};
+
+/**
+ * Describes the message mlpipe.auth.v1.GetMyPermissionsResponse.
+ * Use `create(GetMyPermissionsResponseSchema)` to create a new message.
+ */
+export const GetMyPermissionsResponseSchema: GenMessage<GetMyPermissionsResponse> = /*@__PURE__*/
+  messageDesc(file_mlpipe_auth_v1_auth, 6);
+
+/**
  * @generated from message mlpipe.auth.v1.CreateTokenRequest
  */
 export type CreateTokenRequest = Message<"mlpipe.auth.v1.CreateTokenRequest"> & {
@@ -207,7 +283,7 @@ export type CreateTokenRequest = Message<"mlpipe.auth.v1.CreateTokenRequest"> & 
  * Use `create(CreateTokenRequestSchema)` to create a new message.
  */
 export const CreateTokenRequestSchema: GenMessage<CreateTokenRequest> = /*@__PURE__*/
-  messageDesc(file_mlpipe_auth_v1_auth, 4);
+  messageDesc(file_mlpipe_auth_v1_auth, 7);
 
 /**
  * @generated from message mlpipe.auth.v1.CreateTokenResponse
@@ -231,7 +307,7 @@ export type CreateTokenResponse = Message<"mlpipe.auth.v1.CreateTokenResponse"> 
  * Use `create(CreateTokenResponseSchema)` to create a new message.
  */
 export const CreateTokenResponseSchema: GenMessage<CreateTokenResponse> = /*@__PURE__*/
-  messageDesc(file_mlpipe_auth_v1_auth, 5);
+  messageDesc(file_mlpipe_auth_v1_auth, 8);
 
 /**
  * @generated from message mlpipe.auth.v1.ListTokensRequest
@@ -257,7 +333,7 @@ export type ListTokensRequest = Message<"mlpipe.auth.v1.ListTokensRequest"> & {
  * Use `create(ListTokensRequestSchema)` to create a new message.
  */
 export const ListTokensRequestSchema: GenMessage<ListTokensRequest> = /*@__PURE__*/
-  messageDesc(file_mlpipe_auth_v1_auth, 6);
+  messageDesc(file_mlpipe_auth_v1_auth, 9);
 
 /**
  * @generated from message mlpipe.auth.v1.ListTokensResponse
@@ -274,7 +350,7 @@ export type ListTokensResponse = Message<"mlpipe.auth.v1.ListTokensResponse"> & 
  * Use `create(ListTokensResponseSchema)` to create a new message.
  */
 export const ListTokensResponseSchema: GenMessage<ListTokensResponse> = /*@__PURE__*/
-  messageDesc(file_mlpipe_auth_v1_auth, 7);
+  messageDesc(file_mlpipe_auth_v1_auth, 10);
 
 /**
  * @generated from message mlpipe.auth.v1.RevokeTokenRequest
@@ -291,7 +367,7 @@ export type RevokeTokenRequest = Message<"mlpipe.auth.v1.RevokeTokenRequest"> & 
  * Use `create(RevokeTokenRequestSchema)` to create a new message.
  */
 export const RevokeTokenRequestSchema: GenMessage<RevokeTokenRequest> = /*@__PURE__*/
-  messageDesc(file_mlpipe_auth_v1_auth, 8);
+  messageDesc(file_mlpipe_auth_v1_auth, 11);
 
 /**
  * @generated from message mlpipe.auth.v1.RevokeTokenResponse
@@ -304,7 +380,7 @@ export type RevokeTokenResponse = Message<"mlpipe.auth.v1.RevokeTokenResponse"> 
  * Use `create(RevokeTokenResponseSchema)` to create a new message.
  */
 export const RevokeTokenResponseSchema: GenMessage<RevokeTokenResponse> = /*@__PURE__*/
-  messageDesc(file_mlpipe_auth_v1_auth, 9);
+  messageDesc(file_mlpipe_auth_v1_auth, 12);
 
 /**
  * @generated from message mlpipe.auth.v1.SetGrantRequest
@@ -321,7 +397,7 @@ export type SetGrantRequest = Message<"mlpipe.auth.v1.SetGrantRequest"> & {
  * Use `create(SetGrantRequestSchema)` to create a new message.
  */
 export const SetGrantRequestSchema: GenMessage<SetGrantRequest> = /*@__PURE__*/
-  messageDesc(file_mlpipe_auth_v1_auth, 10);
+  messageDesc(file_mlpipe_auth_v1_auth, 13);
 
 /**
  * @generated from message mlpipe.auth.v1.SetGrantResponse
@@ -334,7 +410,7 @@ export type SetGrantResponse = Message<"mlpipe.auth.v1.SetGrantResponse"> & {
  * Use `create(SetGrantResponseSchema)` to create a new message.
  */
 export const SetGrantResponseSchema: GenMessage<SetGrantResponse> = /*@__PURE__*/
-  messageDesc(file_mlpipe_auth_v1_auth, 11);
+  messageDesc(file_mlpipe_auth_v1_auth, 14);
 
 /**
  * @generated from message mlpipe.auth.v1.DeleteGrantRequest
@@ -361,7 +437,7 @@ export type DeleteGrantRequest = Message<"mlpipe.auth.v1.DeleteGrantRequest"> & 
  * Use `create(DeleteGrantRequestSchema)` to create a new message.
  */
 export const DeleteGrantRequestSchema: GenMessage<DeleteGrantRequest> = /*@__PURE__*/
-  messageDesc(file_mlpipe_auth_v1_auth, 12);
+  messageDesc(file_mlpipe_auth_v1_auth, 15);
 
 /**
  * @generated from message mlpipe.auth.v1.DeleteGrantResponse
@@ -374,7 +450,7 @@ export type DeleteGrantResponse = Message<"mlpipe.auth.v1.DeleteGrantResponse"> 
  * Use `create(DeleteGrantResponseSchema)` to create a new message.
  */
 export const DeleteGrantResponseSchema: GenMessage<DeleteGrantResponse> = /*@__PURE__*/
-  messageDesc(file_mlpipe_auth_v1_auth, 13);
+  messageDesc(file_mlpipe_auth_v1_auth, 16);
 
 /**
  * @generated from message mlpipe.auth.v1.ListGrantsRequest
@@ -407,7 +483,7 @@ export type ListGrantsRequest = Message<"mlpipe.auth.v1.ListGrantsRequest"> & {
  * Use `create(ListGrantsRequestSchema)` to create a new message.
  */
 export const ListGrantsRequestSchema: GenMessage<ListGrantsRequest> = /*@__PURE__*/
-  messageDesc(file_mlpipe_auth_v1_auth, 14);
+  messageDesc(file_mlpipe_auth_v1_auth, 17);
 
 /**
  * @generated from message mlpipe.auth.v1.ListGrantsResponse
@@ -433,7 +509,7 @@ export type ListGrantsResponse = Message<"mlpipe.auth.v1.ListGrantsResponse"> & 
  * Use `create(ListGrantsResponseSchema)` to create a new message.
  */
 export const ListGrantsResponseSchema: GenMessage<ListGrantsResponse> = /*@__PURE__*/
-  messageDesc(file_mlpipe_auth_v1_auth, 15);
+  messageDesc(file_mlpipe_auth_v1_auth, 18);
 
 /**
  * @generated from message mlpipe.auth.v1.SetAdminRequest
@@ -455,7 +531,7 @@ export type SetAdminRequest = Message<"mlpipe.auth.v1.SetAdminRequest"> & {
  * Use `create(SetAdminRequestSchema)` to create a new message.
  */
 export const SetAdminRequestSchema: GenMessage<SetAdminRequest> = /*@__PURE__*/
-  messageDesc(file_mlpipe_auth_v1_auth, 16);
+  messageDesc(file_mlpipe_auth_v1_auth, 19);
 
 /**
  * @generated from message mlpipe.auth.v1.SetAdminResponse
@@ -468,7 +544,7 @@ export type SetAdminResponse = Message<"mlpipe.auth.v1.SetAdminResponse"> & {
  * Use `create(SetAdminResponseSchema)` to create a new message.
  */
 export const SetAdminResponseSchema: GenMessage<SetAdminResponse> = /*@__PURE__*/
-  messageDesc(file_mlpipe_auth_v1_auth, 17);
+  messageDesc(file_mlpipe_auth_v1_auth, 20);
 
 /**
  * What a grant gives on a resource, as MLflow's permissions: each includes the ones before it.
@@ -574,6 +650,19 @@ export const AuthService: GenService<{
     methodKind: "unary";
     input: typeof WhoAmIRequestSchema;
     output: typeof WhoAmIResponseSchema;
+  },
+  /**
+   * The caller's own effective permission on each resource (MANAGE for an administrator, else its
+   * grant on the resource, its "*" grant, the default permission) and what moving a version to
+   * Production needs (AUTH_PRODUCTION_PERMISSION): the web console reads it to hide the actions
+   * the caller may not take. Answers about the caller only, so any authenticated caller may ask.
+   *
+   * @generated from rpc mlpipe.auth.v1.AuthService.GetMyPermissions
+   */
+  getMyPermissions: {
+    methodKind: "unary";
+    input: typeof GetMyPermissionsRequestSchema;
+    output: typeof GetMyPermissionsResponseSchema;
   },
   /**
    * Creates an API token for a principal. The secret is in the response and nowhere else: only

@@ -1,1 +1,0 @@
-import{_ as e,h as t}from"./error-notice-71JrNBOm.js";function n(t){switch(t){case e.NONE:return`None`;case e.STAGING:return`Staging`;case e.PRODUCTION:return`Production`;case e.ARCHIVED:return`Archived`;default:return`—`}}var r=[e.NONE,e.STAGING,e.PRODUCTION,e.ARCHIVED];function i(e){let n=t[e];return n===void 0||e===t.UNSPECIFIED?`—`:n}export{r as n,i as r,n as t};
