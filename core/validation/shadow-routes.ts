@@ -7,7 +7,7 @@
  * the primary's, never returned. The registry refuses any other value; servers and the CLI parse it
  * here too.
  */
-import { aliasProblem } from "./aliases.js";
+import { parseAliasPercents } from "./traffic-split.js";
 
 /** The model tag that holds the shadow routes. */
 export const shadowTag = "mlpipe.shadow";
@@ -29,20 +29,5 @@ export type ShadowRoutesParse =
 
 /** Parses a `mlpipe.shadow` value (see the module comment). */
 export function parseShadowRoutes(value: string): ShadowRoutesParse {
-  const fail = (problem: string): ShadowRoutesParse => ({ ok: false, problem });
-  const entries = value.split(",").map((e) => e.trim());
-  if (entries.length > maxShadowRoutes) return fail(`at most ${maxShadowRoutes} aliases`);
-  const routes: ShadowRoute[] = [];
-  for (const entry of entries) {
-    const match = /^([^=\s]+)\s*=\s*(\d{1,3})$/.exec(entry);
-    if (match === null) return fail(`"${entry.slice(0, 100)}" is not alias=percent (e.g. challenger=100)`);
-    const [, alias = "", digits = ""] = match;
-    const problem = aliasProblem(alias);
-    if (problem !== undefined) return fail(`alias ${problem}`);
-    const percent = Number(digits);
-    if (percent > 100) return fail(`${alias}'s percent must be 0 to 100`);
-    if (routes.some((r) => r.alias === alias)) return fail(`alias "${alias}" is named twice`);
-    routes.push({ alias, percent });
-  }
-  return { ok: true, routes };
+  return parseAliasPercents(value, maxShadowRoutes, "challenger=100");
 }

@@ -22,7 +22,7 @@ describe("traffic split", () => {
     ["champion=50,champion=50", /named twice/],
     ["latest=100", /reserved/],
     ["", /is not alias=percent/],
-    [Array.from({ length: 11 }, (_, i) => `a${i}=0`).join(","), /at most 10 routes/],
+    [Array.from({ length: 11 }, (_, i) => `a${i}=0`).join(","), /at most 10 aliases/],
   ])("refuses %j", (value, problem) => {
     const parsed = parseTrafficSplit(value);
     expect(parsed.ok).toBe(false);

@@ -26,15 +26,24 @@ export type TrafficSplitParse =
   | { readonly ok: true; readonly routes: readonly TrafficRoute[] }
   | { readonly ok: false; readonly problem: string };
 
-/** Parses a `mlpipe.traffic_split` value (see the module comment). */
-export function parseTrafficSplit(value: string): TrafficSplitParse {
-  const fail = (problem: string): TrafficSplitParse => ({ ok: false, problem });
+/** The routes of an `alias=percent,...` list, or why it is not one. */
+export type AliasPercentsParse =
+  | { readonly ok: true; readonly routes: readonly TrafficRoute[] }
+  | { readonly ok: false; readonly problem: string };
+
+/**
+ * Parses a comma-separated `alias=percent` list (the split's and the shadow's shape): at most
+ * `maxRoutes` entries, valid distinct aliases, whole percents 0 to 100. `example` shows the shape
+ * in the error.
+ */
+export function parseAliasPercents(value: string, maxRoutes: number, example: string): AliasPercentsParse {
+  const fail = (problem: string): AliasPercentsParse => ({ ok: false, problem });
   const entries = value.split(",").map((e) => e.trim());
-  if (entries.length > maxTrafficRoutes) return fail(`at most ${maxTrafficRoutes} routes`);
+  if (entries.length > maxRoutes) return fail(`at most ${maxRoutes} aliases`);
   const routes: TrafficRoute[] = [];
   for (const entry of entries) {
     const match = /^([^=\s]+)\s*=\s*(\d{1,3})$/.exec(entry);
-    if (match === null) return fail(`"${entry.slice(0, 100)}" is not alias=percent (e.g. champion=90,challenger=10)`);
+    if (match === null) return fail(`"${entry.slice(0, 100)}" is not alias=percent (e.g. ${example})`);
     const [, alias = "", digits = ""] = match;
     const problem = aliasProblem(alias);
     if (problem !== undefined) return fail(`alias ${problem}`);
@@ -43,7 +52,14 @@ export function parseTrafficSplit(value: string): TrafficSplitParse {
     if (routes.some((r) => r.alias === alias)) return fail(`alias "${alias}" is named twice`);
     routes.push({ alias, percent });
   }
-  const total = routes.reduce((n, r) => n + r.percent, 0);
-  if (total !== 100) return fail(`the percents must sum to 100, not ${total}`);
   return { ok: true, routes };
+}
+
+/** Parses a `mlpipe.traffic_split` value (see the module comment). */
+export function parseTrafficSplit(value: string): TrafficSplitParse {
+  const parsed = parseAliasPercents(value, maxTrafficRoutes, "champion=90,challenger=10");
+  if (!parsed.ok) return parsed;
+  const total = parsed.routes.reduce((n, r) => n + r.percent, 0);
+  if (total !== 100) return { ok: false, problem: `the percents must sum to 100, not ${total}` };
+  return parsed;
 }
