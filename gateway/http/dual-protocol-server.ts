@@ -156,25 +156,8 @@ export async function listenDualProtocol(options: DualProtocolServerOptions): Pr
   });
 
   h2.on("request", (req: Http2ServerRequest, res: Http2ServerResponse) => handler(req, res));
-  const streamRoute = options.streamRoute;
-  if (streamRoute !== undefined) {
-    // Adding the "request" listener made Node install its compatibility layer as a "stream"
-    // listener; it is moved behind the route so that a stream served there never gets a
-    // request/response pair.
-    const compat = h2.listeners("stream") as ((...args: unknown[]) => void)[];
-    h2.removeAllListeners("stream");
-    h2.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest: unknown[]) => {
-      if (streamRoute(stream, headers)) return;
-      for (const listener of compat) listener.call(h2, stream, headers, ...rest);
-    });
-  }
-  h2.on("session", (session: ServerHttp2Session) => {
-    session.setLocalWindowSize(sessionWindowBytes);
-    sessions.add(session);
-    session.once("close", () => sessions.delete(session));
-    if (closing !== undefined) session.close();
-  });
-  h2.on("sessionError", (err: Error) => logger.debug({ err }, "HTTP/2 session error"));
+  routeStreamsFirst(h2, options.streamRoute);
+  trackSessions(h2, sessions, () => closing !== undefined, logger);
 
   const tcp = net.createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
@@ -273,23 +256,8 @@ async function listenTls(options: DualProtocolServerOptions, files: TlsFiles): P
     }
     handler(req, res);
   });
-  const streamRoute = options.streamRoute;
-  if (streamRoute !== undefined) {
-    // As in the cleartext kind: the compatibility layer's "stream" listener goes behind the route.
-    const compat = server.listeners("stream") as ((...args: unknown[]) => void)[];
-    server.removeAllListeners("stream");
-    server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest: unknown[]) => {
-      if (streamRoute(stream, headers)) return;
-      for (const listener of compat) listener.call(server, stream, headers, ...rest);
-    });
-  }
-  server.on("session", (session: ServerHttp2Session) => {
-    session.setLocalWindowSize(sessionWindowBytes);
-    sessions.add(session);
-    session.once("close", () => sessions.delete(session));
-    if (closing !== undefined) session.close();
-  });
-  server.on("sessionError", (err: Error) => logger.debug({ err }, "HTTP/2 session error"));
+  routeStreamsFirst(server, options.streamRoute);
+  trackSessions(server, sessions, () => closing !== undefined, logger);
   server.on("secureConnection", (socket: TLSSocket) => {
     socket.setNoDelay(true);
     sockets.add(socket);
@@ -330,6 +298,40 @@ async function listenTls(options: DualProtocolServerOptions, files: TlsFiles): P
   };
 
   return { port, url: `https://${urlHost(options.host)}:${port}`, close };
+}
+
+/**
+ * Serves HTTP/2 streams through `streamRoute` first (the gRPC fast path). Adding the "request"
+ * listener made Node install its compatibility layer as a "stream" listener; it is moved behind
+ * the route so that a stream served there never gets a request/response pair.
+ */
+function routeStreamsFirst(
+  server: http2.Http2Server | http2.Http2SecureServer,
+  streamRoute: DualProtocolServerOptions["streamRoute"],
+): void {
+  if (streamRoute === undefined) return;
+  const compat = server.listeners("stream") as ((...args: unknown[]) => void)[];
+  server.removeAllListeners("stream");
+  server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest: unknown[]) => {
+    if (streamRoute(stream, headers)) return;
+    for (const listener of compat) listener.call(server, stream, headers, ...rest);
+  });
+}
+
+/** Keeps the open HTTP/2 sessions (each with the larger window) for shutdown; one opened while closing is closed. */
+function trackSessions(
+  server: http2.Http2Server | http2.Http2SecureServer,
+  sessions: Set<ServerHttp2Session>,
+  isClosing: () => boolean,
+  logger: Logger,
+): void {
+  server.on("session", (session: ServerHttp2Session) => {
+    session.setLocalWindowSize(sessionWindowBytes);
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+    if (isClosing()) session.close();
+  });
+  server.on("sessionError", (err: Error) => logger.debug({ err }, "HTTP/2 session error"));
 }
 
 /**
