@@ -156,7 +156,9 @@ describe("createJsonRouter", () => {
     expect((await call("/models/")).status).toBe(299);
     expect((await call("/models/iris/versions//infer", post)).status).toBe(299);
     expect((await call("/models/a/b")).status).toBe(299);
-    expect((await call("/models/%E0%A4%A")).status).toBe(299);
+    const badEncoding = await call("/models/%E0%A4%A");
+    expect(badEncoding.status).toBe(400);
+    expect(badEncoding.body?.error).toMatchObject({ code: "invalid_argument", field: "name" });
   });
 
   it("prefers an exact path over a pattern that matches it too", async () => {

@@ -2,7 +2,8 @@
  * The one router of the edge's plain HTTP routes (JSON APIs, health, metrics, docs, the MLflow
  * REST dialect, the Open Inference Protocol): a table of paths, each with a handler per method,
  * answered with the edge's error policy. A path is exact ("/predict"), has parameters in braces
- * ("/v2/models/{name}/infer", one whole segment each, percent-decoded), or is a prefix when its key
+ * ("/v2/models/{name}/infer", one whole segment each, percent-decoded: a segment that is not valid percent-encoding is
+ * INVALID_ARGUMENT), or is a prefix when its key
  * ends in `/*` (the handler reads the rest of the path itself; the longest matching prefix wins).
  * Exact paths are looked up first, in one map lookup, so the hot routes pay nothing for the
  * patterns. A path that matches nothing is left to the next route (false), so the RPC handler
@@ -94,10 +95,17 @@ function compile(path: string, methods: RouteMethods): PathPattern {
   return { segments, methods };
 }
 
-/** The parameters of `path` under `pattern`, or undefined when it does not match (or a segment is not valid percent-encoding). */
-function matchPattern(pattern: PathPattern, parts: readonly string[]): RouteParams | undefined {
+/**
+ * The parameters of `path` under `pattern`; undefined when it does not match; `{ badParam }` when it
+ * matches but a parameter's segment is not valid percent-encoding (answered INVALID_ARGUMENT).
+ */
+function matchPattern(
+  pattern: PathPattern,
+  parts: readonly string[],
+): { readonly params: RouteParams } | { readonly badParam: string } | undefined {
   if (parts.length !== pattern.segments.length) return undefined;
   const params: Record<string, string> = {};
+  let badParam: string | undefined;
   for (let i = 0; i < parts.length; i++) {
     const segment = pattern.segments[i];
     const part = parts[i] ?? "";
@@ -110,10 +118,10 @@ function matchPattern(pattern: PathPattern, parts: readonly string[]): RoutePara
     try {
       params[segment.param] = decodeURIComponent(part);
     } catch {
-      return undefined;
+      badParam ??= segment.param;
     }
   }
-  return params;
+  return badParam === undefined ? { params } : { badParam };
 }
 
 const noParams: RouteParams = Object.freeze({});
@@ -135,14 +143,16 @@ export function createJsonRouter(options: JsonRouterOptions): HttpRoute {
   // Longest prefix first.
   prefixes.sort((a, b) => b.prefix.length - a.prefix.length);
 
-  function find(path: string): { methods: RouteMethods; params: RouteParams } | undefined {
+  function find(path: string): { methods: RouteMethods; params: RouteParams; badParam?: string } | undefined {
     const methods = exact.get(path);
     if (methods !== undefined) return { methods, params: noParams };
     if (patterns.length > 0) {
       const parts = path.split("/");
       for (const pattern of patterns) {
-        const params = matchPattern(pattern, parts);
-        if (params !== undefined) return { methods: pattern.methods, params };
+        const match = matchPattern(pattern, parts);
+        if (match === undefined) continue;
+        if ("badParam" in match) return { methods: pattern.methods, params: noParams, badParam: match.badParam };
+        return { methods: pattern.methods, params: match.params };
       }
     }
     const prefixed = prefixes.find((p) => path.startsWith(p.prefix));
@@ -165,6 +175,12 @@ export function createJsonRouter(options: JsonRouterOptions): HttpRoute {
     if (method === "POST" && !acceptsBody(req)) {
       req.resume();
       failJson(req, res, commonErrors.unsupportedMediaType(req.headers["content-type"]), logger, encode);
+      return true;
+    }
+    if (route?.badParam !== undefined) {
+      req.resume();
+      const bad = commonErrors.invalidArgument(route.badParam, "the path segment is not valid percent-encoding");
+      failJson(req, res, bad, logger, encode);
       return true;
     }
     try {
