@@ -7,14 +7,14 @@
  * `{"predictions": [...]}` (the class index or value of each row) and errors as MLflow does,
  * `{"error_code": "BAD_REQUEST", "message": ...}`, with the status of httpStatusOf. Rows go
  * through the data plane like /predict's (validation, batching, deadlines, counting as "http").
- * MLflow's `text/csv` bodies are not taken (INVALID_ARGUMENT says so).
+ * MLflow's `text/csv` bodies are not taken: like every JSON POST route, a body not declared
+ * `application/json` is refused unread with 415 (the router's rule).
  */
 import { Code, inferenceErrors, type MlpipeError } from "../../core/errors/index.js";
 import type { Logger } from "../../core/logger.js";
 import type { PredictionService, RowsRequest } from "../../server/prediction-service.js";
 import type { Readiness } from "../health/readiness.js";
 import type { HttpRequest, HttpResponse, HttpRoute } from "../http/http-route.js";
-import { parseContentType } from "../protocol/content-type.js";
 import { beginJsonCall } from "../protocol-json/json-call.js";
 import { jsonErrorEncoder, retryAfterSeconds, sendJson } from "../protocol-json/json-response.js";
 import { createJsonRouter, failJson, type JsonRouteTable } from "../protocol-json/json-router.js";
@@ -117,10 +117,6 @@ export function createMlflowScoringRoutes(options: MlflowScoringRoutesOptions): 
     try {
       const r = await service.predict(call.context, async () => {
         if (call.timeoutError !== undefined) throw call.timeoutError;
-        const type = req.headers["content-type"];
-        if (type !== undefined && parseContentType(type)?.codec !== "json") {
-          throw inferenceErrors.invalidInput("content-type", "must be application/json (text/csv is not taken)");
-        }
         const body = parseJsonObject(await receiveBody(req, jsonBody), `a JSON object with ${formats}`);
         return invocationRequestOf(body, () => service.modelInfo(undefined, "").inputs[0]?.name ?? "");
       });

@@ -88,9 +88,9 @@ describe("POST /invocations", () => {
     });
   }
 
-  it("refuses a CSV body with 400, naming the JSON it takes", async () => {
+  it("refuses a CSV body with 415, naming the JSON it takes", async () => {
     const res = await fetch(url, { method: "POST", headers: { "content-type": "text/csv" }, body: "1,2,3,4\n" });
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(415);
     expect(await res.json()).toEqual({
       error_code: "BAD_REQUEST",
       message: expect.stringMatching(/application\/json/),
