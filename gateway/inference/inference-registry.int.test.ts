@@ -453,8 +453,17 @@ describe("inference server serving from the registry", () => {
         (v) => v.metricName === "shadow_latency_seconds_count" && v.labels.alias === "challenger",
       );
       expect(latency?.value).toBeGreaterThan(0);
-      // A pinned version is not mirrored.
-      const pinnedBefore = mirrored(await counts(), "challenger");
+      // A pinned version is not mirrored. First let the mirrors still running (the warm-up's
+      // included) finish: the count is the same on two reads in a row.
+      let settled = -1;
+      await until(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const n = mirrored(await counts(), "challenger");
+        const same = n === settled;
+        settled = n;
+        return same;
+      });
+      const pinnedBefore = settled;
       for (let i = 0; i < 5; i++) await postJson(`${url}/predict`, { features: setosa, model_version: "1" });
       await new Promise((resolve) => setImmediate(resolve));
       expect(mirrored(await counts(), "challenger")).toBe(pinnedBefore);
