@@ -2,13 +2,14 @@ import { describe, expect, it } from "vitest";
 import { sizeProcesses } from "./process-sizing.js";
 
 describe("sizeProcesses", () => {
-  it("runs one process per core by default, splitting the worker threads and the admission limit", () => {
+  it("runs one process per core by default, splitting the worker threads but not the admission limit", () => {
     const s = sizeProcesses({ cores: 4, maxBatchSize: 64 });
     expect(s.processes).toBe(4);
     expect(s.threads.workers).toBe(4);
     expect(s.workersPerProcess).toBe(1);
-    // 2 full batches per worker thread of the server, a quarter per process.
-    expect(s.maxInFlightPerProcess).toBe((2 * 4 * 64) / 4);
+    // 2 full batches per worker thread of the server, in each process: one HTTP/2 connection (one
+    // gRPC channel) reaches one process and must be admitted as a single process would admit it.
+    expect(s.maxInFlightPerProcess).toBe(2 * 4 * 64);
   });
 
   it("keeps a single process when asked for one, with every thread and the whole limit", () => {
@@ -16,10 +17,10 @@ describe("sizeProcesses", () => {
     expect(s).toMatchObject({ processes: 1, workersPerProcess: 3, maxInFlightPerProcess: 100 });
   });
 
-  it("gives every process at least one worker thread and rounds each share of the limit up", () => {
+  it("gives every process at least one worker thread and the configured limit", () => {
     const s = sizeProcesses({ cores: 2, httpWorkers: 3, maxBatchSize: 64, maxInFlightRequests: 10 });
     expect(s.workersPerProcess).toBe(1);
-    expect(s.maxInFlightPerProcess).toBe(4);
+    expect(s.maxInFlightPerProcess).toBe(10);
   });
 
   it("splits threads that intra-op threads already limited", () => {

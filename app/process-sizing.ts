@@ -1,8 +1,9 @@
 /**
  * Sizes the inference server's processes from the machine: how many processes serve HTTP and gRPC
  * (node:cluster workers, each with the whole edge), and how many onnxruntime worker threads and
- * admitted requests each of them gets, so that the server as a whole keeps the sizes its config
- * names (workers x intra-op threads within the cores; MAX_IN_FLIGHT_REQUESTS per server).
+ * admitted requests each of them gets: the worker threads the config names (workers x intra-op
+ * threads within the cores) are split across the processes; MAX_IN_FLIGHT_REQUESTS is not (see
+ * {@link ProcessSizing.maxInFlightPerProcess}).
  */
 import { sizeThreads, type ThreadSizing } from "../server/workers/thread-sizing.js";
 
@@ -30,7 +31,14 @@ export interface ProcessSizing {
   readonly threads: ThreadSizing;
   /** Worker threads of each process: the server's split across processes, at least 1. */
   readonly workersPerProcess: number;
-  /** Requests each process admits at once: the server's limit split across processes, rounded up. */
+  /**
+   * Requests each process admits at once: the whole limit, not a share of it. node:cluster balances
+   * connections, not requests, and every request of one HTTP/2 connection (one gRPC channel) reaches
+   * the same process; with the limit split, a one-channel client was refused at half the concurrency
+   * a single process admitted (measured: RESOURCE_EXHAUSTED for 3,584 of the requests of 256
+   * concurrent calls on one channel, none with one process). The server as a whole admits at most
+   * processes x this.
+   */
   readonly maxInFlightPerProcess: number;
 }
 
@@ -50,6 +58,6 @@ export function sizeProcesses(options: ProcessSizingOptions): ProcessSizing {
     processes,
     threads,
     workersPerProcess,
-    maxInFlightPerProcess: Math.max(1, Math.ceil(maxInFlight / processes)),
+    maxInFlightPerProcess: maxInFlight,
   };
 }

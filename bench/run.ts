@@ -36,7 +36,7 @@ const profiles: Record<BenchProfile["name"], BenchProfile> = {
     name: "full",
     warmupSeconds: 2,
     durationSeconds: 8,
-    concurrencies: [1, 8, 32, 64, 256],
+    concurrencies: [1, 8, 16, 32, 64, 256],
     // Requests in flight per many-row measurement: with 16384-row requests, 4 stay within the
     // default MAX_QUEUE_SIZE (65536 rows) while both workers are busy.
     batchConcurrencies: [1, 2, 4],

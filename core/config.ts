@@ -238,8 +238,8 @@ export interface InferenceConfig {
   /**
    * Prediction requests (a stream counts as one) admitted at once before new ones are refused
    * unread with 429 / RESOURCE_EXHAUSTED (MAX_IN_FLIGHT_REQUESTS, 1..1048576); undefined (the
-   * default) allows 2 full batches per worker: 2 x workers x MAX_BATCH_SIZE. The limit is the
-   * server's: with several HTTP worker processes each admits its share (rounded up).
+   * default) allows 2 full batches per worker: 2 x workers x MAX_BATCH_SIZE. With several HTTP
+   * worker processes each admits this many: requests of one HTTP/2 connection all reach one process.
    */
   readonly maxInFlightRequests: number | undefined;
   /**
