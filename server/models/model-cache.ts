@@ -37,17 +37,22 @@ export interface ModelCache {
   /**
    * The cached file of `key` when there is one whose content still hashes to `key.sha256` (it is
    * re-hashed: a local read is cheap next to a download, and a corrupted file must not be loaded);
-   * undefined otherwise, after removing a file that no longer matches.
+   * undefined otherwise, after removing a file that no longer matches. The path is this cache's own
+   * link to it (see the module comment).
    */
   find(key: CacheKey): Promise<string | undefined>;
   /**
    * Writes `chunks` under `key`, hashing as it goes, and gives the file its final name only when
    * the hash (and `size`, when given) match. Rejects with INFERENCE_MODEL_CHECKSUM_MISMATCH (the
    * partial file removed) or INFERENCE_MODEL_LOAD_FAILED when the disk fails; `source` names the
-   * version in those errors. Returns the file's path.
+   * version in those errors. Returns the path of this cache's own link to the file.
    */
   store(key: CacheKey, chunks: AsyncIterable<Uint8Array>, source: string, size?: number): Promise<string>;
-  /** Removes the cached versions of `name` other than `keep` (version numbers); failures are ignored. */
+  /**
+   * Removes the cached versions of `name` other than `keep` (version numbers) and those being stored
+   * or found now, from the shared names and this cache's links, and the directories of caches whose
+   * process is gone; failures are ignored.
+   */
   retain(name: string, keep: readonly string[]): Promise<void>;
 }
 
