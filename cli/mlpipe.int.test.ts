@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InferenceService } from "../gen/mlpipe/inference/v1/inference_pb.js";
 import { closedPort } from "../test/support/closed-port.js";
 import { createGrpcClient } from "../test/support/grpc-client.js";
+import { writeTestModels } from "../test/support/onnx-models.js";
 import { type ServerProcess, spawnServerProcess } from "../test/support/server-process.js";
 import { trainIris } from "../training/train-iris.js";
 
@@ -200,6 +201,9 @@ describe("mlpipe start, promote, restart", () => {
       expect(runs.stdout.trim().split("\n")).toHaveLength(4); // title, header, two runs
       const table = await mlpipe(["models", "list", ...url]);
       expect(table.stdout).toMatch(/^iris-classifier\s+2\s+-/m);
+      // The split's aliases must exist (the typo case is the traffic test's below).
+      expect((await mlpipe(["alias", "set", "iris-classifier", "champion", "2", ...url])).code).toBe(0);
+      expect((await mlpipe(["alias", "set", "iris-classifier", "challenger", "1", ...url])).code).toBe(0);
       const split = await mlpipe([
         "traffic",
         "set",
@@ -260,6 +264,42 @@ describe("mlpipe start, promote, restart", () => {
     // Four process starts (two of them training or loading a model) on two shared cores: about 35 s
     // on a busy machine, so the default 60 s leaves too little room.
   }, 180_000);
+});
+
+describe("mlpipe traffic against a registry", () => {
+  it("refuses a split naming a missing alias and deleting an alias the split names, exiting 1", async () => {
+    const registry = await spawnServer<{ url: string }>(
+      ["registry", "--data-dir", join(dataDir, "traffic-registry"), "--host", "127.0.0.1", "--port", "0"],
+      "registry ready",
+    );
+    try {
+      const url = ["--registry-url", registry.ready.url];
+      const model = writeTestModels().iris;
+      expect((await mlpipe(["register", "routed", model, ...url])).code).toBe(0);
+      expect((await mlpipe(["alias", "set", "routed", "champion", "1", ...url])).code).toBe(0);
+      const typo = await mlpipe(["traffic", "set", "routed", "champion=90", "typo=10", ...url]);
+      expect(typo.code).toBe(1);
+      expectCleanError(
+        typo,
+        /error: failed_precondition: mlpipe.traffic_split names alias "typo", which registered model "routed" does not have; set the alias first/,
+      );
+      expect((await mlpipe(["traffic", "set", "routed", "champion=100", ...url])).code).toBe(0);
+      const inUse = await mlpipe(["alias", "delete", "routed", "champion", ...url]);
+      expect(inUse.code).toBe(1);
+      expectCleanError(
+        inUse,
+        /error: failed_precondition: alias "champion" of registered model "routed" is still named by its mlpipe.traffic_split; change or clear it first/,
+      );
+      expect((await mlpipe(["traffic", "clear", "routed", ...url])).code).toBe(0);
+      expect(await mlpipe(["alias", "delete", "routed", "champion", ...url])).toMatchObject({
+        code: 0,
+        stdout: "deleted routed@champion\n",
+      });
+    } finally {
+      registry.child.kill("SIGTERM");
+    }
+    expect(await registry.exit).toBe(0);
+  }, 120_000);
 });
 
 describe("mlpipe with bad input", () => {

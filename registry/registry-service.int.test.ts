@@ -357,6 +357,89 @@ describe("RegistryService over PGlite", () => {
     ]);
   });
 
+  it("refuses a split or shadow naming a missing alias, and deleting an alias or version a route names", async () => {
+    await grpcUnary(grpcC, M.createRegisteredModel, { name: "routed" });
+    for (let i = 0; i < 2; i++)
+      await grpcUnary(grpcC, M.createModelVersion, { name: "routed", source: "runs:/run1/model.onnx" });
+    await grpcUnary(grpcC, M.setRegisteredModelAlias, { name: "routed", alias: "champion", version: 1n });
+    await grpcUnary(grpcC, M.setRegisteredModelAlias, { name: "routed", alias: "challenger", version: 2n });
+    const split = { name: "routed", key: "mlpipe.traffic_split", value: "champion=90,typo=10" };
+    const g = await grpcUnary(grpcC, M.setRegisteredModelTag, split);
+    expect(g.ok ? "ok" : [g.code, g.id, g.field, g.message]).toEqual([
+      9,
+      "REGISTRY_ROUTE_ALIAS_MISSING",
+      "value",
+      'mlpipe.traffic_split names alias "typo", which registered model "routed" does not have; set the alias first',
+    ]);
+    const j = await connectJson(replica.url, "SetRegisteredModelTag", {
+      name: "routed",
+      key: "mlpipe.shadow",
+      value: "challenger=50,ghost=10",
+    });
+    expect([j.status, j.code, j.id, j.field]).toEqual([
+      400,
+      "failed_precondition",
+      "REGISTRY_ROUTE_ALIAS_MISSING",
+      "value",
+    ]);
+    expect(j.json.message).toMatch(/names alias "ghost"/);
+    // A new model has no aliases, so a route in its first tags names a missing one.
+    const created = await connectJson(replica.url, "CreateRegisteredModel", {
+      name: "routed-new",
+      tags: { "mlpipe.traffic_split": "champion=100" },
+    });
+    expect([created.status, created.id, created.field]).toEqual([
+      400,
+      "REGISTRY_ROUTE_ALIAS_MISSING",
+      'tags["mlpipe.traffic_split"].value',
+    ]);
+    expect((await grpcUnary(grpcC, M.getRegisteredModel, { name: "routed-new" })).ok).toBe(false);
+    // Nothing was set: the history has no tag event.
+    const events = await grpcUnary(grpcC, M.listRegistryEvents, { name: "routed" });
+    expect(events.ok ? events.value.events.map((e) => RegistryEventType[e.type]) : []).not.toContain("MODEL_TAG_SET");
+
+    // With its aliases present the split is set; then neither alias nor version 2 can be deleted.
+    expect((await grpcUnary(grpcC, M.setRegisteredModelTag, { ...split, value: "champion=90,challenger=10" })).ok).toBe(
+      true,
+    );
+    const alias = await grpcUnary(grpcC, M.deleteRegisteredModelAlias, { name: "routed", alias: "challenger" });
+    expect(alias.ok ? "ok" : [alias.code, alias.id, alias.field, alias.message]).toEqual([
+      9,
+      "REGISTRY_ALIAS_IN_USE",
+      "alias",
+      'alias "challenger" of registered model "routed" is still named by its mlpipe.traffic_split; change or clear it first',
+    ]);
+    const aliasJson = await connectJson(replica.url, "DeleteRegisteredModelAlias", {
+      name: "routed",
+      alias: "champion",
+    });
+    expect([aliasJson.status, aliasJson.code, aliasJson.id, aliasJson.field]).toEqual([
+      400,
+      "failed_precondition",
+      "REGISTRY_ALIAS_IN_USE",
+      "alias",
+    ]);
+    const version = await connectJson(replica.url, "DeleteModelVersion", { name: "routed", version: "2" });
+    expect([version.status, version.id, version.field]).toEqual([400, "REGISTRY_ALIAS_IN_USE", "version"]);
+    // The shadow holds its alias the same way; an alias no route names is deleted as before.
+    await grpcUnary(grpcC, M.setRegisteredModelTag, {
+      name: "routed",
+      key: "mlpipe.traffic_split",
+      value: "champion=100",
+    });
+    await grpcUnary(grpcC, M.setRegisteredModelTag, { name: "routed", key: "mlpipe.shadow", value: "challenger=100" });
+    const shadowed = await grpcUnary(grpcC, M.deleteRegisteredModelAlias, { name: "routed", alias: "challenger" });
+    expect(shadowed.ok ? "ok" : [shadowed.id, shadowed.message]).toEqual([
+      "REGISTRY_ALIAS_IN_USE",
+      'alias "challenger" of registered model "routed" is still named by its mlpipe.shadow; change or clear it first',
+    ]);
+    await grpcUnary(grpcC, M.deleteRegisteredModelTag, { name: "routed", key: "mlpipe.shadow" });
+    expect((await grpcUnary(grpcC, M.deleteRegisteredModelAlias, { name: "routed", alias: "challenger" })).ok).toBe(
+      true,
+    );
+    expect((await grpcUnary(grpcC, M.deleteModelVersion, { name: "routed", version: 2n })).ok).toBe(true);
+  });
+
   it("watches a model: state first, then each change; a resumed watch misses nothing", async () => {
     await grpcUnary(grpcC, M.createRegisteredModel, { name: "watched" });
     await grpcUnary(grpcC, M.createModelVersion, { name: "watched", source: "runs:/run1/model.onnx" });

@@ -25,7 +25,10 @@ export interface RegistryStore extends ModelStore, VersionStore, StageStore, Reg
 
 /** Registered models and their tags. */
 export interface ModelStore {
-  /** Creates a model and records MODEL_CREATED. REGISTRY_MODEL_ALREADY_EXISTS when the name is taken. */
+  /**
+   * Creates a model and records MODEL_CREATED. REGISTRY_MODEL_ALREADY_EXISTS when the name is taken;
+   * REGISTRY_ROUTE_ALIAS_MISSING for a split or shadow tag (the new model has no aliases).
+   */
   createModel(input: CreateModelInput, actor: string): Promise<RegisteredModel>;
   getModel(name: string): Promise<RegisteredModel>;
   searchModels(query: SearchQuery): Promise<Page<RegisteredModel>>;
@@ -38,7 +41,10 @@ export interface ModelStore {
    * blob keys of the versions' stored artifacts, for the caller to remove after the commit.
    */
   deleteModel(name: string, actor: string): Promise<{ storageKeys: string[] }>;
-  /** Sets a tag, recording MODEL_TAG_SET. */
+  /**
+   * Sets a tag, recording MODEL_TAG_SET. A traffic split or shadow routes tag naming an alias the
+   * model does not have is REGISTRY_ROUTE_ALIAS_MISSING (registry/sql-route-aliases.ts).
+   */
   setModelTag(name: string, key: string, value: string, actor: string): Promise<void>;
   /** Deletes a tag, recording MODEL_TAG_DELETED; REGISTRY_TAG_NOT_FOUND when it is not set. */
   deleteModelTag(name: string, key: string, actor: string): Promise<void>;
@@ -60,6 +66,7 @@ export interface VersionStore {
   /**
    * Deletes the version with its tags and the aliases pointing at it, recording ALIAS_DELETED for
    * each and VERSION_DELETED. Returns the blob key of its artifact ("" when none), for the caller.
+   * REGISTRY_ALIAS_IN_USE when one of those aliases is in the model's traffic split or shadow.
    */
   deleteVersion(name: string, version: bigint, actor: string): Promise<{ storageKey: string }>;
   /** Sets a tag, recording VERSION_TAG_SET. */
@@ -87,7 +94,10 @@ export interface StageStore {
   getLatestVersions(name: string, stages: readonly Stage[]): Promise<ModelVersion[]>;
   /** Points `alias` at a READY version, recording ALIAS_SET (nothing when it already points there). */
   setAlias(name: string, alias: string, version: bigint, actor: string): Promise<void>;
-  /** Deletes an alias and records ALIAS_DELETED; REGISTRY_ALIAS_NOT_FOUND when there is none. */
+  /**
+   * Deletes an alias and records ALIAS_DELETED; REGISTRY_ALIAS_NOT_FOUND when there is none,
+   * REGISTRY_ALIAS_IN_USE when the model's traffic split or shadow routes still name it.
+   */
   deleteAlias(name: string, alias: string, actor: string): Promise<void>;
   getVersionByAlias(name: string, alias: string): Promise<ModelVersion>;
 }

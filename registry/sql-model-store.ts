@@ -18,6 +18,7 @@ import {
   modelsFromRows,
   touchModel,
 } from "./sql-registry-rows.js";
+import { checkRouteAliasesExist } from "./sql-route-aliases.js";
 
 /** The registered-models aggregate of the registry store, over a migrated database. */
 export function createSqlModelStore(db: SqlClient): ModelStore {
@@ -33,6 +34,9 @@ export function createSqlModelStore(db: SqlClient): ModelStore {
           );
           const modelId = singleRow(inserted.rows).model_id;
           for (const [key, value] of Object.entries(input.tags)) {
+            // A new model has no aliases yet: a split or shadow naming one is refused here.
+            const field = `tags[${JSON.stringify(key)}].value`;
+            await checkRouteAliasesExist(tx, { model_id: modelId, name: input.name }, key, value, field);
             await tx.query("INSERT INTO registered_model_tags (model_id, key, value) VALUES ($1, $2, $3)", [
               modelId,
               key,
@@ -115,6 +119,7 @@ export function createSqlModelStore(db: SqlClient): ModelStore {
     async setModelTag(name, key, value, actor) {
       await db.transaction(async (tx) => {
         const model = await modelRow(tx, name, "update");
+        await checkRouteAliasesExist(tx, model, key, value, "value");
         const before = await tx.query<{ value: string }>(
           "SELECT value FROM registered_model_tags WHERE model_id = $1 AND key = $2",
           [model.model_id, key],

@@ -18,6 +18,7 @@ import {
   versionRow,
   versionsFromRows,
 } from "./sql-registry-rows.js";
+import { checkAliasesUnrouted } from "./sql-route-aliases.js";
 import { type StageName, stageName } from "./stage-names.js";
 
 /** The stages-and-aliases aggregate of the registry store, over a migrated database. */
@@ -107,6 +108,7 @@ export function createSqlStageStore(db: SqlClient): StageStore {
     async deleteAlias(name, alias, actor) {
       await db.transaction(async (tx) => {
         const model = await modelRow(tx, name, "update");
+        await checkAliasesUnrouted(tx, model, [alias], "alias");
         const deleted = await tx.query<{ version: string }>(
           "DELETE FROM registered_model_aliases WHERE model_id = $1 AND alias = $2 RETURNING version",
           [model.model_id, alias],

@@ -20,6 +20,7 @@ import {
   versionRow,
   versionsFromRows,
 } from "./sql-registry-rows.js";
+import { checkAliasesUnrouted } from "./sql-route-aliases.js";
 import { type StageName, statusName } from "./stage-names.js";
 import { versionSearchSpec } from "./version-search-spec.js";
 
@@ -120,6 +121,16 @@ export function createSqlVersionStore(db: SqlClient): VersionStore {
       return db.transaction(async (tx) => {
         const model = await modelRow(tx, name, "update");
         const row = await versionRow(tx, model, version);
+        const behind = await tx.query<{ alias: string }>(
+          "SELECT alias FROM registered_model_aliases WHERE model_id = $1 AND version = $2",
+          [model.model_id, version],
+        );
+        await checkAliasesUnrouted(
+          tx,
+          model,
+          behind.rows.map((r) => r.alias),
+          "version",
+        );
         const aliases = await tx.query<{ alias: string }>(
           "DELETE FROM registered_model_aliases WHERE model_id = $1 AND version = $2 RETURNING alias",
           [model.model_id, version],

@@ -80,7 +80,8 @@ export const inferenceErrors = {
     "INFERENCE_HANDLER_FAILED",
     Code.Internal,
     "The custom pre- or post-processing handler (MODEL_HANDLER) threw or returned a bad value.",
-    (stage: string, reason: string) => `the model handler's ${stage} failed: ${reason}`,
+    (stage: string, reason: string, _cause?: unknown) => `the model handler's ${stage} failed: ${reason}`,
+    (_stage: string, _reason: string, cause?: unknown) => ({ cause }),
   ),
   modelChecksumMismatch: defineError(
     "INFERENCE_MODEL_CHECKSUM_MISMATCH",

@@ -46,4 +46,20 @@ export const registryErrors = {
       `version ${version} of "${name}" is ${status}, not READY; register a valid artifact as a new version`,
     () => ({ field: "version" }),
   ),
+  routeAliasMissing: defineError(
+    "REGISTRY_ROUTE_ALIAS_MISSING",
+    Code.FailedPrecondition,
+    "A traffic split or shadow routes name an alias the registered model does not have; set the alias first.",
+    (name: string, tag: string, alias: string, _field: string) =>
+      `${tag} names alias "${alias}", which registered model "${name}" does not have; set the alias first`,
+    (_name: string, _tag: string, _alias: string, field: string) => ({ field }),
+  ),
+  aliasInUse: defineError(
+    "REGISTRY_ALIAS_IN_USE",
+    Code.FailedPrecondition,
+    "The alias (or the version behind it) is still named by the model's traffic split or shadow routes; change them first.",
+    (name: string, alias: string, tag: string, _field: string) =>
+      `alias "${alias}" of registered model "${name}" is still named by its ${tag}; change or clear it first`,
+    (_name: string, _alias: string, _tag: string, field: string) => ({ field }),
+  ),
 };

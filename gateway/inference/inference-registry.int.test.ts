@@ -277,7 +277,7 @@ describe("inference server serving from the registry", () => {
     const local = await startLoggedServer({ MODEL_PATH: models.irisB });
     try {
       const info = (await (await fetch(`${local.server.url}/model/info`)).json()) as Record<string, unknown>;
-      expect(info).toMatchObject({ name: modelName, version: "1", source: models.irisB });
+      expect(info).toMatchObject({ name: modelName, version: "1", source: "iris-b.onnx" });
     } finally {
       await local.server.shutdown();
     }

@@ -180,7 +180,8 @@ describe("inference server: predictions", () => {
     expect(body).toMatchObject({
       name: "iris-classifier",
       version: "1",
-      source: models.iris,
+      // The file's name: a caller never learns the server's directory layout.
+      source: "iris.onnx",
       task: "classification",
       signature: {
         inputs: [{ name: "features", dtype: "float32", shape: [-1, 4] }],

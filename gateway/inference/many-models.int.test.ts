@@ -1,3 +1,5 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { InferenceServer } from "../../app/inference-server.js";
 import { Code } from "../../core/errors/index.js";
@@ -33,12 +35,19 @@ let grpcClient: GrpcClient<(typeof InferenceService)["method"]>;
 
 beforeAll(async () => {
   models = writeTestModels();
+  // Two files that cannot be served, listed with their reasons: one missing, one not ONNX.
+  writeFileSync(join(models.dir, "garbage.onnx"), Buffer.from([0x0a, 0xff, 0xff, 0xff]));
   // Each test model is estimated at 2 workers x (6 x its few hundred bytes + 16 MiB), about
   // 33 MiB: the default model and "linear" fit in 70 MiB, "big" (loaded last) does not.
   server = await startTestServer({
     MODEL_NAME: "iris",
     MODEL_PATH: models.iris,
-    MODEL_PATHS: `linear=${models.regression},big=${models.irisB}`,
+    MODEL_PATHS: [
+      `linear=${models.regression}`,
+      `big=${models.irisB}`,
+      `unreadable=${join(models.dir, "gone.onnx")}`,
+      `unsupported=${join(models.dir, "garbage.onnx")}`,
+    ].join(","),
     MODEL_MEMORY_LIMIT_MB: "70",
     INFERENCE_WORKERS: "2",
   });
@@ -97,7 +106,9 @@ describe("inference server: many models", () => {
     const res = await postJson(`${server.url}/models/big/predict`, { features: setosa });
     expect(res.status).toBe(429);
     expect(res.body.error).toMatchObject({ id: "INFERENCE_MODEL_TOO_LARGE" });
-    expect((res.body.error as { message: string }).message).toMatch(/needs about 33 MB .* of the 70 MB/);
+    expect((res.body.error as { message: string }).message).toMatch(
+      /^model iris-b.onnx needs about 33 MB .* of the 70 MB/,
+    );
 
     const ready = await fetch(`${server.url}/models/big/ready`);
     expect(ready.status).toBe(503);
@@ -123,15 +134,26 @@ describe("inference server: many models", () => {
       ["big", false, false, 0],
       ["iris", true, true, 1],
       ["linear", false, true, 1],
+      ["unreadable", false, false, 0],
+      ["unsupported", false, false, 0],
     ]);
     expect(body.models[0]?.status_message).toMatch(/needs about 33 MB/);
+    // The reasons name the file, never where it sits on the server (that is in the server's log).
+    expect(body.models.slice(3).map((m) => m.status_message)).toEqual([
+      "cannot load model from gone.onnx: the file cannot be read",
+      expect.stringMatching(/^cannot load model from garbage\.onnx: /),
+    ]);
+    for (const m of body.models) expect(m.status_message ?? "").not.toContain(models.dir);
 
     const listed = await grpcClient.listModels({});
     expect(listed.models.map((m) => [m.name, m.isDefault, m.ready])).toEqual([
       ["big", false, false],
       ["iris", true, true],
       ["linear", false, true],
+      ["unreadable", false, false],
+      ["unsupported", false, false],
     ]);
+    for (const m of listed.models) expect(m.statusMessage).not.toContain(models.dir);
     expect(listed.models[2]?.versions[0]?.task).toBe(ModelTask.REGRESSION);
   });
 

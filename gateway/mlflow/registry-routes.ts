@@ -11,42 +11,10 @@ import { create } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { commonErrors } from "../../core/errors/index.js";
 import {
-  CreateModelVersionRequestSchema,
-  CreateModelVersionResponseSchema,
-  CreateRegisteredModelRequestSchema,
-  CreateRegisteredModelResponseSchema,
-  DeleteModelVersionRequestSchema,
-  DeleteModelVersionTagRequestSchema,
-  DeleteRegisteredModelAliasRequestSchema,
-  DeleteRegisteredModelRequestSchema,
-  DeleteRegisteredModelTagRequestSchema,
-  GetLatestVersionsRequestSchema,
-  GetLatestVersionsResponseSchema,
-  GetModelVersionByAliasRequestSchema,
-  GetModelVersionByAliasResponseSchema,
-  GetModelVersionRequestSchema,
-  GetModelVersionResponseSchema,
-  GetRegisteredModelRequestSchema,
-  GetRegisteredModelResponseSchema,
   type ModelVersion,
   type RegisteredModel,
   RegistryService,
-  RenameRegisteredModelRequestSchema,
-  RenameRegisteredModelResponseSchema,
-  SearchModelVersionsRequestSchema,
-  SearchModelVersionsResponseSchema,
-  SearchRegisteredModelsRequestSchema,
-  SearchRegisteredModelsResponseSchema,
-  SetModelVersionTagRequestSchema,
-  SetRegisteredModelAliasRequestSchema,
-  SetRegisteredModelTagRequestSchema,
   type Stage,
-  TransitionModelVersionStageRequestSchema,
-  TransitionModelVersionStageResponseSchema,
-  UpdateModelVersionRequestSchema,
-  UpdateModelVersionResponseSchema,
-  UpdateRegisteredModelRequestSchema,
-  UpdateRegisteredModelResponseSchema,
 } from "../../gen/mlpipe/registry/v1/registry_pb.js";
 import {
   ListArtifactsRequestSchema,
@@ -56,7 +24,6 @@ import {
 import { registryPageSize } from "../../registry/registry-service.js";
 import type { JsonRouteTable } from "../protocol-json/json-router.js";
 import type { ArtifactLocations } from "./artifact-locations.js";
-import { type MlflowEndpoint, mlflowEndpoint } from "./mlflow-call.js";
 import {
   boolField,
   keyValueMap,
@@ -67,6 +34,7 @@ import {
   stringField,
   stringList,
 } from "./mlflow-params.js";
+import { callUnary, mlflowRoutesOf } from "./mlflow-rpc.js";
 import { createProxiedPaths, versionDirectory } from "./proxied-paths.js";
 import { modelVersionJson, registeredModelJson, stageNameList, stageOfName } from "./registry-json.js";
 
@@ -96,15 +64,12 @@ function stageField(name: string, field: string): Stage {
 /** The registry endpoints by path below `/api/2.0/mlflow/`. */
 export function mlflowRegistryRoutes(options: MlflowRegistryRoutesOptions): JsonRouteTable {
   const { registry, tracking, locations, maxRequestBytes } = options;
-  const on = (method: keyof typeof RegistryService.method, endpoint: MlflowEndpoint) =>
-    mlflowEndpoint(RegistryService.method[method], maxRequestBytes, endpoint);
+  const M = RegistryService.method;
+  const { on, rpc } = mlflowRoutesOf(registry, maxRequestBytes);
   const resolve = createProxiedPaths(tracking, locations);
 
   const latestVersions = async (name: string, ctx: HandlerContext): Promise<ModelVersion[]> =>
-    create(
-      GetLatestVersionsResponseSchema,
-      await registry.getLatestVersions(create(GetLatestVersionsRequestSchema, { name, stages: [] }), ctx),
-    ).modelVersions;
+    (await callUnary(registry, M.getLatestVersions, { name, stages: [] }, ctx)).modelVersions;
 
   /** A model as MLflow answers it, with the newest version of each stage. */
   const modelJson = async (model: RegisteredModel | undefined, ctx: HandlerContext) =>
@@ -112,6 +77,20 @@ export function mlflowRegistryRoutes(options: MlflowRegistryRoutesOptions): Json
 
   const versionJson = (version: ModelVersion | undefined) =>
     version === undefined ? {} : modelVersionJson(version, locations);
+
+  /** The answer of the calls that give one registered model. */
+  const modelAnswer = async (
+    { registeredModel }: { registeredModel?: RegisteredModel | undefined },
+    ctx: HandlerContext,
+  ) => ({
+    registered_model: await modelJson(registeredModel, ctx),
+  });
+  /** The answer of the calls that give one model version. */
+  const versionAnswer = ({ modelVersion }: { modelVersion?: ModelVersion | undefined }) => ({
+    model_version: versionJson(modelVersion),
+  });
+  /** The name and version of a request naming a model version. */
+  const versionOf = (params: MlflowParams) => ({ name: stringField(params, "name"), version: versionField(params) });
 
   /**
    * The registration source of an MLflow request in mlpipe's terms: a proxied URI inside a run's
@@ -142,309 +121,165 @@ export function mlflowRegistryRoutes(options: MlflowRegistryRoutesOptions): Json
     return `runs:/${runId}/${onnx.length === 1 && onnx[0] !== undefined ? onnx[0].path : path}`;
   };
 
-  const latest: MlflowEndpoint = async (params, ctx) => {
-    const { modelVersions } = create(
-      GetLatestVersionsResponseSchema,
-      await registry.getLatestVersions(
-        create(GetLatestVersionsRequestSchema, {
-          name: stringField(params, "name"),
-          stages: stringList(params, "stages").map((s, i) => stageField(s, `stages[${i}]`)),
-        }),
-        ctx,
-      ),
-    );
-    return { model_versions: modelVersions.map(versionJson) };
-  };
+  const latest = rpc(
+    M.getLatestVersions,
+    (params) => ({
+      name: stringField(params, "name"),
+      stages: stringList(params, "stages").map((s, i) => stageField(s, `stages[${i}]`)),
+    }),
+    ({ modelVersions }) => ({ model_versions: modelVersions.map(versionJson) }),
+  );
 
   return {
     "registered-models/create": {
-      POST: on("createRegisteredModel", async (params, ctx) => {
-        const { registeredModel } = create(
-          CreateRegisteredModelResponseSchema,
-          await registry.createRegisteredModel(
-            create(CreateRegisteredModelRequestSchema, {
-              name: stringField(params, "name"),
-              description: stringField(params, "description"),
-              tags: keyValueMap(params, "tags"),
-            }),
-            ctx,
-          ),
-        );
-        return { registered_model: await modelJson(registeredModel, ctx) };
-      }),
+      POST: rpc(
+        M.createRegisteredModel,
+        (params) => ({
+          name: stringField(params, "name"),
+          description: stringField(params, "description"),
+          tags: keyValueMap(params, "tags"),
+        }),
+        modelAnswer,
+      ),
     },
     "registered-models/get": {
-      GET: on("getRegisteredModel", async (params, ctx) => {
-        const { registeredModel } = create(
-          GetRegisteredModelResponseSchema,
-          await registry.getRegisteredModel(
-            create(GetRegisteredModelRequestSchema, { name: stringField(params, "name") }),
-            ctx,
-          ),
-        );
-        return { registered_model: await modelJson(registeredModel, ctx) };
-      }),
+      GET: rpc(M.getRegisteredModel, (params) => ({ name: stringField(params, "name") }), modelAnswer),
     },
     "registered-models/rename": {
-      POST: on("renameRegisteredModel", async (params, ctx) => {
-        const { registeredModel } = create(
-          RenameRegisteredModelResponseSchema,
-          await registry.renameRegisteredModel(
-            create(RenameRegisteredModelRequestSchema, {
-              name: stringField(params, "name"),
-              newName: stringField(params, "new_name"),
-            }),
-            ctx,
-          ),
-        );
-        return { registered_model: await modelJson(registeredModel, ctx) };
-      }),
+      POST: rpc(
+        M.renameRegisteredModel,
+        (params) => ({ name: stringField(params, "name"), newName: stringField(params, "new_name") }),
+        modelAnswer,
+      ),
     },
     "registered-models/update": {
-      PATCH: on("updateRegisteredModel", async (params, ctx) => {
-        const { registeredModel } = create(
-          UpdateRegisteredModelResponseSchema,
-          await registry.updateRegisteredModel(
-            create(UpdateRegisteredModelRequestSchema, {
-              name: stringField(params, "name"),
-              description: stringField(params, "description"),
-            }),
-            ctx,
-          ),
-        );
-        return { registered_model: await modelJson(registeredModel, ctx) };
-      }),
+      PATCH: rpc(
+        M.updateRegisteredModel,
+        (params) => ({ name: stringField(params, "name"), description: stringField(params, "description") }),
+        modelAnswer,
+      ),
     },
     "registered-models/delete": {
-      DELETE: on("deleteRegisteredModel", async (params, ctx) => {
-        await registry.deleteRegisteredModel(
-          create(DeleteRegisteredModelRequestSchema, { name: stringField(params, "name") }),
-          ctx,
-        );
-        return {};
-      }),
+      DELETE: rpc(M.deleteRegisteredModel, (params) => ({ name: stringField(params, "name") })),
     },
     "registered-models/search": {
-      GET: on("searchRegisteredModels", async (params, ctx) => {
-        const page = create(
-          SearchRegisteredModelsResponseSchema,
-          await registry.searchRegisteredModels(
-            create(SearchRegisteredModelsRequestSchema, {
-              filter: stringField(params, "filter"),
-              maxResults: pageSizeField(params),
-              orderBy: stringList(params, "order_by"),
-              pageToken: stringField(params, "page_token"),
-            }),
-            ctx,
-          ),
-        );
-        return {
+      GET: rpc(
+        M.searchRegisteredModels,
+        (params) => ({
+          filter: stringField(params, "filter"),
+          maxResults: pageSizeField(params),
+          orderBy: stringList(params, "order_by"),
+          pageToken: stringField(params, "page_token"),
+        }),
+        async (page, ctx) => ({
           registered_models: await Promise.all(page.registeredModels.map((m) => modelJson(m, ctx))),
           ...(page.nextPageToken === "" ? {} : { next_page_token: page.nextPageToken }),
-        };
-      }),
+        }),
+      ),
     },
     "registered-models/get-latest-versions": {
-      GET: on("getLatestVersions", latest),
-      POST: on("getLatestVersions", latest),
+      GET: latest,
+      POST: latest,
     },
     "registered-models/set-tag": {
-      POST: on("setRegisteredModelTag", async (params, ctx) => {
-        await registry.setRegisteredModelTag(
-          create(SetRegisteredModelTagRequestSchema, {
-            name: stringField(params, "name"),
-            key: stringField(params, "key"),
-            value: stringField(params, "value"),
-          }),
-          ctx,
-        );
-        return {};
-      }),
+      POST: rpc(M.setRegisteredModelTag, (params) => ({
+        name: stringField(params, "name"),
+        key: stringField(params, "key"),
+        value: stringField(params, "value"),
+      })),
     },
     "registered-models/delete-tag": {
-      DELETE: on("deleteRegisteredModelTag", async (params, ctx) => {
-        await registry.deleteRegisteredModelTag(
-          create(DeleteRegisteredModelTagRequestSchema, {
-            name: stringField(params, "name"),
-            key: stringField(params, "key"),
-          }),
-          ctx,
-        );
-        return {};
-      }),
+      DELETE: rpc(M.deleteRegisteredModelTag, (params) => ({
+        name: stringField(params, "name"),
+        key: stringField(params, "key"),
+      })),
     },
     "registered-models/alias": {
-      POST: on("setRegisteredModelAlias", async (params, ctx) => {
-        await registry.setRegisteredModelAlias(
-          create(SetRegisteredModelAliasRequestSchema, {
-            name: stringField(params, "name"),
-            alias: stringField(params, "alias"),
-            version: versionField(params),
-          }),
-          ctx,
-        );
-        return {};
-      }),
-      DELETE: on("deleteRegisteredModelAlias", async (params, ctx) => {
-        await registry.deleteRegisteredModelAlias(
-          create(DeleteRegisteredModelAliasRequestSchema, {
-            name: stringField(params, "name"),
-            alias: stringField(params, "alias"),
-          }),
-          ctx,
-        );
-        return {};
-      }),
-      GET: on("getModelVersionByAlias", async (params, ctx) => {
-        const { modelVersion } = create(
-          GetModelVersionByAliasResponseSchema,
-          await registry.getModelVersionByAlias(
-            create(GetModelVersionByAliasRequestSchema, {
-              name: stringField(params, "name"),
-              alias: stringField(params, "alias"),
-            }),
-            ctx,
-          ),
-        );
-        return { model_version: versionJson(modelVersion) };
-      }),
+      POST: rpc(M.setRegisteredModelAlias, (params) => ({
+        name: stringField(params, "name"),
+        alias: stringField(params, "alias"),
+        version: versionField(params),
+      })),
+      DELETE: rpc(M.deleteRegisteredModelAlias, (params) => ({
+        name: stringField(params, "name"),
+        alias: stringField(params, "alias"),
+      })),
+      GET: rpc(
+        M.getModelVersionByAlias,
+        (params) => ({ name: stringField(params, "name"), alias: stringField(params, "alias") }),
+        versionAnswer,
+      ),
     },
 
     "model-versions/create": {
-      POST: on("createModelVersion", async (params, ctx) => {
-        const { modelVersion } = create(
-          CreateModelVersionResponseSchema,
-          await registry.createModelVersion(
-            create(CreateModelVersionRequestSchema, {
-              name: stringField(params, "name"),
-              source: await sourceOf(stringField(params, "source"), ctx),
-              description: stringField(params, "description"),
-              tags: keyValueMap(params, "tags"),
-            }),
-            ctx,
-          ),
-        );
-        return { model_version: versionJson(modelVersion) };
-      }),
+      POST: rpc(
+        M.createModelVersion,
+        async (params, ctx) => ({
+          name: stringField(params, "name"),
+          source: await sourceOf(stringField(params, "source"), ctx),
+          description: stringField(params, "description"),
+          tags: keyValueMap(params, "tags"),
+        }),
+        versionAnswer,
+      ),
     },
     "model-versions/get": {
-      GET: on("getModelVersion", async (params, ctx) => {
-        const { modelVersion } = create(
-          GetModelVersionResponseSchema,
-          await registry.getModelVersion(
-            create(GetModelVersionRequestSchema, { name: stringField(params, "name"), version: versionField(params) }),
-            ctx,
-          ),
-        );
-        return { model_version: versionJson(modelVersion) };
-      }),
+      GET: rpc(M.getModelVersion, versionOf, versionAnswer),
     },
     "model-versions/update": {
-      PATCH: on("updateModelVersion", async (params, ctx) => {
-        const name = stringField(params, "name");
-        const version = versionField(params);
+      PATCH: on(M.updateModelVersion, async (params, ctx) => {
         const description = optionalString(params, "description");
         // MLflow changes the description only when the request has one.
         const answer =
           description === undefined
-            ? create(
-                GetModelVersionResponseSchema,
-                await registry.getModelVersion(create(GetModelVersionRequestSchema, { name, version }), ctx),
-              )
-            : create(
-                UpdateModelVersionResponseSchema,
-                await registry.updateModelVersion(
-                  create(UpdateModelVersionRequestSchema, { name, version, description }),
-                  ctx,
-                ),
-              );
-        return { model_version: versionJson(answer.modelVersion) };
+            ? await callUnary(registry, M.getModelVersion, versionOf(params), ctx)
+            : await callUnary(registry, M.updateModelVersion, { ...versionOf(params), description }, ctx);
+        return versionAnswer(answer);
       }),
     },
     "model-versions/delete": {
-      DELETE: on("deleteModelVersion", async (params, ctx) => {
-        await registry.deleteModelVersion(
-          create(DeleteModelVersionRequestSchema, { name: stringField(params, "name"), version: versionField(params) }),
-          ctx,
-        );
-        return {};
-      }),
+      DELETE: rpc(M.deleteModelVersion, versionOf),
     },
     "model-versions/search": {
-      GET: on("searchModelVersions", async (params, ctx) => {
-        // MLflow clients ask for up to 200,000 per page; the registry pages at most 1000 and says
-        // where the next page starts, which MLflow's paged searches follow.
-        const page = create(
-          SearchModelVersionsResponseSchema,
-          await registry.searchModelVersions(
-            create(SearchModelVersionsRequestSchema, {
-              filter: stringField(params, "filter"),
-              maxResults: Math.min(pageSizeField(params), registryPageSize.max),
-              orderBy: stringList(params, "order_by"),
-              pageToken: stringField(params, "page_token"),
-            }),
-            ctx,
-          ),
-        );
-        return {
+      GET: rpc(
+        M.searchModelVersions,
+        (params) => ({
+          filter: stringField(params, "filter"),
+          // MLflow clients ask for up to 200,000 per page; the registry pages at most 1000 and says
+          // where the next page starts, which MLflow's paged searches follow.
+          maxResults: Math.min(pageSizeField(params), registryPageSize.max),
+          orderBy: stringList(params, "order_by"),
+          pageToken: stringField(params, "page_token"),
+        }),
+        (page) => ({
           model_versions: page.modelVersions.map(versionJson),
           ...(page.nextPageToken === "" ? {} : { next_page_token: page.nextPageToken }),
-        };
-      }),
+        }),
+      ),
     },
     "model-versions/transition-stage": {
-      POST: on("transitionModelVersionStage", async (params, ctx) => {
-        const { modelVersion } = create(
-          TransitionModelVersionStageResponseSchema,
-          await registry.transitionModelVersionStage(
-            create(TransitionModelVersionStageRequestSchema, {
-              name: stringField(params, "name"),
-              version: versionField(params),
-              stage: stageField(stringField(params, "stage"), "stage"),
-              archiveExistingVersions: boolField(params, "archive_existing_versions"),
-            }),
-            ctx,
-          ),
-        );
-        return { model_version: versionJson(modelVersion) };
-      }),
+      POST: rpc(
+        M.transitionModelVersionStage,
+        (params) => ({
+          ...versionOf(params),
+          stage: stageField(stringField(params, "stage"), "stage"),
+          archiveExistingVersions: boolField(params, "archive_existing_versions"),
+        }),
+        versionAnswer,
+      ),
     },
     "model-versions/set-tag": {
-      POST: on("setModelVersionTag", async (params, ctx) => {
-        await registry.setModelVersionTag(
-          create(SetModelVersionTagRequestSchema, {
-            name: stringField(params, "name"),
-            version: versionField(params),
-            key: stringField(params, "key"),
-            value: stringField(params, "value"),
-          }),
-          ctx,
-        );
-        return {};
-      }),
+      POST: rpc(M.setModelVersionTag, (params) => ({
+        ...versionOf(params),
+        key: stringField(params, "key"),
+        value: stringField(params, "value"),
+      })),
     },
     "model-versions/delete-tag": {
-      DELETE: on("deleteModelVersionTag", async (params, ctx) => {
-        await registry.deleteModelVersionTag(
-          create(DeleteModelVersionTagRequestSchema, {
-            name: stringField(params, "name"),
-            version: versionField(params),
-            key: stringField(params, "key"),
-          }),
-          ctx,
-        );
-        return {};
-      }),
+      DELETE: rpc(M.deleteModelVersionTag, (params) => ({ ...versionOf(params), key: stringField(params, "key") })),
     },
     "model-versions/get-download-uri": {
-      GET: on("getModelVersion", async (params, ctx) => {
-        const { modelVersion } = create(
-          GetModelVersionResponseSchema,
-          await registry.getModelVersion(
-            create(GetModelVersionRequestSchema, { name: stringField(params, "name"), version: versionField(params) }),
-            ctx,
-          ),
-        );
+      GET: rpc(M.getModelVersion, versionOf, ({ modelVersion }) => {
         if (modelVersion === undefined) throw commonErrors.internal(new Error("GetModelVersion answered no version"));
         return { artifact_uri: `mlflow-artifacts:/${versionDirectory(modelVersion.name, modelVersion.version)}` };
       }),

@@ -12,48 +12,16 @@ import { create } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { commonErrors } from "../../core/errors/index.js";
 import {
-  CreateExperimentRequestSchema,
-  CreateExperimentResponseSchema,
-  CreateRunRequestSchema,
-  CreateRunResponseSchema,
-  DeleteExperimentRequestSchema,
-  DeleteExperimentTagRequestSchema,
-  DeleteRunRequestSchema,
-  DeleteRunTagRequestSchema,
-  GetExperimentByNameRequestSchema,
-  GetExperimentByNameResponseSchema,
-  GetExperimentRequestSchema,
-  GetExperimentResponseSchema,
-  GetMetricHistoryRequestSchema,
-  GetMetricHistoryResponseSchema,
-  GetRunRequestSchema,
-  GetRunResponseSchema,
-  ListArtifactsRequestSchema,
-  ListArtifactsResponseSchema,
-  LogBatchRequestSchema,
-  LogMetricRequestSchema,
-  LogParamRequestSchema,
+  type Experiment,
   MetricSchema,
   ParamSchema,
-  RestoreExperimentRequestSchema,
-  RestoreRunRequestSchema,
   type Run,
-  SearchExperimentsRequestSchema,
-  SearchExperimentsResponseSchema,
-  SearchRunsRequestSchema,
-  SearchRunsResponseSchema,
-  SetExperimentTagRequestSchema,
-  SetRunTagRequestSchema,
   TagSchema,
   TrackingService,
-  UpdateExperimentRequestSchema,
-  UpdateRunRequestSchema,
-  UpdateRunResponseSchema,
   ViewType,
 } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
 import type { JsonRouteTable } from "../protocol-json/json-router.js";
 import type { ArtifactLocations } from "./artifact-locations.js";
-import { type MlflowEndpoint, mlflowEndpoint } from "./mlflow-call.js";
 import {
   keyValueList,
   keyValueMap,
@@ -70,6 +38,7 @@ import {
   stringField,
   stringList,
 } from "./mlflow-params.js";
+import { callUnary, mlflowRoutesOf } from "./mlflow-rpc.js";
 import {
   compact,
   datasetInputs,
@@ -108,11 +77,11 @@ const requiredModelFields = ["artifact_path", "flavors", "utc_time_created", "ru
 /** The tracking endpoints by path below `/api/2.0/mlflow/`. */
 export function mlflowTrackingRoutes(options: MlflowTrackingRoutesOptions): JsonRouteTable {
   const { tracking, locations, maxRequestBytes } = options;
-  const on = (method: keyof typeof TrackingService.method, endpoint: MlflowEndpoint) =>
-    mlflowEndpoint(TrackingService.method[method], maxRequestBytes, endpoint);
+  const M = TrackingService.method;
+  const { on, rpc } = mlflowRoutesOf(tracking, maxRequestBytes);
 
   const getRun = async (runId: string, ctx: HandlerContext): Promise<Run> => {
-    const { run } = create(GetRunResponseSchema, await tracking.getRun(create(GetRunRequestSchema, { runId }), ctx));
+    const { run } = await callUnary(tracking, M.getRun, { runId }, ctx);
     if (run === undefined) throw commonErrors.internal(new Error("GetRun answered without a run"));
     return run;
   };
@@ -124,276 +93,183 @@ export function mlflowTrackingRoutes(options: MlflowTrackingRoutesOptions): Json
     return proxied === undefined ? given : locations.uriOf(proxied);
   };
 
-  const experimentSearch: MlflowEndpoint = async (params, ctx) => {
-    const page = create(
-      SearchExperimentsResponseSchema,
-      await tracking.searchExperiments(
-        create(SearchExperimentsRequestSchema, {
-          filter: stringField(params, "filter"),
-          maxResults: pageSizeField(params),
-          orderBy: stringList(params, "order_by"),
-          pageToken: stringField(params, "page_token"),
-          viewType: optionalEnum(params, "view_type", viewTypeByName, viewTypeByNumber) ?? ViewType.ACTIVE_ONLY,
-        }),
-        ctx,
-      ),
-    );
-    return {
+  /** The answer of the calls that give one experiment. */
+  const experimentAnswer = ({ experiment }: { experiment?: Experiment | undefined }) => ({
+    experiment: experiment === undefined ? {} : experimentJson(experiment, locations),
+  });
+  /** A request naming an experiment by id. */
+  const experimentOf = (params: MlflowParams) => ({ experimentId: stringField(params, "experiment_id") });
+  /** A request naming a run by id (`run_id` or MLflow's older `run_uuid`). */
+  const runOf = (params: MlflowParams) => ({ runId: runIdField(params) });
+  /** Sets a run tag: the call `runs/log-model` and `runs/log-inputs` end with. */
+  const setRunTag = (runId: string, key: string, value: string, ctx: HandlerContext) =>
+    callUnary(tracking, M.setRunTag, { runId, key, value }, ctx);
+
+  const experimentSearch = rpc(
+    M.searchExperiments,
+    (params) => ({
+      filter: stringField(params, "filter"),
+      maxResults: pageSizeField(params),
+      orderBy: stringList(params, "order_by"),
+      pageToken: stringField(params, "page_token"),
+      viewType: optionalEnum(params, "view_type", viewTypeByName, viewTypeByNumber) ?? ViewType.ACTIVE_ONLY,
+    }),
+    (page) => ({
       experiments: page.experiments.map((e) => experimentJson(e, locations)),
       ...(page.nextPageToken === "" ? {} : { next_page_token: page.nextPageToken }),
-    };
-  };
+    }),
+  );
 
   return {
     "experiments/create": {
-      POST: on("createExperiment", async (params, ctx) => {
-        const { experiment } = create(
-          CreateExperimentResponseSchema,
-          await tracking.createExperiment(
-            create(CreateExperimentRequestSchema, {
-              name: stringField(params, "name"),
-              artifactLocation: artifactLocation(params),
-              tags: keyValueMap(params, "tags"),
-            }),
-            ctx,
-          ),
-        );
-        return { experiment_id: experiment?.experimentId ?? "" };
-      }),
+      POST: rpc(
+        M.createExperiment,
+        (params) => ({
+          name: stringField(params, "name"),
+          artifactLocation: artifactLocation(params),
+          tags: keyValueMap(params, "tags"),
+        }),
+        ({ experiment }) => ({ experiment_id: experiment?.experimentId ?? "" }),
+      ),
     },
     "experiments/get": {
-      GET: on("getExperiment", async (params, ctx) => {
-        const { experiment } = create(
-          GetExperimentResponseSchema,
-          await tracking.getExperiment(
-            create(GetExperimentRequestSchema, { experimentId: stringField(params, "experiment_id") }),
-            ctx,
-          ),
-        );
-        return { experiment: experiment === undefined ? {} : experimentJson(experiment, locations) };
-      }),
+      GET: rpc(M.getExperiment, experimentOf, experimentAnswer),
     },
     "experiments/get-by-name": {
-      GET: on("getExperimentByName", async (params, ctx) => {
-        const { experiment } = create(
-          GetExperimentByNameResponseSchema,
-          await tracking.getExperimentByName(
-            create(GetExperimentByNameRequestSchema, { name: stringField(params, "experiment_name") }),
-            ctx,
-          ),
-        );
-        return { experiment: experiment === undefined ? {} : experimentJson(experiment, locations) };
-      }),
+      GET: rpc(M.getExperimentByName, (params) => ({ name: stringField(params, "experiment_name") }), experimentAnswer),
     },
     "experiments/search": {
-      GET: on("searchExperiments", experimentSearch),
-      POST: on("searchExperiments", experimentSearch),
+      GET: experimentSearch,
+      POST: experimentSearch,
     },
     "experiments/update": {
-      POST: on("updateExperiment", async (params, ctx) => {
-        await tracking.updateExperiment(
-          create(UpdateExperimentRequestSchema, {
-            experimentId: stringField(params, "experiment_id"),
-            newName: stringField(params, "new_name"),
-          }),
-          ctx,
-        );
-        return {};
-      }),
+      POST: rpc(M.updateExperiment, (params) => ({
+        experimentId: stringField(params, "experiment_id"),
+        newName: stringField(params, "new_name"),
+      })),
     },
     "experiments/delete": {
-      POST: on("deleteExperiment", async (params, ctx) => {
-        const experimentId = stringField(params, "experiment_id");
-        await tracking.deleteExperiment(create(DeleteExperimentRequestSchema, { experimentId }), ctx);
-        return {};
-      }),
+      POST: rpc(M.deleteExperiment, experimentOf),
     },
     "experiments/restore": {
-      POST: on("restoreExperiment", async (params, ctx) => {
-        const experimentId = stringField(params, "experiment_id");
-        await tracking.restoreExperiment(create(RestoreExperimentRequestSchema, { experimentId }), ctx);
-        return {};
-      }),
+      POST: rpc(M.restoreExperiment, experimentOf),
     },
     "experiments/set-experiment-tag": {
-      POST: on("setExperimentTag", async (params, ctx) => {
-        await tracking.setExperimentTag(
-          create(SetExperimentTagRequestSchema, {
-            experimentId: stringField(params, "experiment_id"),
-            key: stringField(params, "key"),
-            value: stringField(params, "value"),
-          }),
-          ctx,
-        );
-        return {};
-      }),
+      POST: rpc(M.setExperimentTag, (params) => ({
+        experimentId: stringField(params, "experiment_id"),
+        key: stringField(params, "key"),
+        value: stringField(params, "value"),
+      })),
     },
     "experiments/delete-experiment-tag": {
-      POST: on("deleteExperimentTag", async (params, ctx) => {
-        await tracking.deleteExperimentTag(
-          create(DeleteExperimentTagRequestSchema, {
-            experimentId: stringField(params, "experiment_id"),
-            key: stringField(params, "key"),
-          }),
-          ctx,
-        );
-        return {};
-      }),
+      POST: rpc(M.deleteExperimentTag, (params) => ({
+        experimentId: stringField(params, "experiment_id"),
+        key: stringField(params, "key"),
+      })),
     },
 
     "runs/create": {
-      POST: on("createRun", async (params, ctx) => {
-        const tags = keyValueMap(params, "tags");
-        // MLflow 1.x clients send the user only as `user_id`: keep it where MLflow 2.x keeps it.
-        const userId = stringField(params, "user_id");
-        if (userId !== "" && tags[userTag] === undefined) tags[userTag] = userId;
-        const { run } = create(
-          CreateRunResponseSchema,
-          await tracking.createRun(
-            create(CreateRunRequestSchema, {
-              experimentId: stringField(params, "experiment_id"),
-              runName: stringField(params, "run_name") || (tags["mlflow.runName"] ?? ""),
-              startTime: optionalInt64(params, "start_time") ?? 0n,
-              tags: Object.entries(tags).map(([key, value]) => create(TagSchema, { key, value })),
-            }),
-            ctx,
-          ),
-        );
-        return { run: run === undefined ? {} : runJson(run, locations) };
-      }),
+      POST: rpc(
+        M.createRun,
+        (params) => {
+          const tags = keyValueMap(params, "tags");
+          // MLflow 1.x clients send the user only as `user_id`: keep it where MLflow 2.x keeps it.
+          const userId = stringField(params, "user_id");
+          if (userId !== "" && tags[userTag] === undefined) tags[userTag] = userId;
+          return {
+            experimentId: stringField(params, "experiment_id"),
+            runName: stringField(params, "run_name") || (tags["mlflow.runName"] ?? ""),
+            startTime: optionalInt64(params, "start_time") ?? 0n,
+            tags: Object.entries(tags).map(([key, value]) => create(TagSchema, { key, value })),
+          };
+        },
+        ({ run }) => ({ run: run === undefined ? {} : runJson(run, locations) }),
+      ),
     },
     "runs/get": {
-      GET: on("getRun", async (params, ctx) => ({ run: runJson(await getRun(runIdField(params), ctx), locations) })),
+      GET: on(M.getRun, async (params, ctx) => ({ run: runJson(await getRun(runIdField(params), ctx), locations) })),
     },
     "runs/update": {
-      POST: on("updateRun", async (params, ctx) => {
-        const runName = optionalString(params, "run_name");
-        const endTime = optionalInt64(params, "end_time");
-        const status = optionalEnum(params, "status", runStatusByName, runStatusByNumber);
-        const { runInfo } = create(
-          UpdateRunResponseSchema,
-          await tracking.updateRun(
-            create(UpdateRunRequestSchema, {
-              runId: runIdField(params),
-              ...(status === undefined ? {} : { status }),
-              ...(endTime === undefined ? {} : { endTime }),
-              ...(runName === undefined ? {} : { runName }),
-            }),
-            ctx,
-          ),
-        );
-        return { run_info: runInfo === undefined ? {} : runInfoJson(runInfo, locations) };
-      }),
+      POST: rpc(
+        M.updateRun,
+        (params) => {
+          const runName = optionalString(params, "run_name");
+          const endTime = optionalInt64(params, "end_time");
+          const status = optionalEnum(params, "status", runStatusByName, runStatusByNumber);
+          return {
+            runId: runIdField(params),
+            ...(status === undefined ? {} : { status }),
+            ...(endTime === undefined ? {} : { endTime }),
+            ...(runName === undefined ? {} : { runName }),
+          };
+        },
+        ({ runInfo }) => ({ run_info: runInfo === undefined ? {} : runInfoJson(runInfo, locations) }),
+      ),
     },
     "runs/delete": {
-      POST: on("deleteRun", async (params, ctx) => {
-        await tracking.deleteRun(create(DeleteRunRequestSchema, { runId: runIdField(params) }), ctx);
-        return {};
-      }),
+      POST: rpc(M.deleteRun, runOf),
     },
     "runs/restore": {
-      POST: on("restoreRun", async (params, ctx) => {
-        await tracking.restoreRun(create(RestoreRunRequestSchema, { runId: runIdField(params) }), ctx);
-        return {};
-      }),
+      POST: rpc(M.restoreRun, runOf),
     },
     "runs/search": {
-      POST: on("searchRuns", async (params, ctx) => {
-        const page = create(
-          SearchRunsResponseSchema,
-          await tracking.searchRuns(
-            create(SearchRunsRequestSchema, {
-              experimentIds: stringList(params, "experiment_ids"),
-              filter: stringField(params, "filter"),
-              runViewType:
-                optionalEnum(params, "run_view_type", viewTypeByName, viewTypeByNumber) ?? ViewType.ACTIVE_ONLY,
-              maxResults: pageSizeField(params),
-              orderBy: stringList(params, "order_by"),
-              pageToken: stringField(params, "page_token"),
-            }),
-            ctx,
-          ),
-        );
-        return {
+      POST: rpc(
+        M.searchRuns,
+        (params) => ({
+          experimentIds: stringList(params, "experiment_ids"),
+          filter: stringField(params, "filter"),
+          runViewType: optionalEnum(params, "run_view_type", viewTypeByName, viewTypeByNumber) ?? ViewType.ACTIVE_ONLY,
+          maxResults: pageSizeField(params),
+          orderBy: stringList(params, "order_by"),
+          pageToken: stringField(params, "page_token"),
+        }),
+        (page) => ({
           runs: page.runs.map((r) => runJson(r, locations)),
           ...(page.nextPageToken === "" ? {} : { next_page_token: page.nextPageToken }),
-        };
-      }),
+        }),
+      ),
     },
     "runs/log-metric": {
-      POST: on("logMetric", async (params, ctx) => {
-        await tracking.logMetric(
-          create(LogMetricRequestSchema, { runId: runIdField(params), metric: metricOf(params, "") }),
-          ctx,
-        );
-        return {};
-      }),
+      POST: rpc(M.logMetric, (params) => ({ runId: runIdField(params), metric: metricOf(params, "") })),
     },
     "runs/log-parameter": {
-      POST: on("logParam", async (params, ctx) => {
-        await tracking.logParam(
-          create(LogParamRequestSchema, {
-            runId: runIdField(params),
-            key: stringField(params, "key"),
-            value: stringField(params, "value"),
-          }),
-          ctx,
-        );
-        return {};
-      }),
+      POST: rpc(M.logParam, (params) => ({
+        runId: runIdField(params),
+        key: stringField(params, "key"),
+        value: stringField(params, "value"),
+      })),
     },
     "runs/set-tag": {
-      POST: on("setRunTag", async (params, ctx) => {
-        await tracking.setRunTag(
-          create(SetRunTagRequestSchema, {
-            runId: runIdField(params),
-            key: stringField(params, "key"),
-            value: stringField(params, "value"),
-          }),
-          ctx,
-        );
-        return {};
-      }),
+      POST: rpc(M.setRunTag, (params) => ({
+        runId: runIdField(params),
+        key: stringField(params, "key"),
+        value: stringField(params, "value"),
+      })),
     },
     "runs/delete-tag": {
-      POST: on("deleteRunTag", async (params, ctx) => {
-        await tracking.deleteRunTag(
-          create(DeleteRunTagRequestSchema, { runId: runIdField(params), key: stringField(params, "key") }),
-          ctx,
-        );
-        return {};
-      }),
+      POST: rpc(M.deleteRunTag, (params) => ({ runId: runIdField(params), key: stringField(params, "key") })),
     },
     "runs/log-batch": {
-      POST: on("logBatch", async (params, ctx) => {
-        await tracking.logBatch(
-          create(LogBatchRequestSchema, {
-            runId: runIdField(params),
-            metrics: objectList(params, "metrics").map((m, i) => metricOf(m, `metrics[${i}].`)),
-            params: keyValueList(params, "params").map((p) => create(ParamSchema, p)),
-            tags: keyValueList(params, "tags").map((t) => create(TagSchema, t)),
-          }),
-          ctx,
-        );
-        return {};
-      }),
+      POST: rpc(M.logBatch, (params) => ({
+        runId: runIdField(params),
+        metrics: objectList(params, "metrics").map((m, i) => metricOf(m, `metrics[${i}].`)),
+        params: keyValueList(params, "params").map((p) => create(ParamSchema, p)),
+        tags: keyValueList(params, "tags").map((t) => create(TagSchema, t)),
+      })),
     },
     "runs/log-model": {
-      POST: on("setRunTag", async (params, ctx) => {
+      POST: on(M.setRunTag, async (params, ctx) => {
         const runId = runIdField(params);
         const model = modelOf(stringField(params, "model_json") || missing("model_json"));
         const run = await getRun(runId, ctx);
         const history = loggedModels(run.data?.tags[loggedModelsTag]);
         history.push(model);
-        await tracking.setRunTag(
-          create(SetRunTagRequestSchema, { runId, key: loggedModelsTag, value: JSON.stringify(history) }),
-          ctx,
-        );
+        await setRunTag(runId, loggedModelsTag, JSON.stringify(history), ctx);
         return {};
       }),
     },
     "runs/log-inputs": {
-      POST: on("setRunTag", async (params, ctx) => {
+      POST: on(M.setRunTag, async (params, ctx) => {
         const runId = runIdField(params);
         const given = objectList(params, "datasets").map((d, i) => datasetInputOf(d, `datasets[${i}]`));
         const run = await getRun(runId, ctx);
@@ -404,49 +280,34 @@ export function mlflowTrackingRoutes(options: MlflowTrackingRoutesOptions): Json
           if (same < 0) kept.push(input);
           else kept[same] = input;
         }
-        if (given.length > 0) {
-          await tracking.setRunTag(
-            create(SetRunTagRequestSchema, { runId, key: datasetInputsTag, value: JSON.stringify(kept) }),
-            ctx,
-          );
-        }
+        if (given.length > 0) await setRunTag(runId, datasetInputsTag, JSON.stringify(kept), ctx);
         return {};
       }),
     },
     "metrics/get-history": {
-      GET: on("getMetricHistory", async (params, ctx) => {
-        const page = create(
-          GetMetricHistoryResponseSchema,
-          await tracking.getMetricHistory(
-            create(GetMetricHistoryRequestSchema, {
-              runId: runIdField(params),
-              metricKey: stringField(params, "metric_key"),
-              maxResults: pageSizeField(params),
-              pageToken: stringField(params, "page_token"),
-            }),
-            ctx,
-          ),
-        );
-        return {
+      GET: rpc(
+        M.getMetricHistory,
+        (params) => ({
+          runId: runIdField(params),
+          metricKey: stringField(params, "metric_key"),
+          maxResults: pageSizeField(params),
+          pageToken: stringField(params, "page_token"),
+        }),
+        (page) => ({
           metrics: page.metrics.map(metricJson),
           ...(page.nextPageToken === "" ? {} : { next_page_token: page.nextPageToken }),
-        };
-      }),
+        }),
+      ),
     },
     "artifacts/list": {
-      GET: on("listArtifacts", async (params, ctx) => {
-        const listed = create(
-          ListArtifactsResponseSchema,
-          await tracking.listArtifacts(
-            create(ListArtifactsRequestSchema, { runId: runIdField(params), path: stringField(params, "path") }),
-            ctx,
-          ),
-        );
-        return {
+      GET: rpc(
+        M.listArtifacts,
+        (params) => ({ runId: runIdField(params), path: stringField(params, "path") }),
+        (listed) => ({
           root_uri: locations.shown(listed.rootUri),
           files: listed.files.map((f) => fileInfoJson(f)),
-        };
-      }),
+        }),
+      ),
     },
   };
 }

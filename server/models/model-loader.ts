@@ -17,7 +17,10 @@ export interface ModelArtifact {
   readonly stage: string;
   /** Aliases of the version, e.g. ["champion"]. */
   readonly aliases: readonly string[];
-  /** Where it came from, for ModelInfo and logs (a path or a registry URI). */
+  /**
+   * What it is called in ModelInfo and in the errors a caller receives: a registry URI, or a local
+   * file's name (never the server's directory layout, which only the log shows via `path`).
+   */
   readonly source: string;
   /** Absolute path of the local `.onnx` file. */
   readonly path: string;
@@ -44,23 +47,28 @@ export interface LocalFileLoaderOptions {
   readonly aliases?: readonly string[] | undefined;
 }
 
-/** A loader that serves a local `.onnx` file as one fixed version. */
+/**
+ * A loader that serves a local `.onnx` file as one fixed version. Its source is the file's name:
+ * callers (ModelInfo, load errors) never learn where it sits on the server; the log names the path.
+ */
 export function createLocalFileLoader(options: LocalFileLoaderOptions): ModelLoader {
   const path = resolve(options.path);
+  const source = basename(path);
   return {
     description: `file ${path}`,
     async resolve(): Promise<ModelArtifact> {
       try {
         await access(path, constants.R_OK);
       } catch (err) {
-        throw inferenceErrors.modelLoadFailed(path, "the file cannot be read", err);
+        // The cause (ENOENT, EACCES) names the path for the server log.
+        throw inferenceErrors.modelLoadFailed(source, "the file cannot be read", err);
       }
       return {
         name: options.name ?? basename(path).replace(/\.onnx$/i, ""),
         version: options.version ?? "1",
         stage: options.stage ?? "",
         aliases: options.aliases ?? [],
-        source: path,
+        source,
         path,
       };
     },

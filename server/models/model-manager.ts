@@ -168,7 +168,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
         }
         const result = await pool.run({
           kind: "run",
-          model: { key, path: artifact.path },
+          model: { key, path: artifact.path, source: artifact.source },
           inputName: signature.input.name,
           input: { dtype, shape: [total, features], data },
           outputNames,
@@ -205,7 +205,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
       Array.from({ length: pool.size }, () =>
         pool.run({
           kind: "run",
-          model: { key, path: artifact.path },
+          model: { key, path: artifact.path, source: artifact.source },
           inputName: name,
           input: { dtype, shape: [1, features], data: new ArrayBuffer(features * elementSize(dtype)) },
           outputNames: signature.outputs.map((o) => o.name),

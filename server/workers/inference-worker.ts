@@ -122,13 +122,15 @@ async function hook(stage: string, call: () => unknown): Promise<unknown> {
 
 function loadSession(task: RunTask): Promise<ort.InferenceSession> {
   return session(task).catch((err: unknown) => {
-    throw inferenceErrors.modelLoadFailed(task.model.path, "onnxruntime cannot create a session", err);
+    // The path stays in the cause (the server log's `detail`): the caller sees the model's source.
+    throw inferenceErrors.modelLoadFailed(task.model.source, "onnxruntime cannot create a session", err);
   });
 }
 
 async function run(task: RunTask): Promise<RunResult> {
   const hooks = await loadHandler().catch((err: unknown) => {
-    throw inferenceErrors.handlerFailed("import", err instanceof Error ? err.message : String(err));
+    // Import errors name the module's absolute path: kept for the server log, not told the caller.
+    throw inferenceErrors.handlerFailed("import", "the module cannot be loaded (details are in the server log)", err);
   });
   const s = await loadSession(task);
   const rows = task.input.shape[0] ?? 0;

@@ -23,7 +23,7 @@ function task(rows: number[][]): RunTask {
   const input = Float32Array.from(rows.flat());
   return {
     kind: "run",
-    model: { key: "iris@1", path: models.iris },
+    model: { key: "iris@1", path: models.iris, source: "models:/iris/1" },
     inputName: "features",
     input: { dtype: "float32", shape: [rows.length, 4], data: input.buffer },
     outputNames: ["label", "probabilities"],
@@ -66,9 +66,36 @@ describe("worker pool (real onnxruntime in worker threads)", () => {
     expect(after.every((r) => r.ok)).toBe(true);
   });
 
-  it("reports a model onnxruntime cannot load as INFERENCE_MODEL_LOAD_FAILED", async () => {
-    const t = { ...task([[1, 2, 3, 4]]), model: { key: "missing", path: `${models.dir}/missing.onnx` } };
-    await expect(pool.run(t)).rejects.toSatisfy((e: unknown) => inferenceErrors.modelLoadFailed.is(e));
+  it("reports a model onnxruntime cannot load as INFERENCE_MODEL_LOAD_FAILED, naming its source, not its path", async () => {
+    const model = { key: "missing", path: `${models.dir}/missing.onnx`, source: "models:/missing/1" };
+    const err = await pool.run({ ...task([[1, 2, 3, 4]]), model }).catch((e: unknown) => e);
+    expect(inferenceErrors.modelLoadFailed.is(err)).toBe(true);
+    expect(err instanceof Error ? err.message : "").toBe(
+      "cannot load model from models:/missing/1: onnxruntime cannot create a session",
+    );
+  });
+});
+
+describe("worker pool with a MODEL_HANDLER that cannot be imported", () => {
+  it("answers INFERENCE_HANDLER_FAILED without the module's path, which goes to the log", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const missing = `${models.dir}/no-such-handler.mjs`;
+    const badPool = createWorkerPool({
+      workers: 1,
+      intraOpThreads: 1,
+      handlerModule: missing,
+      logger: pino({ level: "warn" }, { write: (line: string) => lines.push(JSON.parse(line)) }),
+    });
+    try {
+      const err = await badPool.run(task([[5.1, 3.5, 1.4, 0.2]])).catch((e: unknown) => e);
+      expect(inferenceErrors.handlerFailed.is(err)).toBe(true);
+      expect(err instanceof Error ? err.message : "").toBe(
+        "the model handler's import failed: the module cannot be loaded (details are in the server log)",
+      );
+      expect(lines.map((l) => [l.msg, String(l.detail).includes(missing)])).toEqual([["inference batch failed", true]]);
+    } finally {
+      await badPool.close();
+    }
   });
 });
 

@@ -93,7 +93,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
         const failure = reply as WorkerFailure;
         const error: MlpipeError = fromErrorData(failure);
         options.logger.warn(
-          { id: failure.id, detail: failure.detail, model: task.model.key },
+          { id: failure.id, detail: failure.detail, model: task.model.key, path: task.model.path },
           "inference batch failed",
         );
         throw error;

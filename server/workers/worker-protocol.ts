@@ -9,8 +9,10 @@ import type { NumericType, RawTensor } from "../models/tensor-types.js";
 export interface WorkerModelRef {
   /** Unique per loaded model (name, version and a load counter): the session cache key. */
   readonly key: string;
-  /** Local path of the `.onnx` file. */
+  /** Local path of the `.onnx` file (server log only, never in a caller's error). */
   readonly path: string;
+  /** What the caller's errors name the model by: a registry URI or the file's name (ModelArtifact.source). */
+  readonly source: string;
 }
 
 /** A batch to run: one input tensor [rows, features] and the outputs to fetch. */
