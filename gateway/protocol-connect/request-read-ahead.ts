@@ -15,7 +15,7 @@
  * closed after the answer (HTTP/1.1) or the stream reset (HTTP/2): the rest of the body is never read.
  */
 import { constants as http2Constants } from "node:http2";
-import { createContextKey, type ContextValues } from "@connectrpc/connect";
+import { type ContextValues, createContextKey } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
 import { commonErrors, MlpipeError } from "../../core/errors/index.js";
 import type { DualProtocolHandler } from "../http/dual-protocol-server.js";
