@@ -10,7 +10,8 @@
  * read once. Load shedding (gateway/admission/load-shedding.ts) admits a prediction call only once
  * this read has settled.
  *
- * A body that does not arrive in time is REQUEST_TIMEOUT (deadline_exceeded), one over the size
+ * A body that does not arrive in time is REQUEST_TIMEOUT (deadline_exceeded), or DEADLINE_EXCEEDED
+ * when the call's own deadline (Connect-Timeout-Ms, grpc-timeout) is the shorter bound, one over the size
  * limit REQUEST_TOO_LARGE, in the request's protocol (error-response.ts), and the connection is
  * closed after the answer (HTTP/1.1) or the stream reset (HTTP/2): the rest of the body is never read.
  */
@@ -21,6 +22,7 @@ import { commonErrors, MlpipeError } from "../../core/errors/index.js";
 import type { DualProtocolHandler } from "../http/dual-protocol-server.js";
 import { parseContentType } from "../protocol/content-type.js";
 import { encodeError, rpcErrorWire, sendEncodedError } from "../protocol/error-response.js";
+import { parseGrpcTimeout } from "../protocol-grpc/parse-timeout.js";
 import { type BodyLimits, receiveBody } from "../protocol-json/request-body.js";
 
 type Request = Parameters<DualProtocolHandler>[0];
@@ -48,13 +50,34 @@ export function readAheadLimits(maxRequestBytes: number, timeoutMs: number): Bod
 }
 
 /**
+ * The timeout the call sets itself in ms (Connect-Timeout-Ms, else grpc-timeout), if a valid one;
+ * a malformed one is connect-es's to answer once the body is read.
+ */
+function callTimeoutMs(req: Request): number | undefined {
+  const connect = req.headers["connect-timeout-ms"];
+  if (typeof connect === "string") return /^\d{1,10}$/.test(connect) ? Number(connect) : undefined;
+  const grpc = req.headers["grpc-timeout"];
+  if (typeof grpc !== "string") return undefined;
+  return parseGrpcTimeout(grpc, 0).deadline;
+}
+
+/**
  * Starts (or joins) the bounded read of `req`'s body and resolves when it has arrived; rejects
- * with the MlpipeError that says why it did not. Reads once per request (request-body.ts).
+ * with the MlpipeError that says why it did not. Reads once per request (request-body.ts). A call
+ * whose own deadline comes before `limits.timeoutMs` is read until its deadline only.
  */
 export function readAhead(req: Request, limits: BodyLimits): Promise<void> {
-  return receiveBody(req, limits).then((body) => {
-    readBodies.set(req, body);
-  });
+  const deadlineMs = callTimeoutMs(req);
+  const byDeadline = deadlineMs !== undefined && deadlineMs < limits.timeoutMs;
+  const bounded = byDeadline ? { ...limits, timeoutMs: Math.max(1, deadlineMs) } : limits;
+  return receiveBody(req, bounded).then(
+    (body) => {
+      readBodies.set(req, body);
+    },
+    (err: unknown) => {
+      throw byDeadline && commonErrors.requestTimeout.is(err) ? commonErrors.deadlineExceeded() : err;
+    },
+  );
 }
 
 /**
