@@ -112,7 +112,7 @@ export function createConnectHandler(options: ConnectHandlerOptions): ConnectHan
     }
     body.then(
       () => handle(req, res),
-      (err: unknown) => refuseUnreadBody(req, res, err, options.maxRequestBytes),
+      (err: unknown) => refuseUnreadBody(req, res, err),
     );
   };
   return Object.assign(handler, { readAhead: readAheadOf });

@@ -84,8 +84,9 @@ export function readAhead(req: Request, limits: BodyLimits): Promise<void> {
  * Answers a request whose body could not be read ahead with `err` in its protocol's encoding and
  * frees the connection (the unread rest of the body is dropped with it).
  */
-export function refuseUnreadBody(req: Request, res: Response, err: unknown, maxRequestBytes: number): void {
-  const refusal = err instanceof MlpipeError ? err : commonErrors.requestTooLarge(maxRequestBytes);
+export function refuseUnreadBody(req: Request, res: Response, err: unknown): void {
+  // readBody rejects with catalogued errors only; anything else would be a defect here.
+  const refusal = err instanceof MlpipeError ? err : commonErrors.internal(err);
   const contentType = req.headers["content-type"] ?? "application/json";
   const encoded = encodeError(refusal, rpcErrorWire(parseContentType(contentType)));
   if ("stream" in res) {
