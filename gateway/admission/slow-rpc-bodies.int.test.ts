@@ -3,9 +3,10 @@
  * body of a unary or server-streaming call is read whole, within REQUEST_READ_TIMEOUT_MS, before
  * the call starts and before admission control counts it (protocol-connect/request-read-ahead.ts).
  *
- * - With MAX_IN_FLIGHT_REQUESTS=4 and 64 Connect and gRPC-Web Predict calls trickling their bodies,
- *   real /predict and Connect Predict calls are all answered (before: 429 / resource_exhausted for
- *   as long as the slow calls lasted, up to the 5-minute idle timeout on HTTP/2).
+ * - With MAX_IN_FLIGHT_REQUESTS=4 and 128 Connect and gRPC-Web Predict calls stalling or trickling
+ *   their bodies (one byte every 500 ms), real /predict and Connect Predict calls are all answered
+ *   (before: 429 / resource_exhausted for as long as the slow calls lasted: until Node's request
+ *   timeout on HTTP/1.1, until the 5-minute idle timeout on HTTP/2, which a trickle never reaches).
  * - A body shorter than its Content-Length (HTTP/1.1) or a stream that never ends (HTTP/2) is
  *   answered once the read timeout passes: Connect deadline_exceeded with its JSON error, gRPC-Web
  *   grpc-status 4, or Node's plain 408 on the inference port's HTTP/1.1 (whichever timer fires
@@ -47,11 +48,16 @@ afterAll(async () => {
   await Promise.all([server?.shutdown(), registry?.close()]);
 });
 
-/** Opens a raw HTTP/1.1 connection to `port`, writes `head`, and resolves with everything the server sends until it closes. */
-function rawRequest(port: number, head: string): Promise<string> {
+/**
+ * Opens a raw HTTP/1.1 connection to `port`, writes `head` (then, with `trickle`, one more byte
+ * every 500 ms), and resolves with everything the server sends until it closes.
+ */
+function rawRequest(port: number, head: string, trickle?: string): Promise<string> {
   const socket = net.connect(port, "127.0.0.1");
   sockets.add(socket);
   socket.write(head);
+  const timer = trickle === undefined ? undefined : setInterval(() => socket.write(trickle), 500);
+  socket.once("close", () => clearInterval(timer));
   return new Promise<string>((resolve) => {
     let text = "";
     socket.on("data", (d: Buffer) => {
@@ -76,17 +82,23 @@ async function connectPredict(): Promise<{ status: number; body: Record<string, 
   return postJson(`${server.url}${predict}`, { features: setosa });
 }
 
-/** Sends a request over HTTP/2 whose body never ends; resolves with the response headers and body. */
+/**
+ * Sends a request over HTTP/2 whose body never ends (with `trickle`, one more byte every 300 ms);
+ * resolves with the response headers and body.
+ */
 async function h2Unfinished(
   url: string,
   path: string,
   contentType: string,
   firstBytes: Uint8Array,
+  trickle?: string,
 ): Promise<{ headers: http2.IncomingHttpHeaders; body: string }> {
   const session = http2.connect(url);
   try {
     const stream = session.request({ ":method": "POST", ":path": path, "content-type": contentType });
     stream.write(firstBytes);
+    const timer = trickle === undefined ? undefined : setInterval(() => stream.write(trickle), 300);
+    stream.once("close", () => clearInterval(timer));
     return await new Promise((resolve, reject) => {
       let headers: http2.IncomingHttpHeaders = {};
       let body = "";
@@ -105,13 +117,16 @@ async function h2Unfinished(
 }
 
 describe("slow Connect and gRPC-Web bodies (defect 3)", () => {
-  it("keep /predict and Connect Predict available while 64 calls trickle their bodies", async () => {
+  it("keep /predict and Connect Predict available while 128 calls stall or trickle their bodies", async () => {
     const port = Number(new URL(server.url).port);
-    const slow = Array.from({ length: 64 }, (_, i) =>
-      i % 2 === 0
-        ? rawRequest(port, `${rpcHead(predict, "application/json", 1000)}{"features":`)
-        : rawRequest(port, rpcHead(predict, "application/grpc-web+proto", 105) + grpcWebStart),
-    );
+    // Half of them stop after a few bytes, half send one more byte every 500 ms (which no idle
+    // timeout would ever end).
+    const slow = Array.from({ length: 128 }, (_, i) => {
+      const trickle = i % 4 >= 2 ? (i % 2 === 0 ? " " : "\0") : undefined;
+      return i % 2 === 0
+        ? rawRequest(port, `${rpcHead(predict, "application/json", 1000)}{"features":`, trickle)
+        : rawRequest(port, rpcHead(predict, "application/grpc-web+proto", 105) + grpcWebStart, trickle);
+    });
     // The slow calls have been received up to their bodies before the real ones are sent.
     await new Promise((r) => setTimeout(r, 200));
     const statuses: number[] = [];
@@ -128,12 +143,13 @@ describe("slow Connect and gRPC-Web bodies (defect 3)", () => {
     }
   }, 30_000);
 
-  it("answers a Connect call whose HTTP/2 body never ends with deadline_exceeded", async () => {
+  it("answers a Connect call whose HTTP/2 body trickles without end with deadline_exceeded", async () => {
     const { headers, body } = await h2Unfinished(
       server.url,
       predict,
       "application/json",
       new TextEncoder().encode('{"features":'),
+      " ",
     );
     expect(headers[":status"]).toBe(504);
     expect(JSON.parse(body)).toMatchObject({ code: "deadline_exceeded" });
