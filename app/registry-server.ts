@@ -163,6 +163,7 @@ export async function startRegistryServer(
               readiness: database.readiness,
               routes: [mlflowRoute, ...consoleRoutes],
               maxRequestBytes: config.registry.maxRequestBytes,
+              requestReadTimeoutMs: config.registry.requestReadTimeoutMs,
               logger,
             }),
             config.registry.corsAllowedOrigins,

@@ -139,6 +139,12 @@ export interface RegistryServerConfig {
   readonly port: number;
   /** Largest accepted request message in bytes (MAX_REQUEST_BYTES, default 16 MiB); artifacts stream in chunks under it. */
   readonly maxRequestBytes: number;
+  /**
+   * Longest the body of a unary or server-streaming RPC (Connect, gRPC-Web, gRPC) may take to
+   * arrive, in ms (REQUEST_READ_TIMEOUT_MS, shared with the inference server, default 30000,
+   * 100..600000); REQUEST_TIMEOUT after. Artifact uploads stream and are bounded by the idle timeout.
+   */
+  readonly requestReadTimeoutMs: number;
   /** Browser origins allowed to call the server (CORS_ALLOWED_ORIGINS, comma-separated, or "*"); empty (default): no CORS. */
   readonly corsAllowedOrigins: readonly string[];
 }
@@ -411,6 +417,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       host: str(env, "HOST") ?? "0.0.0.0",
       port: int(env, "REGISTRY_PORT", 5000, 0, 65535),
       maxRequestBytes: int(env, "MAX_REQUEST_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      requestReadTimeoutMs: int(env, "REQUEST_READ_TIMEOUT_MS", 30_000, 100, 600_000),
       corsAllowedOrigins,
     },
     inference: {

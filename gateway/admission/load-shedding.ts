@@ -2,7 +2,8 @@
  * Load shedding at the edge of the inference server: wraps the request handler so that a
  * prediction request (a JSON route or an RPC procedure listed in the options) that admission
  * control refuses is answered at once with INFERENCE_OVERLOADED, before it is parsed or routed
- * (RPCs before their body is read; JSON routes once their body has arrived, see `receiveBody`),
+ * (streaming RPCs before their body is read; unary and server-streaming RPCs and JSON routes once
+ * their body has arrived, see `receiveBody` and `readRpcBody`),
  * in the encoding of its protocol:
  *
  * - JSON routes: HTTP 429, `Retry-After`, the JSON error body of every route;
@@ -52,6 +53,13 @@ export interface LoadSheddingOptions {
    * connections trickling their bodies never hold admission slots (issue 13, defect 3).
    */
   readonly receiveBody?: (req: IncomingMessage | Http2ServerRequest) => Promise<unknown>;
+  /**
+   * Starts the bounded read of an RPC's request body when the handler reads it ahead (a unary or
+   * server-streaming call, protocol-connect/request-read-ahead.ts), undefined for a call whose
+   * body is read as it goes (client-streaming and bidi: admitted at once). Such a call is admitted
+   * only once its body has arrived, as JSON requests are.
+   */
+  readonly readRpcBody?: (req: IncomingMessage | Http2ServerRequest) => Promise<unknown> | undefined;
 }
 
 type Request = IncomingMessage | Http2ServerRequest;
@@ -126,10 +134,10 @@ export function withLoadShedding(handler: DualProtocolHandler, options: LoadShed
       handler(req, res);
       return;
     }
-    const receiveBody = options.receiveBody;
-    if (kind === "json" && receiveBody !== undefined) {
-      // A body that fails to arrive (too large, too slow, cut off) is the route's to answer.
-      receiveBody(req).then(
+    const body = kind === "json" ? options.receiveBody?.(req) : options.readRpcBody?.(req);
+    if (body !== undefined) {
+      // A body that fails to arrive (too large, too slow, cut off) is the route's or call's to answer.
+      body.then(
         () => admit(req, res, kind),
         () => handler(req, res),
       );

@@ -5,13 +5,18 @@
  * REGISTRY_AUTH=token. The expected outcome is derived from each method's proto policy, so a new
  * RPC is in the matrix the moment it is generated, and one without a policy fails the server's
  * start (and auth/method-policy.test.ts).
+ *
+ * MLflow's REST surface is in it the same way: every route of its route table (mlflowRouteTable,
+ * both API prefixes and the artifact proxy) x the six identities, each route's expected answer
+ * following from the policy of the RPC its handler calls (endpointMethodOf); a route whose
+ * handler names no RPC fails the matrix, so a new route cannot be left out.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create, type DescMessage, type DescMethod, type DescService, type Message } from "@bufbuild/protobuf";
 import { isReflectList, isReflectMessage, type ReflectMessage, reflect } from "@bufbuild/protobuf/reflect";
-import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type ServiceImpl, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { methodPolicy } from "../../auth/method-policy.js";
@@ -20,6 +25,8 @@ import { Access, ResourceKind } from "../../gen/mlpipe/auth/v1/policy_pb.js";
 import { RegistryService } from "../../gen/mlpipe/registry/v1/registry_pb.js";
 import { TrackingService } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
 import { startTestRegistryServer, type TestRegistryServer } from "../../test/support/registry-server.js";
+import { endpointMethodOf } from "../mlflow/mlflow-call.js";
+import { mlflowRouteTable } from "../mlflow/mlflow-routes.js";
 
 /** The services the registry serves, each of whose methods the matrix calls. */
 const services: readonly DescService[] = [TrackingService, RegistryService, AuthService];
@@ -122,6 +129,47 @@ function outcomeOf(result: Code | "ok"): Code | "allowed" {
   return result === Code.Unauthenticated || result === Code.PermissionDenied ? result : "allowed";
 }
 
+/**
+ * MLflow's routes by full path and HTTP method, each with the RPC its handler calls (undefined:
+ * none). Read from the table the server routes; the handlers are never run here, so the service
+ * implementations are left empty.
+ */
+function mlflowRoutes(): { path: string; httpMethod: string; rpc: DescMethod | undefined }[] {
+  const table = mlflowRouteTable({
+    tracking: {} as ServiceImpl<typeof TrackingService>,
+    registry: {} as ServiceImpl<typeof RegistryService>,
+    artifactRootUri: "file:///matrix",
+    maxRequestBytes: 1024,
+  });
+  return Object.entries(table).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([httpMethod, handler]) => ({ path, httpMethod, rpc: endpointMethodOf(handler) })),
+  );
+}
+
+/** Routes that call no RPC and are open to anyone, as MLflow's server: the release it follows. */
+const openMlflowRoutes = new Set(["GET /version"]);
+
+/**
+ * What a route needs besides the resource it names before its RPC is called at all (parameters it
+ * parses itself, e.g. a metric's value), by path below the API prefix. A new route that answers
+ * 400 before its RPC shows up in the matrix as "allowed" where a refusal was expected: add it here.
+ */
+const mlflowRequiredParams: Readonly<Record<string, Record<string, unknown>>> = {
+  "runs/log-metric": { key: "matrix", value: 1, timestamp: 0 },
+  "runs/log-model": {
+    model_json: JSON.stringify({ artifact_path: "model", flavors: {}, utc_time_created: "2024-01-01", run_id: "x" }),
+  },
+  "runs/log-inputs": { datasets: [{ dataset: { name: "d", digest: "x", source_type: "local", source: "s" } }] },
+  // Without a description the route only reads the version (GetModelVersion), as MLflow does.
+  "model-versions/update": { version: "1", description: "matrix" },
+  "model-versions/transition-stage": { version: "1", stage: "Staging" },
+};
+
+/** The outcome of an MLflow REST answer: refused (401, 403) or let through. */
+function httpOutcomeOf(status: number): Outcome {
+  return status === 401 ? Code.Unauthenticated : status === 403 ? Code.PermissionDenied : "allowed";
+}
+
 describe("authorization matrix: every RPC x identity, over Connect and gRPC", () => {
   let server: TestRegistryServer;
   let dir: string;
@@ -173,6 +221,74 @@ describe("authorization matrix: every RPC x identity, over Connect and gRPC", ()
   });
 
   const methods = services.flatMap((s) => s.methods);
+
+  it("covers every MLflow REST route, each calling an RPC with a policy", () => {
+    const routes = mlflowRoutes();
+    expect(routes.length).toBeGreaterThan(90);
+    for (const { path, httpMethod, rpc } of routes) {
+      const route = `${httpMethod} ${path}`;
+      if (openMlflowRoutes.has(route)) continue;
+      expect(rpc, `${route} names the RPC it calls (mlflowEndpoint or callingMethod)`).toBeDefined();
+      if (rpc !== undefined) expect(methodPolicy(rpc), route).toBeDefined();
+    }
+  });
+
+  it("mlflow REST: each route answers each identity as its RPC's policy says", async () => {
+    // Parameters naming the fixture's resources, whichever of them a route reads.
+    const ids = {
+      experiment_id: fixture.experimentId,
+      experiment_ids: [fixture.experimentId],
+      experiment_name: "matrix",
+      run_id: fixture.runId,
+      run_uuid: fixture.runId,
+      name: fixture.modelName,
+    };
+    const admin = { authorization: `Bearer ${bootstrapToken}` };
+    const run = await fetch(`${server.url}/api/2.0/mlflow/runs/get?run_id=${fixture.runId}`, { headers: admin });
+    const { run: runJson } = (await run.json()) as { run: { info: { artifact_uri: string } } };
+    const artifacts = runJson.info.artifact_uri.replace(/^mlflow-artifacts:\//, "");
+    const got: string[] = [];
+    const want: string[] = [];
+    let created = 0;
+    for (const { path, httpMethod, rpc } of mlflowRoutes()) {
+      const route = `${httpMethod} ${path}`;
+      if (openMlflowRoutes.has(route)) continue;
+      let url = `${server.url}${path.replace(/\*$/, `${artifacts}/matrix.txt`)}`;
+      let body: string | undefined;
+      if (path.endsWith("/*")) body = httpMethod === "PUT" ? "matrix" : undefined;
+      else if (path.startsWith("/api/2.0/mlflow-artifacts/")) url += `?path=${encodeURIComponent(artifacts)}`;
+      else {
+        const below = path.slice(path.indexOf("/mlflow/") + "/mlflow/".length);
+        // A route that creates its resource gets a new name each time: the creator of a model or
+        // experiment gets MANAGE on it, which would change the answers of the routes after it.
+        const creates = rpc !== undefined && methodPolicy(rpc)?.creates !== undefined;
+        const fresh = creates ? { name: `matrix-new-${++created}` } : {};
+        const params = { ...ids, ...fresh, ...mlflowRequiredParams[below] };
+        if (httpMethod === "GET") {
+          const query = new URLSearchParams();
+          for (const [k, v] of Object.entries(params)) {
+            for (const one of Array.isArray(v) ? v : [v]) query.append(k, String(one));
+          }
+          url += `?${query}`;
+        } else body = JSON.stringify(params);
+      }
+      for (const who of identities) {
+        const token = tokens[who];
+        const res = await fetch(url, {
+          method: httpMethod,
+          headers: {
+            ...(body === undefined ? {} : { "content-type": "application/json" }),
+            ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+          },
+          ...(body === undefined ? {} : { body }),
+        });
+        await res.arrayBuffer();
+        got.push(`${route} as ${who}: ${String(httpOutcomeOf(res.status))}`);
+        want.push(`${route} as ${who}: ${String(rpc === undefined ? "no RPC" : expectedOutcome(rpc, who))}`);
+      }
+    }
+    expect(got).toEqual(want);
+  }, 120_000);
 
   it("covers every method of every service, each with a policy", () => {
     expect(methods.length).toBeGreaterThan(50);

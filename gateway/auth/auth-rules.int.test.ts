@@ -99,6 +99,38 @@ describe("authentication and authorization rules", () => {
     expect((await fetch(`${server.url}/health/live`)).status).toBe(200);
   });
 
+  it("puts WWW-Authenticate in the trailers of refused server-streaming calls on every protocol", async () => {
+    const json = new TextEncoder().encode('{"name":"no-such-model"}');
+    const envelope = new Uint8Array(5 + json.byteLength);
+    new DataView(envelope.buffer).setUint32(1, json.byteLength);
+    envelope.set(json, 5);
+    for (const [method, contentType] of [
+      ["WatchRegisteredModel", "application/connect+json"],
+      ["DownloadModelVersion", "application/connect+json"],
+      ["WatchRegisteredModel", "application/grpc-web+json"],
+      ["DownloadModelVersion", "application/grpc-web+json"],
+    ] as const) {
+      const res = await fetch(`${server.url}/mlpipe.registry.v1.RegistryService/${method}`, {
+        method: "POST",
+        headers: { "content-type": contentType },
+        body: envelope,
+      });
+      // The end-of-stream frame (Connect: JSON metadata) or the trailer frame (gRPC-Web: header lines).
+      const end = Buffer.from(await res.arrayBuffer()).toString("latin1");
+      expect(end, `${method} ${contentType}`).toMatch(/unauthenticated|grpc-status:\s*16/i);
+      expect(end, `${method} ${contentType}`).toMatch(/www-authenticate"?:\s*\[?"?Bearer realm/i);
+    }
+    const grpc = createClient(RegistryService, createGrpcTransport({ baseUrl: server.url }));
+    try {
+      for await (const _ of grpc.watchRegisteredModel({ name: "no-such-model" })) break;
+      expect.unreachable("an anonymous Watch must be refused");
+    } catch (err) {
+      const refused = ConnectError.from(err);
+      expect(refused.code).toBe(Code.Unauthenticated);
+      expect(refused.metadata.get("www-authenticate")).toMatch(/^Bearer/);
+    }
+  });
+
   it("guards MLflow's REST API with the same tokens and grants, the actor from the token", async () => {
     const api = `${server.url}/api/2.0/mlflow/`;
     const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>

@@ -234,6 +234,35 @@ describe("inference JSON routes x identity (INFERENCE_AUTH=token)", () => {
     expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
     expect(await res.json()).toMatchObject({ code: "unauthenticated" });
   });
+
+  it("gives refused streams the challenge too: PredictStream over Connect, gRPC-Web and gRPC", async () => {
+    const json = new TextEncoder().encode("{}");
+    const envelope = new Uint8Array(5 + json.byteLength);
+    new DataView(envelope.buffer).setUint32(1, json.byteLength);
+    envelope.set(json, 5);
+    for (const contentType of ["application/connect+json", "application/grpc-web+json"]) {
+      const res = await fetch(`${inference.url}/${InferenceService.typeName}/PredictStream`, {
+        method: "POST",
+        headers: { "content-type": contentType },
+        body: envelope,
+      });
+      const text = Buffer.from(await res.arrayBuffer()).toString("latin1");
+      expect(`${res.headers.get("grpc-status") ?? ""} ${text}`, contentType).toMatch(/16|unauthenticated/);
+      expect(res.headers.get("www-authenticate"), contentType).toMatch(/^Bearer/);
+    }
+    const grpc = createClient(InferenceService, createGrpcTransport({ baseUrl: inference.url }));
+    async function* one() {
+      yield { features: [5.1, 3.5, 1.4, 0.2] };
+    }
+    try {
+      for await (const _ of grpc.predictStream(one())) break;
+      expect.unreachable("an anonymous PredictStream must be refused");
+    } catch (err) {
+      const refusal = ConnectError.from(err);
+      expect(refusal.code).toBe(Code.Unauthenticated);
+      expect(refusal.metadata.get("www-authenticate")).toMatch(/^Bearer/);
+    }
+  });
 });
 
 describe("API tokens verified by the registry", () => {

@@ -47,7 +47,10 @@ export interface InferenceEdgeOptions {
   readonly maxRequestBytes: number;
   /** Largest JSON /predict body in bytes (MAX_JSON_BODY_BYTES). */
   readonly maxJsonBodyBytes: number;
-  /** Longest a JSON /predict body or a gRPC fast-path unary message may take to arrive, in ms (REQUEST_READ_TIMEOUT_MS). */
+  /**
+   * Longest a JSON /predict body, a gRPC fast-path unary message or the body of a unary or
+   * server-streaming Connect / gRPC-Web call may take to arrive, in ms (REQUEST_READ_TIMEOUT_MS).
+   */
   readonly requestReadTimeoutMs: number;
   /**
    * Authenticates every request but health, metrics and docs before admission control
@@ -104,6 +107,7 @@ export function createInferenceEdge(options: InferenceEdgeOptions): InferenceEdg
   const connect = createConnectHandler({
     maxRequestBytes,
     compressResponses: false,
+    requestReadTimeoutMs: options.requestReadTimeoutMs,
     logger,
     routes: (router) => {
       router.service(InferenceService, createInferenceConnectService(rpc));
@@ -112,7 +116,8 @@ export function createInferenceEdge(options: InferenceEdgeOptions): InferenceEdg
     },
   });
   // Prediction requests beyond what the server can take are refused before they are parsed: RPCs
-  // unread, JSON ones once their body has arrived (a slow body holds no admission slot).
+  // streams unread, JSON requests and single-message RPCs once their body has arrived (a slow body
+  // holds no admission slot).
   const admitted = withLoadShedding(
     (req, res) => {
       if (!json(req, res) && !oipRest(req, res) && !mlflowScoring(req, res)) connect(req, res);
@@ -125,6 +130,7 @@ export function createInferenceEdge(options: InferenceEdgeOptions): InferenceEdg
       metrics,
       retryAfterSeconds,
       receiveBody: (req) => receiveBody(req, bodyLimits(req)),
+      readRpcBody: (req) => connect.readAhead(req),
     },
   );
   // Credentials are checked before admission: an unauthenticated flood takes no admission slot.

@@ -31,7 +31,7 @@ import { requestPath } from "../http/http-route.js";
 import { sendJson } from "../protocol-json/json-response.js";
 import type { JsonHandler, JsonRouteTable } from "../protocol-json/json-router.js";
 import type { ArtifactLocations } from "./artifact-locations.js";
-import { mlflowHandlerContext } from "./mlflow-call.js";
+import { callingMethod, mlflowHandlerContext } from "./mlflow-call.js";
 import { queryParams, stringField } from "./mlflow-params.js";
 import { createProxiedPaths, type ProxiedTarget, versionFileName } from "./proxied-paths.js";
 import { compact, fileInfoJson, int64Json, type JsonObject } from "./tracking-json.js";
@@ -79,19 +79,18 @@ export function mlflowArtifactRoutes(options: MlflowArtifactRoutesOptions): Json
   const resolve = createProxiedPaths(tracking, locations);
 
   /** Runs `handle` with a context for `method`, aborted once the request is answered. */
-  const withContext =
-    (
-      method: (typeof TrackingService.method)[keyof typeof TrackingService.method],
-      handle: (req: HttpRequest, res: HttpResponse, ctx: HandlerContext) => Promise<void>,
-    ): JsonHandler =>
-    async (req, res) => {
+  const withContext = (
+    method: (typeof TrackingService.method)[keyof typeof TrackingService.method],
+    handle: (req: HttpRequest, res: HttpResponse, ctx: HandlerContext) => Promise<void>,
+  ): JsonHandler =>
+    callingMethod(method, async (req, res) => {
       const ctx = mlflowHandlerContext(req, res, method);
       try {
         await handle(req, res, ctx);
       } finally {
         ctx.abort();
       }
-    };
+    });
 
   /** The entries of a directory, with base names; [] for a file or a path that names nothing. */
   const list = async (target: ProxiedTarget, ctx: HandlerContext): Promise<JsonObject[]> => {

@@ -74,6 +74,23 @@ export function mlflowHandlerContext(
   return ctx;
 }
 
+/**
+ * The RPC each route handler calls (its authorization follows that method's policy), for the
+ * authorization matrix, which derives each route's expected answers from it (auth-matrix.int.test.ts).
+ */
+const endpointMethods = new WeakMap<JsonHandler, DescMethod>();
+
+/** Records that `handler` serves its route by calling `method`; returns `handler`. */
+export function callingMethod(method: DescMethod, handler: JsonHandler): JsonHandler {
+  endpointMethods.set(handler, method);
+  return handler;
+}
+
+/** The RPC a route handler made by {@link mlflowEndpoint} or {@link callingMethod} calls; undefined for any other handler. */
+export function endpointMethodOf(handler: JsonHandler): DescMethod | undefined {
+  return endpointMethods.get(handler);
+}
+
 /** One MLflow endpoint: its parameters and the call's context in, the JSON answer out. */
 export type MlflowEndpoint = (params: MlflowParams, ctx: HandlerContext) => Promise<Record<string, unknown>>;
 
@@ -83,7 +100,7 @@ export type MlflowEndpoint = (params: MlflowParams, ctx: HandlerContext) => Prom
  * it throws goes to the router's error policy and MLflow's error encoding.
  */
 export function mlflowEndpoint(method: DescMethod, maxBytes: number, endpoint: MlflowEndpoint): JsonHandler {
-  return async (req, res) => {
+  return callingMethod(method, async (req, res) => {
     const ctx = mlflowHandlerContext(req, res, method);
     try {
       const params = await readMlflowParams(req, maxBytes);
@@ -98,5 +115,5 @@ export function mlflowEndpoint(method: DescMethod, maxBytes: number, endpoint: M
     } finally {
       ctx.abort();
     }
-  };
+  });
 }

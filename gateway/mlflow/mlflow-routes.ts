@@ -55,8 +55,14 @@ function authenticated(authenticate: Authenticator, handler: JsonHandler): JsonH
   };
 }
 
-/** Creates the route of the MLflow REST surface (see the module comment). */
-export function createMlflowRoute(options: MlflowRouteOptions): HttpRoute {
+/**
+ * Every endpoint of the surface by full path and HTTP method, as served before authentication:
+ * what {@link createMlflowRoute} routes, and what the authorization matrix walks (each handler's
+ * RPC is `endpointMethodOf(handler)`, mlflow-call.ts).
+ */
+export function mlflowRouteTable(
+  options: Pick<MlflowRouteOptions, "tracking" | "registry" | "artifactRootUri" | "maxRequestBytes">,
+): JsonRouteTable {
   const { tracking, registry, maxRequestBytes } = options;
   const locations = createArtifactLocations(options.artifactRootUri);
   const endpoints: JsonRouteTable = {
@@ -75,6 +81,12 @@ export function createMlflowRoute(options: MlflowRouteOptions): HttpRoute {
   for (const prefix of mlflowApiPrefixes) {
     for (const [path, route] of Object.entries(endpoints)) routes[`${prefix}${path}`] = route;
   }
+  return routes;
+}
+
+/** Creates the route of the MLflow REST surface (see the module comment). */
+export function createMlflowRoute(options: MlflowRouteOptions): HttpRoute {
+  const routes: Record<string, JsonRouteTable[string]> = { ...mlflowRouteTable(options) };
   const authenticate = options.authenticate;
   if (authenticate !== undefined) {
     for (const [path, methods] of Object.entries(routes)) {

@@ -1,4 +1,4 @@
-import type { ConnectRouter, ContextValues, Interceptor } from "@connectrpc/connect";
+import { type ConnectRouter, type ContextValues, createContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "../../core/logger.js";
 import type { DualProtocolHandler } from "../http/dual-protocol-server.js";
@@ -8,6 +8,14 @@ import { respecGrpcMessageTrailer } from "../protocol-grpc/grpc-message.js";
 import { createErrorInterceptor } from "./error-interceptor.js";
 import { withJsonNullNumbersRefused } from "./json-null-numbers.js";
 import { withMalformedRequestStatus } from "./malformed-request-status.js";
+import {
+  readAhead,
+  readAheadLimits,
+  readsAhead,
+  refuseUnreadBody,
+  withReadAheadBody,
+  withReadAheadValue,
+} from "./request-read-ahead.js";
 
 /** Options of {@link createConnectHandler}. */
 export interface ConnectHandlerOptions {
@@ -33,6 +41,22 @@ export interface ConnectHandlerOptions {
   readonly interceptors?: readonly Interceptor[];
   /** Context values of each call, made from the Node request (e.g. the TLS client certificate's CN). Default none. */
   readonly contextValues?: ((req: Parameters<DualProtocolHandler>[0]) => ContextValues) | undefined;
+  /**
+   * Longest the request body of a unary or server-streaming call may take to arrive, in ms
+   * (REQUEST_READ_TIMEOUT_MS): such bodies are read whole, bounded in time and size, before the
+   * call starts (request-read-ahead.ts). Default 0: read as they arrive, bounded by the idle timeout only.
+   */
+  readonly requestReadTimeoutMs?: number;
+}
+
+/** The RPC request handler, and the bounded read of a request's body that it does first. */
+export interface ConnectHandler extends DualProtocolHandler {
+  /**
+   * Starts (or joins) the bounded read of the body of a request to a unary or server-streaming
+   * method and resolves once it has arrived (rejects when it did not: the handler then answers
+   * the error); undefined for any other request, whose body is read as the call goes.
+   */
+  readAhead(req: Parameters<DualProtocolHandler>[0]): Promise<void> | undefined;
 }
 
 /**
@@ -44,17 +68,24 @@ export interface ConnectHandlerOptions {
  * message that cannot be parsed answered INVALID_ARGUMENT rather than connect-es's INTERNAL (see
  * malformed-request-status.ts), and 404 for unknown routes.
  */
-export function createConnectHandler(options: ConnectHandlerOptions): DualProtocolHandler {
+export function createConnectHandler(options: ConnectHandlerOptions): ConnectHandler {
+  const timeoutMs = options.requestReadTimeoutMs ?? 0;
+  const limits = readAheadLimits(options.maxRequestBytes, timeoutMs);
+  /** Procedure paths whose bodies are read ahead. */
+  const readAheadPaths = new Set<string>();
   const handle = connectNodeAdapter({
     routes: (router) => {
       options.routes(router);
       // The adapter reads router.handlers after this returns: each is wrapped in place.
       router.handlers.forEach((h, i) => {
-        router.handlers[i] = withMalformedRequestStatus(
+        const wrapped = withMalformedRequestStatus(
           withJsonNullNumbersRefused(h, options.maxRequestBytes),
           options.logger,
           options.maxRequestBytes,
         );
+        const ahead = timeoutMs > 0 && readsAhead(h.method.methodKind);
+        if (ahead) readAheadPaths.add(h.requestPath);
+        router.handlers[i] = ahead ? withReadAheadBody(wrapped) : wrapped;
       });
     },
     readMaxBytes: options.maxRequestBytes,
@@ -63,10 +94,26 @@ export function createConnectHandler(options: ConnectHandlerOptions): DualProtoc
     jsonOptions: { ignoreUnknownFields: false },
     interceptors: [...(options.interceptors ?? []), createErrorInterceptor(options.logger)],
     fallback: routeNotFound,
-    ...(options.contextValues === undefined ? {} : { contextValues: options.contextValues }),
+    contextValues: (req) => withReadAheadValue(req, options.contextValues?.(req) ?? createContextValues()),
   });
-  return (req, res) => {
-    if (parseContentType(req.headers["content-type"])?.protocol === "grpc") respecGrpcMessageTrailer(res);
-    handle(req, res);
+  const readAheadOf = (req: Parameters<DualProtocolHandler>[0]): Promise<void> | undefined => {
+    // Connect unary GET requests carry their message in the URL.
+    if (req.method !== "POST") return undefined;
+    const url = req.url ?? "/";
+    const query = url.indexOf("?");
+    return readAheadPaths.has(query < 0 ? url : url.slice(0, query)) ? readAhead(req, limits) : undefined;
   };
+  const handler: DualProtocolHandler = (req, res) => {
+    if (parseContentType(req.headers["content-type"])?.protocol === "grpc") respecGrpcMessageTrailer(res);
+    const body = readAheadOf(req);
+    if (body === undefined) {
+      handle(req, res);
+      return;
+    }
+    body.then(
+      () => handle(req, res),
+      (err: unknown) => refuseUnreadBody(req, res, err),
+    );
+  };
+  return Object.assign(handler, { readAhead: readAheadOf });
 }

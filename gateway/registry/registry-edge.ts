@@ -35,6 +35,8 @@ export interface RegistryEdgeOptions {
   readonly routes?: readonly HttpRoute[];
   /** Largest request message in bytes (MAX_REQUEST_BYTES): a unary body, or each message of a stream. */
   readonly maxRequestBytes: number;
+  /** Longest the body of a unary or server-streaming call may take to arrive, in ms (REQUEST_READ_TIMEOUT_MS); default 0: no bound. */
+  readonly requestReadTimeoutMs?: number;
   readonly logger: Logger;
   /**
    * Authentication (REGISTRY_AUTH=token): the AuthService to serve and the interceptor that puts
@@ -67,6 +69,7 @@ export function createRegistryEdge(options: RegistryEdgeOptions): DualProtocolHa
     },
     interceptors: options.auth === undefined ? [metrics.interceptor] : [metrics.interceptor, options.auth.interceptor],
     maxRequestBytes: options.maxRequestBytes,
+    ...(options.requestReadTimeoutMs === undefined ? {} : { requestReadTimeoutMs: options.requestReadTimeoutMs }),
     logger,
     // With authentication on, a verified TLS client certificate is a credential (mutual TLS).
     contextValues:
