@@ -42,7 +42,8 @@ export function validateTrafficReport(req: ReportTrafficStatsRequest): {
     const errors = count(v.errors, `${field}.errors`);
     if (errors > requests) throw commonErrors.invalidArgument(`${field}.errors`, "must not exceed requests");
     const bounds = v.latencyBoundsMs;
-    if (bounds.length > maxBounds) throw commonErrors.invalidArgument(`${field}.latency_bounds_ms`, `at most ${maxBounds}`);
+    if (bounds.length > maxBounds)
+      throw commonErrors.invalidArgument(`${field}.latency_bounds_ms`, `at most ${maxBounds}`);
     if (bounds.some((b, j) => !Number.isFinite(b) || b <= 0 || (j > 0 && b <= (bounds[j - 1] ?? 0)))) {
       throw commonErrors.invalidArgument(`${field}.latency_bounds_ms`, "must be positive, finite and increasing");
     }
