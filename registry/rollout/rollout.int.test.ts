@@ -15,6 +15,9 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type InferenceServer, startInferenceServer } from "../../app/inference-server.js";
 import { type RegistryServer, startRegistryServer } from "../../app/registry-server.js";
+import type { CliIo } from "../../cli/cli-io.js";
+import { allCommands } from "../../cli/commands/all-commands.js";
+import { runCli } from "../../cli/run-cli.js";
 import { type Config, loadConfig } from "../../core/config.js";
 import { createLogger } from "../../core/logger.js";
 import { rolloutTag } from "../../core/validation/rollout-spec.js";
@@ -53,9 +56,27 @@ async function status(): Promise<RolloutStatus | undefined> {
   return parseRolloutStatus(registeredModel?.tags[rolloutStatusTag]);
 }
 
-/** Starts the rollout `spec` and sends requests (10 at a time) until it is over; returns its final status. */
-async function rollOut(spec: string): Promise<RolloutStatus> {
-  await rpc.setRegisteredModelTag({ name: modelName, key: rolloutTag, value: spec });
+/** Runs `mlpipe <argv>` in-process against the registry; its exit code and output. */
+async function mlpipe(argv: readonly string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const io: CliIo = {
+    stdout: { write: (t) => void (out += t), isTTY: false },
+    stderr: { write: (t) => void (err += t), isTTY: false },
+    env: {},
+    cwd: "/",
+  };
+  const code = await runCli([...argv, "--registry-url", registry.url], io, allCommands);
+  return { code, out, err };
+}
+
+/**
+ * Starts the rollout `spec` (through the RPC, or `start`) and sends requests (10 at a time) until
+ * it is over; returns its final status.
+ */
+async function rollOut(spec: string, start?: () => Promise<void>): Promise<RolloutStatus> {
+  if (start === undefined) await rpc.setRegisteredModelTag({ name: modelName, key: rolloutTag, value: spec });
+  else await start();
   for (;;) {
     const s = await status();
     if (s !== undefined && s.spec === spec && s.state !== "running") return s;
@@ -169,7 +190,24 @@ describe("progressive rollout", () => {
     const v3 = await register(fiveWide);
     await rpc.setRegisteredModelAlias({ name: modelName, alias: "challenger", version: v3 });
     const after = await lastSequence();
-    const final = await rollOut("champion=champion,challenger=challenger,step=20,interval=300ms,min_requests=5");
+    // Through the CLI this time: every parameter is written out, with the defaults.
+    const spec =
+      "champion=champion,challenger=challenger,step=20,interval=300ms,max_weight=100,min_requests=5," +
+      "max_error_increase=0.01,max_p99_ratio=1.5";
+    const final = await rollOut(spec, async () => {
+      const started = await mlpipe([
+        "rollout",
+        "start",
+        modelName,
+        "--step",
+        "20",
+        "--interval",
+        "300ms",
+        "--min-requests",
+        "5",
+      ]);
+      expect(started).toMatchObject({ code: 0, out: `${modelName}: rollout started (${spec})\n` });
+    });
     expect(final).toMatchObject({ state: "failed", decision: "rollback", weight: 0 });
     expect(final.reason).toMatch(/error ratio 1.0000 of the challenger exceeds the champion's 0.0000/);
 
@@ -187,5 +225,39 @@ describe("progressive rollout", () => {
       [rolloutActor, "champion=80,challenger=20"],
       [rolloutActor, "champion=100"],
     ]);
+    const shown = await mlpipe(["rollout", "status", modelName, "--history"]);
+    expect(shown.code).toBe(0);
+    expect(shown.out).toMatch(
+      /^rollout-model: failed, challenger weight 0%, last decision rollback: error ratio 1.0000/,
+    );
+    expect(shown.out).toMatch(/^ {2}split: champion=100$/m);
+    expect(shown.out).toMatch(
+      /^ {2}last step: champion v\d+: \d+ requests, 0 errors, p99 [\d.]+ ms; challenger v3: \d+ requests, \d+ errors, p99 -$/m,
+    );
+    expect(shown.out).toMatch(/\bsucceeded\s+promote\s+0\s+passed at weight 80/);
   }, 120_000);
+
+  it("aborts a running rollout from the CLI: the champion gets all traffic back", async () => {
+    const spec = "champion=champion,challenger=challenger,step=30,interval=1h";
+    await rpc.setRegisteredModelTag({ name: modelName, key: rolloutTag, value: spec });
+    await until(async () => (await status())?.spec === spec);
+    const { registeredModel } = await rpc.getRegisteredModel({ name: modelName });
+    expect(registeredModel?.tags[trafficSplitTag]).toBe("champion=70,challenger=30");
+    expect(await mlpipe(["rollout", "abort", modelName])).toMatchObject({
+      code: 0,
+      out: `${modelName}: rollout aborted; the registry sets the split back to the champion\n`,
+    });
+    await until(async () => (await status())?.state === "aborted");
+    const json = JSON.parse((await mlpipe(["rollout", "status", modelName, "--json"])).out) as Record<string, unknown>;
+    expect(json).toMatchObject({
+      name: modelName,
+      rollout: null,
+      split: "champion=100",
+      status: { state: "aborted", decision: "abort", reason: "the mlpipe.rollout tag was deleted" },
+    });
+    // Nothing to abort any more: the registry says so.
+    const again = await mlpipe(["rollout", "abort", modelName]);
+    expect(again.code).not.toBe(0);
+    expect(again.err).toMatch(/tag "mlpipe.rollout" is not set/);
+  }, 60_000);
 });
