@@ -61,8 +61,18 @@ async function mlpipe(argv: readonly string[]): Promise<{ code: number; out: str
   let out = "";
   let err = "";
   const io: CliIo = {
-    stdout: { write: (t) => void (out += t), isTTY: false },
-    stderr: { write: (t) => void (err += t), isTTY: false },
+    stdout: {
+      write: (t) => {
+        out += t;
+      },
+      isTTY: false,
+    },
+    stderr: {
+      write: (t) => {
+        err += t;
+      },
+      isTTY: false,
+    },
     env: {},
     cwd: "/",
   };
