@@ -24,6 +24,8 @@ describe("rollout spec", () => {
     const parsed = parseRolloutSpec(value);
     expect(parsed).toMatchObject({ ok: true, spec: { step: 25, intervalMs: 300, maxWeight: 50, maxP99Ratio: 2 } });
     if (parsed.ok) expect(parseRolloutSpec(formatRolloutSpec(parsed.spec))).toEqual(parsed);
+    const tiny = parseRolloutSpec("champion=a,challenger=b,max_error_increase=0.0000001");
+    expect(tiny.ok && formatRolloutSpec(tiny.spec)).toMatch(/max_error_increase=0\.0000001,/);
   });
 
   it.each([

@@ -24,7 +24,7 @@ export interface RolloutSpec {
   readonly challenger: string;
   /** Weight added per passed step, whole percent 1..100. */
   readonly step: number;
-  /** Duration of a step, ms (1 s to 7 days; less than 1 s only with `ms`, down to 100 ms). */
+  /** Duration of a step, ms (100 ms to 7 days). */
   readonly intervalMs: number;
   /** Highest weight of the challenger before promotion, whole percent 1..100. */
   readonly maxWeight: number;
@@ -130,6 +130,12 @@ export function parseRolloutSpec(value: string): RolloutSpecParse {
   };
 }
 
+/** A decimal as the parser reads it: never in exponent notation (1e-7 is 0.0000001). */
+function decimalText(value: number): string {
+  const text = String(value);
+  return text.includes("e") ? value.toFixed(10).replace(/\.?0+$/, "") : text;
+}
+
 /** The `mlpipe.rollout` value of a spec, every key written (what the CLI sets). */
 export function formatRolloutSpec(spec: RolloutSpec): string {
   return [
@@ -139,7 +145,7 @@ export function formatRolloutSpec(spec: RolloutSpec): string {
     `interval=${formatDurationMs(spec.intervalMs)}`,
     `max_weight=${spec.maxWeight}`,
     `min_requests=${spec.minRequests}`,
-    `max_error_increase=${spec.maxErrorIncrease}`,
-    `max_p99_ratio=${spec.maxP99Ratio}`,
+    `max_error_increase=${decimalText(spec.maxErrorIncrease)}`,
+    `max_p99_ratio=${decimalText(spec.maxP99Ratio)}`,
   ].join(",");
 }
