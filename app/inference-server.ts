@@ -11,6 +11,7 @@
  * set, serves gRPC only (as Triton's 8001 beside its HTTP 8000): the same gRPC calls, and
  * ROUTE_NOT_FOUND for JSON, Connect, gRPC-Web and docs, which stay on INFERENCE_PORT.
  */
+import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { availableParallelism, hostname, totalmem } from "node:os";
 import { join } from "node:path";
@@ -309,7 +310,8 @@ export async function startInferenceServer(
         rpc: client.rpc,
         book: versionStats,
         models: () => followedNames,
-        replicaId: `${hostname()}:${process.pid}`,
+        // Unique per server, not per process: tests (and embedders) may run several in one.
+        replicaId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
         intervalMs: c.trafficReportIntervalMs,
         logger,
       });

@@ -105,12 +105,12 @@ async function history(client: ReturnType<typeof createCliClient>, name: string)
   return out;
 }
 
-/** "v2: 120 requests, 3 errors, p99 4.1 ms" for a decision's numbers. */
+/** "challenger v2: 120 requests, 3 errors, p99 4.1 ms (2 replicas)" for a decision's numbers. */
 function numbersText(status: RolloutStatus): string {
   const one = (label: string, n: RolloutStatus["champion"]) =>
     n === undefined
       ? ""
-      : `${label} v${n.version}: ${n.requests} requests, ${n.errors} errors, p99 ${n.p99Ms === null ? "-" : `${n.p99Ms} ms`}`;
+      : `${label} v${n.version}: ${n.requests} requests, ${n.errors} errors, p99 ${n.p99Ms === null ? "-" : `${n.p99Ms} ms`} (${n.replicas} ${n.replicas === 1 ? "replica" : "replicas"})`;
   return [one("champion", status.champion), one("challenger", status.challenger)].filter((s) => s !== "").join("; ");
 }
 

@@ -26,6 +26,8 @@ export interface RolloutVersionNumbers {
   readonly errorRatio: number;
   /** p99 latency of its successful requests, ms; null without any. */
   readonly p99Ms: number | null;
+  /** Inference replicas whose reports were merged into these numbers. */
+  readonly replicas: number;
 }
 
 /** The value of {@link rolloutStatusTag}. */

@@ -95,6 +95,7 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
       errors: merged.errors,
       errorRatio: merged.requests === 0 ? 0 : merged.errors / merged.requests,
       p99Ms: p99 === undefined ? null : Math.round(p99 * 1000) / 1000,
+      replicas: merged.replicas,
     };
   };
 

@@ -20,6 +20,7 @@ const numbers = (requests: number, errors: number, p99Ms: number | null): Rollou
   errors,
   errorRatio: requests === 0 ? 0 : errors / requests,
   p99Ms,
+  replicas: 1,
 });
 const healthy = numbers(100, 0, 10);
 

@@ -40,6 +40,8 @@ let registryConfig: Config;
 let registry: RegistryServer;
 let rpc: Client<typeof RegistryService>;
 let server: InferenceServer;
+/** The inference servers requests are driven to: `server`, and a second replica while one runs. */
+let replicas: InferenceServer[] = [];
 
 async function register(file: string): Promise<bigint> {
   const uploads = join(registryConfig.artifactRoot, "uploads");
@@ -90,7 +92,9 @@ async function rollOut(spec: string, start?: () => Promise<void>): Promise<Rollo
   for (;;) {
     const s = await status();
     if (s !== undefined && s.spec === spec && s.state !== "running") return s;
-    await Promise.all(Array.from({ length: 10 }, () => postJson(`${server.url}/predict`, { features })));
+    await Promise.all(
+      replicas.flatMap((r) => Array.from({ length: 10 }, () => postJson(`${r.url}/predict`, { features }))),
+    );
   }
 }
 
@@ -132,21 +136,28 @@ beforeAll(async () => {
   await rpc.createRegisteredModel({ name: modelName });
   const v1 = await register(models.iris);
   await rpc.setRegisteredModelAlias({ name: modelName, alias: "champion", version: v1 });
+  server = await startReplica(inferenceDir);
+  replicas = [server];
+}, 60_000);
+
+/** Starts an inference server following the champion alias, reporting every 100 ms; resolves when it serves. */
+async function startReplica(dataDir: string): Promise<InferenceServer> {
   const config = loadConfig({
     HOST: "127.0.0.1",
     INFERENCE_PORT: "0",
     INFERENCE_WORKERS: "1",
-    MLPIPE_DATA_DIR: inferenceDir,
+    MLPIPE_DATA_DIR: dataDir,
     REGISTRY_URL: registry.url,
     MODEL_NAME: modelName,
     MODEL_STAGE: "champion",
     TRAFFIC_REPORT_INTERVAL_MS: "100",
   });
-  server = await startInferenceServer(config, createLogger({ level: "silent" }), {
+  const started = await startInferenceServer(config, createLogger({ level: "silent" }), {
     registryBackoff: { initialMs: 50, maxMs: 500 },
   });
-  await until(async () => server.readiness.serving);
-}, 60_000);
+  await until(async () => started.readiness.serving);
+  return started;
+}
 
 afterAll(async () => {
   await server?.shutdown();
@@ -162,15 +173,28 @@ describe("progressive rollout", () => {
     ).rejects.toThrow(/a rollout: challenger \(an alias\) is required/);
   });
 
-  it("moves a healthy challenger up in steps and promotes it", async () => {
+  it("moves a healthy challenger up in steps and promotes it, merging the reports of two replicas", async () => {
     const v2 = await register(models.irisB);
     await rpc.setRegisteredModelAlias({ name: modelName, alias: "challenger", version: v2 });
+    const secondDir = mkdtempSync(join(tmpdir(), "mlpipe-inference-"));
+    const second = await startReplica(secondDir);
+    replicas = [server, second];
+    let final: RolloutStatus;
     const after = await lastSequence();
-    // A generous p99 bound: two healthy versions on a loaded machine must not be told apart by noise.
-    const final = await rollOut(
-      "champion=champion,challenger=challenger,step=40,interval=300ms,min_requests=5,max_p99_ratio=1000",
-    );
+    try {
+      // A generous p99 bound: two healthy versions on a loaded machine must not be told apart by noise.
+      final = await rollOut(
+        "champion=champion,challenger=challenger,step=40,interval=300ms,min_requests=5,max_p99_ratio=1000",
+      );
+    } finally {
+      replicas = [server];
+      await second.shutdown();
+      rmSync(secondDir, { recursive: true, force: true });
+    }
     expect(final).toMatchObject({ state: "succeeded", decision: "promote" });
+    // Both replicas' reports were counted in a decision (each step merges whichever reported in it).
+    const merged = (await decisions(after)).flatMap((d) => [d.champion?.replicas ?? 0, d.challenger?.replicas ?? 0]);
+    expect(Math.max(...merged)).toBe(2);
 
     const { registeredModel } = await rpc.getRegisteredModel({ name: modelName });
     expect(registeredModel?.aliases.champion).toBe(v2);
@@ -242,7 +266,7 @@ describe("progressive rollout", () => {
     );
     expect(shown.out).toMatch(/^ {2}split: champion=100$/m);
     expect(shown.out).toMatch(
-      /^ {2}last step: champion v\d+: \d+ requests, 0 errors, p99 [\d.]+ ms; challenger v3: \d+ requests, \d+ errors, p99 -$/m,
+      /^ {2}last step: champion v\d+: \d+ requests, 0 errors, p99 [\d.]+ ms \(1 replica\); challenger v3: \d+ requests, \d+ errors, p99 - \(1 replica\)$/m,
     );
     expect(shown.out).toMatch(/\bsucceeded\s+promote\s+0\s+passed at weight 80/);
   }, 120_000);
