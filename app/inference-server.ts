@@ -11,8 +11,9 @@
  * set, serves gRPC only (as Triton's 8001 beside its HTTP 8000): the same gRPC calls, and
  * ROUTE_NOT_FOUND for JSON, Connect, gRPC-Web and docs, which stay on INFERENCE_PORT.
  */
+import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { availableParallelism, totalmem } from "node:os";
+import { availableParallelism, hostname, totalmem } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Config } from "../core/config.js";
@@ -33,9 +34,12 @@ import { createLocalFileLoader, type ModelLoader } from "../server/models/model-
 import { createModelManager, type ModelManager } from "../server/models/model-manager.js";
 import { createModelSet, type ModelSet } from "../server/models/model-set.js";
 import { createPredictionService, type PredictionService } from "../server/prediction-service.js";
+import { createRegistryClient } from "../server/registry-follow/registry-client.js";
 import { startRegistryServing } from "../server/registry-follow/registry-serving.js";
 import type { BackoffOptions } from "../server/registry-follow/retry-backoff.js";
+import { startTrafficStatsReporter } from "../server/registry-follow/traffic-stats-reporter.js";
 import { createModelTraffic } from "../server/routing/model-traffic.js";
+import { createVersionStatsBook } from "../server/routing/version-stats.js";
 import { createWorkerPool } from "../server/workers/worker-pool.js";
 import { composeLifecycle, type Lifecycle } from "./lifecycle.js";
 import { isLoopback } from "./loopback.js";
@@ -172,7 +176,18 @@ export async function startInferenceServer(
     const registryModels = c.extraModelNames.map((name) => managerOf(name, c.modelStage));
     const models = createModelSet(c.modelName, [manager, ...localModels.map((m) => m.manager), ...registryModels]);
     metrics.sampleQueueDepth(() => models.queueDepths());
-    const service = createPredictionService({ models, metrics });
+    // The models followed in the registry: what each of their versions answered is reported to
+    // it for progressive rollouts.
+    const followedNames = [...(loader === undefined ? [c.modelName] : []), ...c.extraModelNames];
+    const versionStats =
+      registryUrl !== undefined && c.trafficReportIntervalMs > 0 && followedNames.length > 0
+        ? createVersionStatsBook()
+        : undefined;
+    const service = createPredictionService({
+      models,
+      metrics,
+      ...(versionStats === undefined ? {} : { versionStats }),
+    });
     const readiness = createReadiness();
     const admission = await life.start(
       "admission control",
@@ -289,6 +304,22 @@ export async function startInferenceServer(
       });
     }
     for (const m of registryModels) follow(m, () => undefined);
+    if (registryUrl !== undefined && versionStats !== undefined) {
+      const client = createRegistryClient({ url: registryUrl, token: c.registryToken, ca: registryCa });
+      const reporter = startTrafficStatsReporter({
+        rpc: client.rpc,
+        book: versionStats,
+        models: () => followedNames,
+        // Unique per server, not per process: tests (and embedders) may run several in one.
+        replicaId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+        intervalMs: c.trafficReportIntervalMs,
+        logger,
+      });
+      life.onClose("traffic reports", async () => {
+        await reporter.close();
+        client.close();
+      });
+    }
     // The local files beside it, one at a time in MODEL_PATHS order: a file that cannot be loaded
     // (or does not fit the memory limit) leaves that model not ready, with the reason in
     // GET /models, and the server serving.

@@ -27,6 +27,8 @@ import { AuthService } from "../gen/mlpipe/auth/v1/auth_pb.js";
 import { RegistryService } from "../gen/mlpipe/registry/v1/registry_pb.js";
 import { TrackingService } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
 import { createRegistryService } from "../registry/registry-service.js";
+import { createRolloutController } from "../registry/rollout/rollout-controller.js";
+import { createTrafficStatsWindow } from "../registry/rollout/traffic-stats-window.js";
 import { createSqlRegistryStore } from "../registry/sql-registry-store.js";
 import { createWatchHub } from "../registry/watch-hub.js";
 import { createBlobStore } from "../storage/blob/create-blob-store.js";
@@ -119,7 +121,29 @@ export async function startRegistryServer(
       watchSubscribers: () => hub.size,
       poolStats: () => sql.poolStats?.(),
     });
-    const registry = createRegistryService({ store: registryStore, runArtifacts: store, blobs, watchHub: hub, logger });
+    // Progressive rollouts (issue 16): the inference servers' reports feed the controller here.
+    const trafficStats = createTrafficStatsWindow();
+    if (config.registry.rolloutTickMs > 0) {
+      await life.start(
+        "rollout controller",
+        () =>
+          createRolloutController({
+            store: registryStore,
+            stats: trafficStats,
+            logger: logger.child({ component: "rollout" }),
+            tickMs: config.registry.rolloutTickMs,
+          }),
+        (controller) => controller.close(),
+      );
+    }
+    const registry = createRegistryService({
+      store: registryStore,
+      runArtifacts: store,
+      blobs,
+      watchHub: hub,
+      logger,
+      trafficStats,
+    });
     const auth = config.auth.mode === "token" ? await createRegistryAuth(config, sql, store, logger) : undefined;
     if (auth === undefined && !isLoopback(config.registry.host)) {
       logger.warn(

@@ -147,6 +147,11 @@ export interface RegistryServerConfig {
   readonly requestReadTimeoutMs: number;
   /** Browser origins allowed to call the server (CORS_ALLOWED_ORIGINS, comma-separated, or "*"); empty (default): no CORS. */
   readonly corsAllowedOrigins: readonly string[];
+  /**
+   * How often the progressive rollout controller looks at the rollouts, ms (ROLLOUT_TICK_MS,
+   * default 1000, 0..60000; 0 turns the controller off): a step ends at most this late.
+   */
+  readonly rolloutTickMs: number;
 }
 
 /** Settings of the inference server (model, worker pool, dynamic batching, listeners, shutdown). */
@@ -198,6 +203,12 @@ export interface InferenceConfig {
   readonly registryCaFile: string | undefined;
   /** API token for a registry with REGISTRY_AUTH=token (MLPIPE_TOKEN); needs READ on the served model. */
   readonly registryToken: string | undefined;
+  /**
+   * How often what each version answered is reported to the registry for progressive rollouts,
+   * ms (TRAFFIC_REPORT_INTERVAL_MS, default 5000, 100..600000, or 0: never); needs REGISTRY_URL,
+   * and EDIT on the model for a registry with REGISTRY_AUTH=token.
+   */
+  readonly trafficReportIntervalMs: number;
   /** Custom pre/post-processing module (MODEL_HANDLER), absolute; loaded in every worker. */
   readonly handlerPath: string | undefined;
   /**
@@ -293,6 +304,8 @@ const knownVariables = [
   "MODEL_STAGE",
   "REGISTRY_URL",
   "MLFLOW_TRACKING_URI",
+  "TRAFFIC_REPORT_INTERVAL_MS",
+  "ROLLOUT_TICK_MS",
   "MODEL_HANDLER",
   "INFERENCE_HTTP_WORKERS",
   "INFERENCE_WORKERS",
@@ -419,6 +432,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       maxRequestBytes: int(env, "MAX_REQUEST_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       requestReadTimeoutMs: int(env, "REQUEST_READ_TIMEOUT_MS", 30_000, 100, 600_000),
       corsAllowedOrigins,
+      rolloutTickMs: int(env, "ROLLOUT_TICK_MS", 1000, 0, 60_000),
     },
     inference: {
       host: str(env, "HOST") ?? "0.0.0.0",
@@ -433,6 +447,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       registryUrl,
       registryCaFile: caFile === undefined ? undefined : resolve(cwd, caFile),
       registryToken: readClientToken(env),
+      trafficReportIntervalMs: readTrafficReportInterval(env),
       handlerPath: handlerPath === undefined ? undefined : resolve(cwd, handlerPath),
       httpWorkers: optionalInt(env, "INFERENCE_HTTP_WORKERS", 1, 256),
       workers: optionalInt(env, "INFERENCE_WORKERS", 1, 256),
@@ -585,6 +600,13 @@ function modelPathsOf(env: Env, cwd: string, taken: readonly string[]): { name: 
 function str(env: Env, name: string): string | undefined {
   const v = env[name]?.trim();
   return v === undefined || v === "" ? undefined : v;
+}
+
+/** TRAFFIC_REPORT_INTERVAL_MS: 0 (off) or 100 ms to 10 min; a shorter period would flood the registry. */
+function readTrafficReportInterval(env: Env): number {
+  const ms = int(env, "TRAFFIC_REPORT_INTERVAL_MS", 5000, 0, 600_000);
+  if (ms > 0 && ms < 100) throw new ConfigError("TRAFFIC_REPORT_INTERVAL_MS must be 0 (off) or from 100 to 600000");
+  return ms;
 }
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {

@@ -36,6 +36,8 @@ import type { RunArtifactLookup } from "../tracking/run-artifact-lookup.js";
 import { checkArtifact } from "./model-registration.js";
 import { joinUri, parseRegistrationSource } from "./registration-source.js";
 import type { RegistryStore, SearchQuery } from "./registry-store.js";
+import { receiveTrafficReport } from "./rollout/traffic-report.js";
+import { createTrafficStatsWindow, type TrafficStatsWindow } from "./rollout/traffic-stats-window.js";
 import { allStages, statusName } from "./stage-names.js";
 import type { Wakeup, WatchHub } from "./watch-hub.js";
 
@@ -58,6 +60,11 @@ export interface RegistryServiceDeps {
    * (default 30 s).
    */
   readonly watchHeartbeatMs?: number;
+  /**
+   * Where ReportTrafficStats keeps the reports for the rollout controller (registry/rollout/);
+   * default a window of its own, which no controller reads.
+   */
+  readonly trafficStats?: TrafficStatsWindow;
 }
 
 /** Default of {@link RegistryServiceDeps.maxArtifactBytes}. */
@@ -88,6 +95,7 @@ export function createRegistryService(deps: RegistryServiceDeps): ServiceImpl<ty
   const maxArtifactBytes = deps.maxArtifactBytes ?? defaultMaxArtifactBytes;
   const storagePrefix = deps.storagePrefix ?? registryKeyNamespace;
   const actor = (ctx: HandlerContext): string => actorFrom(ctx.requestHeader.get(actorHeader));
+  const trafficStats = deps.trafficStats ?? createTrafficStatsWindow();
 
   /** Removes stored artifact copies after the rows that named them are gone; failures are only logged. */
   const removeCopies = async (keys: readonly string[]): Promise<void> => {
@@ -320,6 +328,11 @@ export function createRegistryService(deps: RegistryServiceDeps): ServiceImpl<ty
         req.pageToken,
       );
       return { events: page.items, nextPageToken: page.nextPageToken };
+    },
+
+    async reportTrafficStats(req) {
+      await receiveTrafficReport({ store, stats: trafficStats }, req, Date.now());
+      return {};
     },
 
     async *watchRegisteredModel(req, ctx): AsyncGenerator<WatchRegisteredModelResponse> {

@@ -30,6 +30,7 @@ import {
 import { type PredictStreamInput, type PredictStreamSink, runPredictStream } from "./predict-stream.js";
 import type { ShadowTarget } from "./routing/model-traffic.js";
 import { createShadowMirror } from "./routing/shadow-mirror.js";
+import type { VersionStatsBook, VersionTally } from "./routing/version-stats.js";
 
 /** A raw input tensor as a transport received it. */
 export interface TensorInput {
@@ -181,6 +182,11 @@ export interface PredictionService {
 export interface PredictionServiceOptions {
   readonly models: ModelSet;
   readonly metrics: InferenceMetrics;
+  /**
+   * Counts what each version answered for the registry's rollout controller (reported by
+   * registry-follow/traffic-stats-reporter.ts); default none.
+   */
+  readonly versionStats?: VersionStatsBook;
 }
 
 function versionSpec(value: unknown): string {
@@ -311,12 +317,23 @@ function failureCode(err: unknown): string {
 
 /** Creates the service over a model manager. */
 export function createPredictionService(options: PredictionServiceOptions): PredictionService {
-  const { models, metrics } = options;
+  const { models, metrics, versionStats } = options;
   let draining = false;
   let inFlight = 0;
   let idle: (() => void)[] = [];
   // The latency series of each model version, resolved once per version rather than per request.
   const latencyOf = new WeakMap<LoadedModel, { observe(seconds: number): void }>();
+  // The rollout tallies of each model version, resolved once per version too.
+  const tallyOf = new WeakMap<LoadedModel, VersionTally>();
+  const versionTally = (manager: ModelManager, model: LoadedModel): VersionTally | undefined => {
+    if (versionStats === undefined) return undefined;
+    let tally = tallyOf.get(model);
+    if (tally === undefined) {
+      tally = versionStats.tally(manager.name, model.artifact.version);
+      tallyOf.set(model, tally);
+    }
+    return tally;
+  };
   // The tallies of answered requests per model and protocol, resolved once per model (the hot
   // path counts into them).
   const okTallies = new Map<string, Record<Protocol, RequestTally>>();
@@ -386,6 +403,8 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
   async function predict(context: CallContext, read: RequestReader): Promise<PredictResult> {
     const started = context.receivedAt ?? performance.now();
     let modelLabel = "";
+    // Set once a version is chosen: what fails from then on is that version's failure.
+    let tally: VersionTally | undefined;
     try {
       const pendingRequest = read();
       const request = pendingRequest instanceof Promise ? await pendingRequest : pendingRequest;
@@ -395,6 +414,7 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
       modelLabel = manager.name;
       const spec = versionSpec(request.modelVersion);
       const model = choose(manager, spec, routingKeyOf(request.routingKey));
+      tally = versionTally(manager, model);
       const input = rowsOf(request, model);
       // Shadows mirror the requests the traffic routes (a pinned version is a deliberate choice).
       const shadows =
@@ -439,12 +459,15 @@ export function createPredictionService(options: PredictionServiceOptions): Pred
         latencyOf.set(model, latency);
       }
       latency.observe(latencyMs / 1000);
+      tally?.ok(latencyMs);
       okTallies.get(manager.name)?.[context.protocol].inc();
       if (mirrored !== undefined)
         mirror.offer({ model: manager.name, primary: model, outputs, input: mirrored }, shadows);
       return { predictions, outputs, modelVersion: model.artifact.version, latencyMs };
     } catch (err) {
       countFailure(context.protocol, err, modelLabel);
+      // A client that went away says nothing about the version.
+      if (tally !== undefined && failureCode(err) !== "canceled") tally.failed();
       throw err;
     }
   }

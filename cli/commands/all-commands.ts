@@ -10,6 +10,7 @@ import { predictCommand } from "./predict-command.js";
 import { promoteCommand } from "./promote-command.js";
 import { registerCommand } from "./register-command.js";
 import { registryCommand } from "./registry-command.js";
+import { rolloutAbortCommand, rolloutStartCommand, rolloutStatusCommand } from "./rollout-commands.js";
 import { runsListCommand } from "./runs-list-command.js";
 import { serveCommand } from "./serve-command.js";
 import { startCommand } from "./start-command.js";
@@ -37,6 +38,9 @@ export const allCommands: readonly Command[] = [
   trafficSetCommand,
   trafficClearCommand,
   trafficShadowCommand,
+  rolloutStartCommand,
+  rolloutStatusCommand,
+  rolloutAbortCommand,
   predictCommand,
   tokensCreateCommand,
   tokensListCommand,

@@ -28,4 +28,11 @@ describe("registry tags", () => {
     rejects(() => validateModelTags(Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`k${i}`, "v"]))), "tags");
     rejects(() => validateModelTags({ ok: "v".repeat(5001) }), 'tags["ok"].value');
   });
+
+  it("checks a rollout's parameters and refuses the rollout status, which only the controller writes", () => {
+    validateModelTag("mlpipe.rollout", "champion=champion,challenger=challenger,step=20");
+    rejects(() => validateModelTag("mlpipe.rollout", "champion=champion"), "value");
+    rejects(() => validateModelTag("mlpipe.rollout_status", '{"state":"succeeded"}'), "key");
+    rejects(() => validateModelTags({ "mlpipe.rollout_status": "{}" }), 'tags["mlpipe.rollout_status"]');
+  });
 });

@@ -1,5 +1,7 @@
 import { commonErrors } from "../errors/common-errors.js";
 import { validateKey, validateModelTagKey } from "./keys.js";
+import { parseRolloutSpec, rolloutTag } from "./rollout-spec.js";
+import { rolloutStatusTag } from "./rollout-status.js";
 import { parseShadowRoutes, shadowTag } from "./shadow-routes.js";
 import { parseTrafficSplit, trafficSplitTag } from "./traffic-split.js";
 import { validateModelTagValue, validateTagValue } from "./values.js";
@@ -23,7 +25,9 @@ export function validateTagMap(tags: Readonly<Record<string, string>>, field: st
  * A tag of a registered model or version: key (1 to 250 characters, no control characters) and
  * value (up to 5000 characters). The fields are `key`/`value`, or `<field>`/`<field>.value`.
  * The `mlpipe.traffic_split` tag must hold a traffic split (core/validation/traffic-split.ts) and
- * `mlpipe.shadow` shadow routes (core/validation/shadow-routes.ts).
+ * `mlpipe.shadow` shadow routes (core/validation/shadow-routes.ts), `mlpipe.rollout` a rollout's
+ * parameters (core/validation/rollout-spec.ts); `mlpipe.rollout_status` is refused: only the
+ * registry's rollout controller writes it (through the store), so its history cannot be forged.
  */
 export function validateModelTag(key: string, value: string, field = "key"): void {
   validateModelTagKey(key, field);
@@ -36,6 +40,16 @@ export function validateModelTag(key: string, value: string, field = "key"): voi
   if (key === shadowTag) {
     const shadow = parseShadowRoutes(value);
     if (!shadow.ok) throw commonErrors.invalidArgument(valueField, `shadow routes: ${shadow.problem}`);
+  }
+  if (key === rolloutStatusTag) {
+    throw commonErrors.invalidArgument(
+      field,
+      `"${rolloutStatusTag}" is written by the registry's rollout controller only`,
+    );
+  }
+  if (key === rolloutTag) {
+    const rollout = parseRolloutSpec(value);
+    if (!rollout.ok) throw commonErrors.invalidArgument(valueField, `a rollout: ${rollout.problem}`);
   }
 }
 
