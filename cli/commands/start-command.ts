@@ -14,7 +14,9 @@ export const startCommand: Command = {
   summary: "run the platform: tracking + registry on :5000, inference on :8000 (trains a demo model on first start)",
   details: [
     "Runs the tracking + model registry server and the inference server in one process, on embedded",
-    "PGlite and a local artifact directory unless DATABASE_URL / ARTIFACT_ROOT say otherwise. When the",
+    "PGlite and a local artifact directory unless DATABASE_URL / ARTIFACT_ROOT say otherwise. With",
+    "INFERENCE_HTTP_WORKERS=N (default 1) inference is served by N forked processes instead, which",
+    "follow the registry of the first one; that one keeps the registry and its database. When the",
     "registry has no MODEL_NAME model (default iris-classifier), the iris demo is trained, registered",
     "as version 1 and moved to MODEL_STAGE (default Production); later starts reuse what is there.",
     "Every configuration variable applies (see the README); the flags below override theirs.",
