@@ -50,6 +50,9 @@ export const startCommand: Command = {
       REGISTRY_PORT: args.string("registry-port"),
       INFERENCE_PORT: args.string("inference-port"),
     });
+    // One process by default, unlike serve: each forked one starts a whole inference server after
+    // the demo trained, which delays the quick start's first prediction by more than it takes
+    // (measured: README, Quick start).
     const processes = config.inference.httpWorkers ?? 1;
     // One of the inference server's HTTP worker processes that startPlatform forked (node:cluster
     // re-runs this command); REGISTRY_URL is the primary's registry.
