@@ -6,8 +6,7 @@
  * the test handler's latch (a file the test creates), not by timing. Every process is reaped.
  */
 import type { ChildProcess } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import http from "node:http";
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -16,6 +15,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, describe, expect, it } from "vitest";
 import { InferenceService } from "../gen/mlpipe/inference/v1/inference_pb.js";
 import { RegistryService, Stage } from "../gen/mlpipe/registry/v1/registry_pb.js";
+import { alive, type Outcome, requestOnNewConnection, workerProcessIds } from "../test/support/cluster-processes.js";
 import { createGrpcClient } from "../test/support/grpc-client.js";
 import { metricValue, testHandlerPath, until } from "../test/support/inference-test-harness.js";
 import { writeTestModels } from "../test/support/onnx-models.js";
@@ -34,29 +34,9 @@ afterAll(async () => {
   await until(async () => [...workerPids].every((pid) => !alive(pid)));
 });
 
-function alive(pid: number): boolean {
-  // A zombie (exited, not yet reaped by its parent) counts as gone.
-  try {
-    return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
-  } catch {
-    return false;
-  }
-}
-
-/** The pids of the primary's HTTP worker processes, from /proc (Linux): its children running mlpipe (not tsx's esbuild). */
+/** The pids of the primary's HTTP worker processes, remembered for afterAll. */
 function childPids(pid: number): number[] {
-  const pids: number[] = [];
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const text = readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim();
-    if (text !== "") pids.push(...text.split(" ").map(Number));
-  }
-  const workers = pids.filter((p) => {
-    try {
-      return readFileSync(`/proc/${p}/cmdline`, "utf8").includes("mlpipe.js");
-    } catch {
-      return false;
-    }
-  });
+  const workers = workerProcessIds(pid);
   for (const p of workers) workerPids.add(p);
   return workers;
 }
@@ -88,34 +68,7 @@ async function spawnCluster(extra: Readonly<Record<string, string>>): Promise<Cl
   return { server, url: server.ready.url, latch };
 }
 
-/** The outcome of one request on a connection of its own: status and body, or the connection's error. */
-type Outcome = { readonly status: number; readonly body: Record<string, unknown> } | { readonly error: string };
-
-/** Sends a request on a new connection (no keep-alive agent), so that the primary picks its worker. */
-function request(url: string, method: "GET" | "POST", path: string, body?: unknown): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(
-      `${url}${path}`,
-      { method, agent: false, headers: payload === undefined ? {} : { "content-type": "application/json" } },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (d: string) => {
-          text += d;
-        });
-        res.on("end", () => {
-          const parsed: unknown = res.headers["content-type"]?.includes("json") ? JSON.parse(text) : { text };
-          resolve({ status: res.statusCode ?? 0, body: parsed as Record<string, unknown> });
-        });
-        res.on("error", (err) => resolve({ error: err.message }));
-      },
-    );
-    req.on("error", (err) => resolve({ error: err.message }));
-    req.end(payload);
-  });
-}
-
+const request = requestOnNewConnection;
 const predict = (url: string, features: readonly number[]): Promise<Outcome> =>
   request(url, "POST", "/predict", { features });
 

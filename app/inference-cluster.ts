@@ -18,6 +18,7 @@ import cluster, { type Worker } from "node:cluster";
 import { AggregatorRegistry, Counter, Gauge, Registry } from "prom-client";
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
+import { createReadiness, type Readiness } from "../gateway/health/readiness.js";
 import { isWorkerMessage, type PrimaryMessage, type WorkerMessage } from "./cluster-messages.js";
 
 /** A running cluster, seen from its primary. */
@@ -28,6 +29,11 @@ export interface InferenceCluster {
   readonly grpcUrl: string;
   /** HTTP worker processes it keeps running. */
   readonly processes: number;
+  /**
+   * Whether every worker process can serve (what each of them reports on /health/ready and gRPC
+   * Health), for the primary's own use: `mlpipe start` announces itself when it turns true.
+   */
+  readonly readiness: Pick<Readiness, "serving" | "subscribe">;
   /** The pids of the worker processes running now. */
   workerPids(): number[];
   /**
@@ -44,6 +50,11 @@ export interface InferenceClusterOptions {
   readonly processes: number;
   /** Delay before replacing a worker that died before it listened, ms (default 1 s): no restart loop. */
   readonly restartDelayMs?: number;
+  /**
+   * Environment variables every worker gets on top of this process's (node:cluster's `fork(env)`):
+   * what the primary learned at run time, e.g. the URL of the registry `mlpipe start` runs itself.
+   */
+  readonly workerEnv?: Readonly<Record<string, string>>;
 }
 
 /** Time a worker gets to exit after the grace period before it is killed, ms. */
@@ -86,7 +97,7 @@ export async function startInferenceCluster(
 
   /** Workers that listen, with whether each can serve. */
   const listening = new Map<number, { worker: Worker; serving: boolean }>();
-  let clusterServing = false;
+  const clusterReadiness = createReadiness();
   let stopping: Promise<void> | undefined;
   /** True once every first worker listened: from then on, a worker that exits is replaced. */
   let startedOnce = false;
@@ -104,8 +115,8 @@ export async function startInferenceCluster(
   const updateReadiness = (): void => {
     const serving =
       stopping === undefined && listening.size === processes && [...listening.values()].every((w) => w.serving);
-    if (serving === clusterServing) return;
-    clusterServing = serving;
+    if (serving === clusterReadiness.serving) return;
+    clusterReadiness.set(serving);
     for (const { worker } of listening.values()) send(worker, { type: "mlpipe:cluster-readiness", serving });
   };
 
@@ -124,7 +135,7 @@ export async function startInferenceCluster(
       listening.set(worker.id, { worker, serving: false });
       live.set(listening.size);
       // A replacement learns the cluster's state; it is not serving yet, so that state is false.
-      send(worker, { type: "mlpipe:cluster-readiness", serving: clusterServing });
+      send(worker, { type: "mlpipe:cluster-readiness", serving: clusterReadiness.serving });
       if (listening.size === processes) allListening();
       updateReadiness();
     } else if (message.type === "mlpipe:local-readiness") {
@@ -137,7 +148,7 @@ export async function startInferenceCluster(
   };
 
   const fork = (): Worker => {
-    const worker = cluster.fork();
+    const worker = cluster.fork(options.workerEnv);
     worker.on("message", (message: unknown) => {
       if (isWorkerMessage(message)) onMessage(worker, message);
     });
@@ -204,6 +215,7 @@ export async function startInferenceCluster(
     url: ready.url,
     grpcUrl: ready.grpcUrl,
     processes,
+    readiness: clusterReadiness,
     workerPids: () =>
       [...listening.values()].map((w) => w.worker.process.pid).filter((pid): pid is number => pid !== undefined),
     shutdown,

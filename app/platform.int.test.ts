@@ -64,6 +64,11 @@ describe("startPlatform", () => {
     const platform = await start({ MODEL_STAGE: "champion" });
     expect(platform.model).toMatchObject({ kind: "trained", version: 1n });
     await platform.ready;
+    // One HTTP worker process by default in-process: the inference server runs here (the cluster
+    // of INFERENCE_HTTP_WORKERS > 1 forks the command's process: app/platform-cluster.int.test.ts).
+    expect(platform.inference.kind).toBe("in-process");
+    expect(platform.inferenceProcesses).toBe(1);
+    expect(platform.serving).toBe(true);
     const res = await fetch(`${platform.inferenceUrl}/predict`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -84,6 +89,7 @@ describe("startPlatform", () => {
     const models = await client.registry.searchRegisteredModels({});
     expect(models.registeredModels).toEqual([]);
     expect((await fetch(`${platform.inferenceUrl}/health/ready`)).status).toBe(503);
+    expect(platform.serving).toBe(false);
     // close() resolves although no model ever served.
     await platform.close();
   });

@@ -1,14 +1,21 @@
 /**
- * The whole platform in one process (`mlpipe start`, `npm start`): the tracking + registry server
+ * The whole platform from one command (`mlpipe start`, `npm start`): the tracking + registry server
  * and the inference server, on the configured storage (embedded PGlite and the local artifact
  * directory by default). The inference server follows the embedded registry over its own API, as
  * it would a remote one, so the same pieces also run as separate processes.
+ *
+ * The registry always runs in this process (PGlite is single-process, and the registry's watch
+ * hub lives in its memory). The inference server runs here too with one HTTP worker process;
+ * with more (INFERENCE_HTTP_WORKERS, issue 16), this process is also the primary of an inference
+ * cluster (app/inference-cluster.ts) whose worker processes follow the registry over its loopback
+ * URL exactly as `mlpipe serve`'s workers follow a remote one (auth, TLS and token as configured).
  */
 import { createServer } from "node:net";
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
 import { createMlpipeClient } from "../sdk/index.js";
 import { type DemoModelOutcome, ensureDemoModel } from "./demo-model.js";
+import { type InferenceCluster, startInferenceCluster } from "./inference-cluster.js";
 import { type InferenceServer, startInferenceServer } from "./inference-server.js";
 import { composeLifecycle } from "./lifecycle.js";
 import { type RegistryServer, startRegistryServer } from "./registry-server.js";
@@ -20,7 +27,20 @@ export interface PlatformOptions {
    * Ignored when MODEL_PATH serves a local file.
    */
   readonly demo?: boolean;
+  /**
+   * HTTP worker processes of the inference server (at least 1; default 1). 1 serves from this
+   * process; more fork a node:cluster of them, which re-runs this process's command line in each:
+   * that command must serve as a cluster worker there (cli/run-cluster-worker.ts).
+   */
+  readonly httpWorkers?: number;
 }
+
+/** Where the platform's inference server runs. */
+export type PlatformInference =
+  /** In this process (one HTTP worker process). */
+  | { readonly kind: "in-process"; readonly server: InferenceServer }
+  /** In worker processes of a node:cluster whose primary is this process. */
+  | { readonly kind: "cluster"; readonly cluster: InferenceCluster };
 
 /** A running platform. */
 export interface Platform {
@@ -33,7 +53,14 @@ export interface Platform {
   /** What startup found in the registry: the demo trained now, a version already there, or nothing to serve. */
   readonly model: DemoModelOutcome | { readonly kind: "local-file" };
   readonly registry: RegistryServer;
-  readonly inference: InferenceServer;
+  readonly inference: PlatformInference;
+  /** Processes serving inference (1: this one; more: the cluster's worker processes). */
+  readonly inferenceProcesses: number;
+  /**
+   * True while the inference server reports ready: its model loaded and warmed, and with a
+   * cluster in every worker process (what /health/ready answers).
+   */
+  readonly serving: boolean;
   /**
    * Resolves once the inference server serves a model (at once when it already does). It stays
    * pending while the registry has nothing at MODEL_STAGE; it never rejects.
@@ -41,7 +68,8 @@ export interface Platform {
   readonly ready: Promise<void>;
   /**
    * Graceful shutdown: the inference server drains (in-flight requests finish, within
-   * SHUTDOWN_GRACE_MS), then the registry closes its listener, artifact store and database. Idempotent.
+   * SHUTDOWN_GRACE_MS; every worker process of a cluster exits), then the registry closes its
+   * listener, artifact store and database. Idempotent.
    */
   close(): Promise<void>;
 }
@@ -49,8 +77,9 @@ export interface Platform {
 /**
  * Starts the registry on `config.registry` (port 5000 by default), makes sure a model is there to
  * serve (see {@link ensureDemoModel}), then starts the inference server on `config.inference`
- * (port 8000) serving MODEL_NAME at MODEL_STAGE from that registry. REGISTRY_URL is not used: the
- * embedded registry is the one served from. Anything failing on the way closes what was started.
+ * (port 8000) serving MODEL_NAME at MODEL_STAGE from that registry, in this process or in
+ * `options.httpWorkers` worker processes. REGISTRY_URL is not used: the embedded registry is the
+ * one served from. Anything failing on the way closes what was started.
  */
 export async function startPlatform(config: Config, logger: Logger, options: PlatformOptions = {}): Promise<Platform> {
   // Fail before opening the database: a second `mlpipe start` on the same data directory must not
@@ -86,19 +115,42 @@ export async function startPlatform(config: Config, logger: Logger, options: Pla
       }
     }
     const inferenceConfig: Config = { ...config, inference: { ...c, registryUrl: registry.url } };
+    const processes = Math.max(1, options.httpWorkers ?? 1);
+    const inferenceLogger = logger.child({ component: "inference" });
     // The inference server drains before the registry it follows closes.
-    const inference = await life.start(
-      "inference",
-      () => startInferenceServer(inferenceConfig, logger.child({ component: "inference" })),
-      (server) => server.shutdown(),
-    );
-    inferenceUrl = inference.url;
+    const inference: PlatformInference =
+      processes === 1
+        ? {
+            kind: "in-process",
+            server: await life.start(
+              "inference",
+              () => startInferenceServer(inferenceConfig, inferenceLogger),
+              (server) => server.shutdown(),
+            ),
+          }
+        : {
+            kind: "cluster",
+            cluster: await life.start(
+              "inference cluster",
+              () =>
+                startInferenceCluster(inferenceConfig, inferenceLogger, {
+                  processes,
+                  // The workers re-run this command, whose config cannot know the registry's
+                  // port (0 picks one): they get its URL as a serve worker gets a remote one.
+                  workerEnv: { REGISTRY_URL: registry.url },
+                }),
+              (cluster) => cluster.shutdown(),
+            ),
+          };
+    const served = inference.kind === "in-process" ? inference.server : inference.cluster;
+    inferenceUrl = served.url;
+    const readiness = inference.kind === "in-process" ? inference.server.readiness : inference.cluster.readiness;
     const ready = new Promise<void>((resolve) => {
-      if (inference.readiness.serving) {
+      if (readiness.serving) {
         resolve();
         return;
       }
-      const unsubscribe = inference.readiness.subscribe((serving) => {
+      const unsubscribe = readiness.subscribe((serving) => {
         if (!serving) return;
         unsubscribe();
         resolve();
@@ -106,11 +158,15 @@ export async function startPlatform(config: Config, logger: Logger, options: Pla
     });
     return {
       registryUrl: registry.url,
-      inferenceUrl: inference.url,
-      inferenceGrpcUrl: inference.grpcUrl,
+      inferenceUrl: served.url,
+      inferenceGrpcUrl: served.grpcUrl,
       model,
       registry,
       inference,
+      inferenceProcesses: processes,
+      get serving() {
+        return readiness.serving;
+      },
       ready,
       close: () => life.close(),
     };

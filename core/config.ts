@@ -212,8 +212,10 @@ export interface InferenceConfig {
   /** Custom pre/post-processing module (MODEL_HANDLER), absolute; loaded in every worker. */
   readonly handlerPath: string | undefined;
   /**
-   * Processes serving HTTP and gRPC (INFERENCE_HTTP_WORKERS, 1..256; `mlpipe serve` only):
-   * undefined means one per core (os.availableParallelism()); 1 serves from this process alone.
+   * Processes serving inference over HTTP and gRPC (INFERENCE_HTTP_WORKERS, 1..256): undefined
+   * means one per core (os.availableParallelism()) for `mlpipe serve` and 1 for `mlpipe start`
+   * (whose processes would each start a whole inference server before the quick start's first
+   * prediction); 1 serves from this process alone.
    * Each process has the whole edge, its own model cache, registry watch and worker threads.
    */
   readonly httpWorkers: number | undefined;

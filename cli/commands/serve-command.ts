@@ -3,11 +3,9 @@ import cluster from "node:cluster";
 import { availableParallelism } from "node:os";
 import { createLogger } from "../../core/logger.js";
 import type { Command } from "../command.js";
-import { ExitCode } from "../exit-codes.js";
-import { installProcessFaultPolicy } from "../process-fault-policy.js";
 import { defaultRegistryUrl } from "../run-cli.js";
+import { runClusterWorker } from "../run-cluster-worker.js";
 import { runServer } from "../run-server.js";
-import { listenForShutdown } from "../shutdown-signal.js";
 
 /** The `serve` command. */
 export const serveCommand: Command = {
@@ -65,20 +63,8 @@ export const serveCommand: Command = {
         explicitRegistry ?? (modelPath === undefined ? (base.inference.registryUrl ?? defaultRegistryUrl) : undefined),
     });
     const processes = config.inference.httpWorkers ?? availableParallelism();
-    if (cluster.isWorker) {
-      // One of the HTTP worker processes the primary below forked (node:cluster re-runs this command).
-      const logger = createLogger({ level: config.logLevel, name: "inference-worker" });
-      const { runInferenceClusterWorker } = await import("../../app/inference-cluster-worker.js");
-      const signal = listenForShutdown();
-      const removeFaultPolicy = installProcessFaultPolicy({ logger });
-      try {
-        await runInferenceClusterWorker(config, logger, { processes, stopSignal: signal.received });
-      } finally {
-        signal.dispose();
-        removeFaultPolicy();
-      }
-      return ExitCode.ok;
-    }
+    // One of the HTTP worker processes the primary below forked (node:cluster re-runs this command).
+    if (cluster.isWorker) return runClusterWorker(config, processes);
     const logger = createLogger({ level: config.logLevel, name: "inference" });
     const announce = (server: { readonly url: string; readonly grpcUrl: string }): void => {
       const c = config.inference;

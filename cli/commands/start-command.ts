@@ -1,9 +1,10 @@
-/** `mlpipe start`: the whole platform in one process (what `npm start` runs). */
-
+/** `mlpipe start`: the whole platform from one command (what `npm start` runs). */
+import cluster from "node:cluster";
 import type { Platform } from "../../app/platform.js";
 import type { Config } from "../../core/config.js";
 import { createLogger } from "../../core/logger.js";
 import type { Command } from "../command.js";
+import { runClusterWorker } from "../run-cluster-worker.js";
 import { runServer } from "../run-server.js";
 
 /** The `start` command. */
@@ -13,7 +14,9 @@ export const startCommand: Command = {
   summary: "run the platform: tracking + registry on :5000, inference on :8000 (trains a demo model on first start)",
   details: [
     "Runs the tracking + model registry server and the inference server in one process, on embedded",
-    "PGlite and a local artifact directory unless DATABASE_URL / ARTIFACT_ROOT say otherwise. When the",
+    "PGlite and a local artifact directory unless DATABASE_URL / ARTIFACT_ROOT say otherwise. With",
+    "INFERENCE_HTTP_WORKERS=N (default 1) inference is served by N forked processes instead, which",
+    "follow the registry of the first one; that one keeps the registry and its database. When the",
     "registry has no MODEL_NAME model (default iris-classifier), the iris demo is trained, registered",
     "as version 1 and moved to MODEL_STAGE (default Production); later starts reuse what is there.",
     "Every configuration variable applies (see the README); the flags below override theirs.",
@@ -47,13 +50,20 @@ export const startCommand: Command = {
       REGISTRY_PORT: args.string("registry-port"),
       INFERENCE_PORT: args.string("inference-port"),
     });
+    // One process by default, unlike serve: each forked one starts a whole inference server after
+    // the demo trained, which delays the quick start's first prediction by more than it takes
+    // (measured: README, Quick start).
+    const processes = config.inference.httpWorkers ?? 1;
+    // One of the inference server's HTTP worker processes that startPlatform forked (node:cluster
+    // re-runs this command); REGISTRY_URL is the primary's registry.
+    if (cluster.isWorker) return runClusterWorker(config, processes);
     const logger = createLogger({ level: config.logLevel, name: "mlpipe" });
     return runServer({
       logger,
       async start() {
         // Imported here: client commands need not load the servers (PGlite, onnxruntime, S3 client).
         const { startPlatform } = await import("../../app/platform.js");
-        return startPlatform(config, logger, { demo: !args.boolean("no-demo") });
+        return startPlatform(config, logger, { demo: !args.boolean("no-demo"), httpWorkers: processes });
       },
       async announce(platform, stopping) {
         // Announce once a model serves, or at once when there is nothing to wait for.
@@ -84,7 +94,8 @@ function readyInfo(platform: Platform, config: Config): Record<string, unknown> 
     artifactRoot: config.artifactRoot,
     model: config.inference.modelName,
     stage: config.inference.modelStage,
-    serving: platform.inference.readiness.serving,
+    inferenceProcesses: platform.inferenceProcesses,
+    serving: platform.serving,
     bootstrap: m.kind,
     ...(m.kind === "trained" || m.kind === "existing" ? { version: m.version.toString() } : {}),
   };
@@ -105,13 +116,14 @@ function banner(platform: Platform, config: Config): string {
     config.databaseUrl === undefined
       ? `${config.dataDir} (PGlite database in db/, artifacts in ${config.artifactRoot})`
       : `PostgreSQL (DATABASE_URL), artifacts in ${config.artifactRoot}`;
+  const processes = platform.inferenceProcesses === 1 ? "" : `, ${platform.inferenceProcesses} processes`;
   const predictUrl = `${platform.inferenceUrl.replace("127.0.0.1", "localhost")}/predict`;
   return [
     "",
     "mlpipe is running",
     `  tracking + registry  ${platform.registryUrl}  (gRPC, Connect, gRPC-Web)`,
     `  web console          ${platform.registryUrl.replace("127.0.0.1", "localhost")}/`,
-    `  inference            ${platform.inferenceUrl}  (POST /predict, gRPC, Connect; API docs at /docs)`,
+    `  inference            ${platform.inferenceUrl}  (POST /predict, gRPC, Connect; API docs at /docs${processes})`,
     `  data                 ${storage}`,
     `  model                ${model}`,
     "",

@@ -1,0 +1,69 @@
+/**
+ * Helpers of the tests of a node:cluster inference server (`mlpipe serve` or `mlpipe start` with
+ * INFERENCE_HTTP_WORKERS > 1): its worker processes found in /proc (Linux), and HTTP requests on
+ * a connection of their own, which the primary hands to its workers in turn (round-robin), so
+ * consecutive ones reach different processes.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import http from "node:http";
+
+/** True while `pid` runs; a zombie (exited, not yet reaped by its parent) counts as gone. */
+export function alive(pid: number): boolean {
+  try {
+    return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
+  } catch {
+    return false;
+  }
+}
+
+/** The pids of a primary's HTTP worker processes: its children running mlpipe (not tsx's esbuild). */
+export function workerProcessIds(primaryPid: number): number[] {
+  const pids: number[] = [];
+  for (const tid of readdirSync(`/proc/${primaryPid}/task`)) {
+    const text = readFileSync(`/proc/${primaryPid}/task/${tid}/children`, "utf8").trim();
+    if (text !== "") pids.push(...text.split(" ").map(Number));
+  }
+  return pids.filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, "utf8").includes("mlpipe.js");
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The outcome of one request on a connection of its own: status and body, or the connection's error. */
+export type Outcome = { readonly status: number; readonly body: Record<string, unknown> } | { readonly error: string };
+
+/**
+ * Sends a request on a new connection (no keep-alive agent), so that the primary picks its
+ * worker. A JSON answer's body is parsed; any other is `{ text }`.
+ */
+export function requestOnNewConnection(
+  url: string,
+  method: "GET" | "POST",
+  path: string,
+  body?: unknown,
+): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(
+      `${url}${path}`,
+      { method, agent: false, headers: payload === undefined ? {} : { "content-type": "application/json" } },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => {
+          text += d;
+        });
+        res.on("end", () => {
+          const parsed: unknown = res.headers["content-type"]?.includes("json") ? JSON.parse(text) : { text };
+          resolve({ status: res.statusCode ?? 0, body: parsed as Record<string, unknown> });
+        });
+        res.on("error", (err) => resolve({ error: err.message }));
+      },
+    );
+    req.on("error", (err) => resolve({ error: err.message }));
+    req.end(payload);
+  });
+}
