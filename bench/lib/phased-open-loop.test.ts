@@ -75,6 +75,7 @@ describe("phasedOpenLoop", () => {
     expect(callsDuringTransition).toBeGreaterThan(0);
     expect(result.sent).toBe(calls);
     expect(result.phases.map((p) => p.name)).toEqual(["a", "b"]);
+    for (const p of result.phases) expect(p.beforeSeconds).toBeGreaterThan(0);
     let measured = 0;
     for (const p of result.phases) {
       const answered = Object.values(p.versions).reduce((x, y) => x + y, 0);

@@ -52,6 +52,8 @@ export interface PhaseResult {
   readonly load: LoadResult;
   /** Successful answers of the phase by the version that answered. */
   readonly versions: Readonly<Record<string, number>>;
+  /** How long the phase's `before` took, seconds (0 without one). */
+  readonly beforeSeconds: number;
 }
 
 /** What a phased run saw. */
@@ -175,11 +177,13 @@ export async function phasedOpenLoop(call: VersionedCall, options: PhasedOpenLoo
     }
   })();
 
-  const windows: { seconds: number; cpu: number }[] = [];
+  const windows: { seconds: number; cpu: number; before: number }[] = [];
   try {
     await sleep(options.warmupSeconds * 1000);
     for (const [i, spec] of options.phases.entries()) {
+      const b0 = performance.now();
       await spec.before?.();
+      const before = (performance.now() - b0) / 1000;
       await spec.window?.opened();
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
@@ -188,7 +192,7 @@ export async function phasedOpenLoop(call: VersionedCall, options: PhasedOpenLoo
       current = -1;
       const seconds = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
-      windows.push({ seconds, cpu: (cpu.user + cpu.system) / 1e6 / seconds });
+      windows.push({ seconds, cpu: (cpu.user + cpu.system) / 1e6 / seconds, before });
       await spec.window?.closed();
     }
   } finally {
@@ -200,7 +204,7 @@ export async function phasedOpenLoop(call: VersionedCall, options: PhasedOpenLoo
   return {
     phases: options.phases.map((spec, i) => {
       const book = tally.phase(i);
-      const w = windows[i] ?? { seconds: spec.seconds, cpu: 0 };
+      const w = windows[i] ?? { seconds: spec.seconds, cpu: 0, before: 0 };
       const load: LoadResult = {
         mode: "open",
         concurrency: undefined,
@@ -213,7 +217,7 @@ export async function phasedOpenLoop(call: VersionedCall, options: PhasedOpenLoo
         errorLatencyMs: book.errorLatency.summary(),
         generatorCpuCores: w.cpu,
       };
-      return { name: spec.name, load, versions: { ...book.versions } };
+      return { name: spec.name, load, versions: { ...book.versions }, beforeSeconds: w.before };
     }),
     groups: tally.groups(),
     errors: { ...tally.errors },

@@ -14,6 +14,7 @@ function phase(name: string, answers: Record<string, number>, p99: number, gener
   return {
     name,
     versions: answers,
+    beforeSeconds: 1,
     load: {
       mode: "open",
       concurrency: undefined,

@@ -355,7 +355,12 @@ export const canaryShadowScenario: Scenario = {
           rate: canaryShadowRate,
           sent: load.sent,
           errors: load.errors,
-          phases: load.phases.map((p, i) => ({ name: p.name, versions: p.versions, server: sides[i] })),
+          phases: load.phases.map((p, i) => ({
+            name: p.name,
+            versions: p.versions,
+            applySeconds: p.beforeSeconds,
+            server: sides[i],
+          })),
         },
       };
     } finally {
