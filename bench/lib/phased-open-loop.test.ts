@@ -87,6 +87,9 @@ describe("phasedOpenLoop", () => {
     // Warm-up and transitions are sent but not measured; their failures still count.
     expect(measured).toBeLessThan(calls);
     expect(result.errors.http_500).toBe(Math.floor(calls / 50));
+    const byStage = Object.values(result.errorsByStage).reduce((n, byCode) => n + (byCode.http_500 ?? 0), 0);
+    expect(byStage).toBe(result.errors.http_500);
+    for (const p of result.phases) expect(result.errorsByStage[p.name] ?? {}).toEqual(p.load.errors);
     expect(result.groups.all?.count).toBe(
       measured - (result.phases[0]?.load.errors.http_500 ?? 0) - (result.phases[1]?.load.errors.http_500 ?? 0),
     );

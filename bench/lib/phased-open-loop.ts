@@ -43,7 +43,16 @@ export interface PhasedOpenLoopOptions {
   readonly phases: readonly PhaseSpec[];
   /** Requests in flight before new ones count as `generator_backlog` instead of being sent; default 20,000. */
   readonly maxInFlight?: number;
+  /**
+   * A phase's window opens only once at most this many requests are in flight (the server caught
+   * up with what the transition left), waiting at most {@link settleTimeoutMs}; default a tenth of
+   * a second's requests.
+   */
+  readonly settledInFlight?: number;
 }
+
+/** Longest wait for the requests in flight to fall to `settledInFlight` before a window opens anyway, ms. */
+export const settleTimeoutMs = 30_000;
 
 /** What one phase saw. */
 export interface PhaseResult {
@@ -52,8 +61,10 @@ export interface PhaseResult {
   readonly load: LoadResult;
   /** Successful answers of the phase by the version that answered. */
   readonly versions: Readonly<Record<string, number>>;
-  /** How long the phase's `before` took, seconds (0 without one). */
+  /** How long the phase's `before` took, seconds (0 without one), the wait for the backlog to settle included. */
   readonly beforeSeconds: number;
+  /** Requests in flight when the window opened (above `settledInFlight` only when the wait timed out). */
+  readonly inFlightAtOpen: number;
 }
 
 /** What a phased run saw. */
@@ -63,6 +74,11 @@ export interface PhasedLoadResult {
   readonly groups: Readonly<Record<string, LatencySummary>>;
   /** Failed requests of the whole run by code: warm-up, transitions and phases. */
   readonly errors: Readonly<Record<string, number>>;
+  /**
+   * The same failures by when they were due: "warm-up", "before <phase>" (its transition), the
+   * phase's name, or "after" (the last window closed); stages without failures are absent.
+   */
+  readonly errorsByStage: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** Requests sent in the whole run. */
   readonly sent: number;
 }
@@ -144,20 +160,28 @@ export async function phasedOpenLoop(call: VersionedCall, options: PhasedOpenLoo
   const intervalMs = 1000 / options.rate;
   const start = performance.now();
   let current = -1;
+  let stage = "warm-up";
+  const errorsByStage: Record<string, Record<string, number>> = {};
   let sent = 0;
   let inFlight = 0;
   let stop = false;
   const pending = new Set<Promise<void>>();
-  const fire = (intended: number, phase: number): void => {
+  const failed = (phase: number, dueStage: string, latencyMs: number, err: unknown): void => {
+    tally.failed(phase, latencyMs, err);
+    const byCode = (errorsByStage[dueStage] ??= {});
+    const code = errorCodeOf(err);
+    byCode[code] = (byCode[code] ?? 0) + 1;
+  };
+  const fire = (intended: number, phase: number, dueStage: string): void => {
     if (inFlight >= maxInFlight) {
-      tally.failed(phase, 0, { code: "generator_backlog" });
+      failed(phase, dueStage, 0, { code: "generator_backlog" });
       return;
     }
     inFlight++;
     const done = call()
       .then(
         (version) => tally.answered(phase, performance.now() - intended, version),
-        (err: unknown) => tally.failed(phase, performance.now() - intended, err),
+        (err: unknown) => failed(phase, dueStage, performance.now() - intended, err),
       )
       .finally(() => {
         inFlight--;
@@ -169,7 +193,7 @@ export async function phasedOpenLoop(call: VersionedCall, options: PhasedOpenLoo
     while (!stop) {
       const due = Math.floor((performance.now() - start) / intervalMs);
       while (sent < due) {
-        fire(start + sent * intervalMs, current);
+        fire(start + sent * intervalMs, current, stage);
         sent++;
       }
       // As openLoop: a 1 ms tick, the burst charged to latency through the intended send times.
@@ -177,22 +201,28 @@ export async function phasedOpenLoop(call: VersionedCall, options: PhasedOpenLoo
     }
   })();
 
-  const windows: { seconds: number; cpu: number; before: number }[] = [];
+  const settled = options.settledInFlight ?? Math.ceil(options.rate / 10);
+  const windows: { seconds: number; cpu: number; before: number; inFlight: number }[] = [];
   try {
     await sleep(options.warmupSeconds * 1000);
     for (const [i, spec] of options.phases.entries()) {
       const b0 = performance.now();
+      stage = `before ${spec.name}`;
       await spec.before?.();
+      while (inFlight > settled && performance.now() - b0 < settleTimeoutMs) await sleep(10);
       const before = (performance.now() - b0) / 1000;
+      const inFlightAtOpen = inFlight;
       await spec.window?.opened();
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       current = i;
+      stage = spec.name;
       await sleep(spec.seconds * 1000);
       current = -1;
+      stage = "after";
       const seconds = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
-      windows.push({ seconds, cpu: (cpu.user + cpu.system) / 1e6 / seconds, before });
+      windows.push({ seconds, cpu: (cpu.user + cpu.system) / 1e6 / seconds, before, inFlight: inFlightAtOpen });
       await spec.window?.closed();
     }
   } finally {
@@ -204,7 +234,7 @@ export async function phasedOpenLoop(call: VersionedCall, options: PhasedOpenLoo
   return {
     phases: options.phases.map((spec, i) => {
       const book = tally.phase(i);
-      const w = windows[i] ?? { seconds: spec.seconds, cpu: 0, before: 0 };
+      const w = windows[i] ?? { seconds: spec.seconds, cpu: 0, before: 0, inFlight: 0 };
       const load: LoadResult = {
         mode: "open",
         concurrency: undefined,
@@ -217,10 +247,17 @@ export async function phasedOpenLoop(call: VersionedCall, options: PhasedOpenLoo
         errorLatencyMs: book.errorLatency.summary(),
         generatorCpuCores: w.cpu,
       };
-      return { name: spec.name, load, versions: { ...book.versions }, beforeSeconds: w.before };
+      return {
+        name: spec.name,
+        load,
+        versions: { ...book.versions },
+        beforeSeconds: w.before,
+        inFlightAtOpen: w.inFlight,
+      };
     }),
     groups: tally.groups(),
     errors: { ...tally.errors },
+    errorsByStage,
     sent,
   };
 }

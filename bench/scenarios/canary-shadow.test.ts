@@ -15,6 +15,7 @@ function phase(name: string, answers: Record<string, number>, p99: number, gener
     name,
     versions: answers,
     beforeSeconds: 1,
+    inFlightAtOpen: 0,
     load: {
       mode: "open",
       concurrency: undefined,
@@ -30,8 +31,12 @@ function phase(name: string, answers: Record<string, number>, p99: number, gener
   };
 }
 
-function side(cpuCores: number | undefined, shadow = { agree: 0, disagree: 0, error: 0, dropped: 0 }): PhaseServerSide {
-  return { cpuCores, view: undefined, shadow };
+function side(
+  cpuCores: number | undefined,
+  shadow = { agree: 0, disagree: 0, error: 0, dropped: 0 },
+  answered = 0,
+): PhaseServerSide {
+  return { cpuCores, view: undefined, answered, shadow };
 }
 
 describe("canaryShadowMetrics", () => {
@@ -44,11 +49,12 @@ describe("canaryShadowMetrics", () => {
       ],
       groups: { off: latency(5, 1), on: latency(5.5, 1.2) },
       errors: { http_503: 2 },
+      errorsByStage: { "warm-up": { http_503: 2 } },
       sent: 3100,
     };
     const m = canaryShadowMetrics(
       load,
-      [side(0.5), side(0.8, { agree: 950, disagree: 40, error: 5, dropped: 5 }), side(0.7)],
+      [side(0.5), side(0.8, { agree: 950, disagree: 40, error: 5, dropped: 5 }, 1990), side(0.7)],
       versions,
     );
     expect(m.failed_requests).toBe(2);
@@ -72,7 +78,8 @@ describe("canaryShadowMetrics", () => {
     });
     expect(m.p99_shadow_ratio).toBeCloseTo(1.1, 9);
     expect(m.server_cpu_cores_shadow_off).toBeCloseTo(0.6, 9);
-    expect(m.shadow_mirrored_percent).toBeCloseTo(99.5, 9);
+    // Against the server's answers over the same scrapes, not the generator's window.
+    expect(m.shadow_mirrored_percent).toBeCloseTo(50, 9);
   });
 
   it("counts answers of any other version, the shadow's included, as unexpected", () => {
@@ -84,6 +91,7 @@ describe("canaryShadowMetrics", () => {
       ],
       groups: { off: latency(1), on: latency(1) },
       errors: {},
+      errorsByStage: {},
       sent: 22,
     };
     const m = canaryShadowMetrics(load, [side(undefined), side(undefined), side(undefined)], versions);
@@ -95,7 +103,13 @@ describe("canaryShadowMetrics", () => {
   });
 
   it("refuses results without the three phases", () => {
-    const load: PhasedLoadResult = { phases: [phase("off", {}, 1)], groups: {}, errors: {}, sent: 0 };
+    const load: PhasedLoadResult = {
+      phases: [phase("off", {}, 1)],
+      groups: {},
+      errors: {},
+      errorsByStage: {},
+      sent: 0,
+    };
     expect(() => canaryShadowMetrics(load, [side(0)], versions)).toThrow("three phases");
   });
 });

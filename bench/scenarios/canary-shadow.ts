@@ -64,6 +64,8 @@ export interface PhaseServerSide {
   /** CPU of the server's processes per measured second (1 = one core); undefined without /proc. */
   readonly cpuCores: number | undefined;
   readonly view: ServerView | undefined;
+  /** Requests the server answered during the window (every process), from its /metrics. */
+  readonly answered: number;
   /** Mirrors whose outcome was counted during the window. */
   readonly shadow: ShadowOutcomes;
 }
@@ -148,6 +150,40 @@ function shadowStopped(before: string, after: string): boolean {
   return answeredTotal(after) - answeredTotal(before) >= 100 && mirroredTotal(after) === mirroredTotal(before);
 }
 
+/** Whether one GET /model/info answer shows every route of the split with a loaded version. */
+async function routesLoaded(url: string): Promise<boolean> {
+  // A new connection per request: the cluster hands each to the next process, so consecutive
+  // answers come from every process in turn.
+  const res = await fetch(new URL("/model/info", url), {
+    headers: { connection: "close" },
+    signal: AbortSignal.timeout(5000),
+  });
+  const body: unknown = await res.json();
+  if (res.status !== 200 || typeof body !== "object" || body === null || !("routes" in body)) return false;
+  const routes = (body as { routes: unknown }).routes;
+  return (
+    Array.isArray(routes) &&
+    routes.length === 2 &&
+    routes.every((r: unknown) => typeof r === "object" && r !== null && "version" in r && r.version !== "")
+  );
+}
+
+/**
+ * Waits (bounded) until 8 answers in a row of GET /model/info show both routes' versions loaded:
+ * the load starts on a server that serves the whole split in every process, as a production
+ * server gets traffic once it is ready, not while its challenger loads.
+ */
+async function waitForRoutesLoaded(url: string): Promise<void> {
+  const deadline = performance.now() + applyTimeoutMs;
+  let inARow = 0;
+  while (performance.now() < deadline) {
+    inARow = (await routesLoaded(url)) ? inARow + 1 : 0;
+    if (inARow >= 8) return;
+    await sleep(100);
+  }
+  throw new Error(`canary-shadow: the split's versions not loaded within ${applyTimeoutMs / 1000} s`);
+}
+
 /** Window hooks reading the server's CPU and /metrics at both ends of a phase. */
 function phaseProbe(server: StartedServer): { hooks: WindowHooks; result: () => PhaseServerSide } {
   let cpu0: number | undefined;
@@ -178,6 +214,7 @@ function phaseProbe(server: StartedServer): { hooks: WindowHooks; result: () => 
       return {
         cpuCores: cpu0 === undefined || cpu1 === undefined ? undefined : (cpu1 - cpu0) / ((t1 - t0) / 1000),
         view: m0 === undefined || m1 === undefined ? undefined : serverView(m0, m1),
+        answered: answeredTotal(text1) - answeredTotal(text0),
         shadow: {
           agree: b.agree - a.agree,
           disagree: b.disagree - a.disagree,
@@ -242,7 +279,9 @@ export function canaryShadowMetrics(
     ...(cpuOff === undefined ? {} : { server_cpu_cores_shadow_off: cpuOff }),
     ...(cpuOn.cpuCores === undefined ? {} : { server_cpu_cores_shadow_on: cpuOn.cpuCores }),
     shadow_mirrored: mirrored,
-    shadow_mirrored_percent: on.load.ok === 0 ? Number.NaN : (100 * mirrored) / on.load.ok,
+    // Over the server's answers between the same two scrapes as the mirrors: the scrapes of a busy
+    // cluster take long, so they span more than the generator's window.
+    shadow_mirrored_percent: cpuOn.answered === 0 ? Number.NaN : (100 * mirrored) / cpuOn.answered,
     shadow_agree: s.agree,
     shadow_disagree: s.disagree,
     shadow_error: s.error,
@@ -287,6 +326,7 @@ export const canaryShadowScenario: Scenario = {
         dataDir: join(dir, "inference"),
       });
       const url = server.url;
+      await waitForRoutesLoaded(url);
       const client = createVersionedJsonClient(url, fx.rows);
       const probes = [phaseProbe(server), phaseProbe(server), phaseProbe(server)] as const;
       const phases: PhaseSpec[] = [
@@ -355,10 +395,12 @@ export const canaryShadowScenario: Scenario = {
           rate: canaryShadowRate,
           sent: load.sent,
           errors: load.errors,
+          errorsByStage: load.errorsByStage,
           phases: load.phases.map((p, i) => ({
             name: p.name,
             versions: p.versions,
             applySeconds: p.beforeSeconds,
+            inFlightAtOpen: p.inFlightAtOpen,
             server: sides[i],
           })),
         },
