@@ -150,26 +150,21 @@ function shadowStopped(before: string, after: string): boolean {
   return answeredTotal(after) - answeredTotal(before) >= 100 && mirroredTotal(after) === mirroredTotal(before);
 }
 
-/** Whether one GET /model/info answer shows every route of the split with a loaded version. */
+/** Whether one GET /models answer shows every route of the model's split with a loaded version. */
 async function routesLoaded(url: string): Promise<boolean> {
   // A new connection per request: the cluster hands each to the next process, so consecutive
   // answers come from every process in turn.
-  const res = await fetch(new URL("/model/info", url), {
+  const res = await fetch(new URL("/models", url), {
     headers: { connection: "close" },
     signal: AbortSignal.timeout(5000),
   });
-  const body: unknown = await res.json();
-  if (res.status !== 200 || typeof body !== "object" || body === null || !("routes" in body)) return false;
-  const routes = (body as { routes: unknown }).routes;
-  return (
-    Array.isArray(routes) &&
-    routes.length === 2 &&
-    routes.every((r: unknown) => typeof r === "object" && r !== null && "version" in r && r.version !== "")
-  );
+  const body = (await res.json()) as { models?: { name?: string; traffic_split?: { version?: string }[] }[] };
+  const split = body.models?.find((m) => m.name === modelName)?.traffic_split ?? [];
+  return res.status === 200 && split.length === 2 && split.every((r) => (r.version ?? "") !== "");
 }
 
 /**
- * Waits (bounded) until 8 answers in a row of GET /model/info show both routes' versions loaded:
+ * Waits (bounded) until 8 answers in a row of GET /models show both routes' versions loaded:
  * the load starts on a server that serves the whole split in every process, as a production
  * server gets traffic once it is ready, not while its challenger loads.
  */
