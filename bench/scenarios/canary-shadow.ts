@@ -40,7 +40,7 @@ import { createVersionedJsonClient } from "../lib/versioned-json-client.js";
 import type { Scenario, ScenarioResult } from "../scenario.js";
 
 /** Requests per second in every phase: moderate, well below what the server serves on 2 shared cores. */
-export const canaryShadowRate = 1000;
+export const canaryShadowRate = 500;
 
 /** The challenger's share of the split, percent (the champion gets the rest). */
 export const challengerPercent = 10;
