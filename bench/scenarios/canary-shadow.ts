@@ -358,7 +358,9 @@ export const canaryShadowScenario: Scenario = {
       try {
         load = await phasedOpenLoop(client.predict, {
           rate: canaryShadowRate,
-          warmupSeconds: profile.warmupSeconds,
+          // At least 2 s: a server that just started (JIT, first requests of each path) is slower
+          // for a while, which would land in the first phase only.
+          warmupSeconds: Math.max(profile.warmupSeconds, 2),
           phases,
         });
       } finally {
