@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { LatencySummary } from "../lib/latency.js";
 import type { PhasedLoadResult, PhaseResult } from "../lib/phased-open-loop.js";
-import { type CanaryVersions, canaryShadowMetrics, type PhaseServerSide } from "./canary-shadow.js";
+import {
+  type CanaryVersions,
+  canaryShadowMetrics,
+  type PhaseServerSide,
+  shadowInForce,
+  shadowStopped,
+  splitInForce,
+} from "./canary-shadow.js";
 
 const versions: CanaryVersions = { champion: "1", challenger: "2", shadow: "3" };
 
@@ -111,5 +118,41 @@ describe("canaryShadowMetrics", () => {
       sent: 0,
     };
     expect(() => canaryShadowMetrics(load, [side(0)], versions)).toThrow("three phases");
+  });
+});
+
+/** /metrics text with `byVersion` answers per version and `mirrors` shadow outcomes (agree, dropped). */
+function metrics(
+  byVersion: Record<string, number>,
+  mirrors: { agree: number; dropped: number } = { agree: 0, dropped: 0 },
+) {
+  return [
+    ...Object.entries(byVersion).map(
+      ([v, n]) => `prediction_latency_seconds_count{model="iris-classifier",version="${v}"} ${n}`,
+    ),
+    `shadow_requests_total{model="iris-classifier",alias="shadow",outcome="agree"} ${mirrors.agree}`,
+    `shadow_requests_total{model="iris-classifier",alias="shadow",outcome="dropped"} ${mirrors.dropped}`,
+    // Another alias's mirrors are not the shadow's.
+    `shadow_requests_total{model="iris-classifier",alias="other",outcome="agree"} ${mirrors.agree * 3}`,
+  ].join("\n");
+}
+
+describe("the waits for a registry change to apply", () => {
+  it("sees the split in force once the challenger gets at least 7% of an interval's answers", () => {
+    const before = metrics({ "1": 1000, "2": 100 });
+    expect(splitInForce(before, metrics({ "1": 1180, "2": 120 }), "2")).toBe(true);
+    // One process of two not routing yet: about half the share.
+    expect(splitInForce(before, metrics({ "1": 1190, "2": 110 }), "2")).toBe(false);
+    // Too few answers to tell.
+    expect(splitInForce(before, metrics({ "1": 1050, "2": 110 }), "2")).toBe(false);
+  });
+
+  it("sees mirroring in force at 95% of the answers mirrored or dropped, and stopped at none", () => {
+    const before = metrics({ "1": 1000 }, { agree: 500, dropped: 0 });
+    expect(shadowInForce(before, metrics({ "1": 1200 }, { agree: 680, dropped: 10 }))).toBe(true);
+    expect(shadowInForce(before, metrics({ "1": 1200 }, { agree: 600, dropped: 0 }))).toBe(false);
+    expect(shadowStopped(before, metrics({ "1": 1200 }, { agree: 500, dropped: 0 }))).toBe(true);
+    expect(shadowStopped(before, metrics({ "1": 1200 }, { agree: 501, dropped: 0 }))).toBe(false);
+    expect(shadowStopped(before, metrics({ "1": 1010 }, { agree: 500, dropped: 0 }))).toBe(false);
   });
 });

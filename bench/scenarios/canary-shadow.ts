@@ -133,20 +133,20 @@ async function waitUntilSteady(
  * percent: with 2 processes each routing its own requests exactly, a process not yet routing
  * halves the share.
  */
-function splitInForce(before: string, after: string, challenger: string): boolean {
+export function splitInForce(before: string, after: string, challenger: string): boolean {
   const total = answeredTotal(after) - answeredTotal(before);
   const share = (answeredBy(after, challenger) - answeredBy(before, challenger)) / total;
   return total >= 100 && share >= (0.7 * challengerPercent) / 100;
 }
 
 /** At least 95% of the interval's answers were mirrored (or dropped by the mirror): every process mirrors. */
-function shadowInForce(before: string, after: string): boolean {
+export function shadowInForce(before: string, after: string): boolean {
   const total = answeredTotal(after) - answeredTotal(before);
   return total >= 100 && mirroredTotal(after) - mirroredTotal(before) >= 0.95 * total;
 }
 
 /** No mirror counted in the interval (and requests were answered): every process stopped mirroring. */
-function shadowStopped(before: string, after: string): boolean {
+export function shadowStopped(before: string, after: string): boolean {
   return answeredTotal(after) - answeredTotal(before) >= 100 && mirroredTotal(after) === mirroredTotal(before);
 }
 
