@@ -168,7 +168,8 @@ export async function phasedOpenLoop(call: VersionedCall, options: PhasedOpenLoo
   const pending = new Set<Promise<void>>();
   const failed = (phase: number, dueStage: string, latencyMs: number, err: unknown): void => {
     tally.failed(phase, latencyMs, err);
-    const byCode = (errorsByStage[dueStage] ??= {});
+    const byCode = errorsByStage[dueStage] ?? {};
+    errorsByStage[dueStage] = byCode;
     const code = errorCodeOf(err);
     byCode[code] = (byCode[code] ?? 0) + 1;
   };
