@@ -84,6 +84,7 @@ describe("canaryShadowMetrics", () => {
       requests_per_second: 1000,
     });
     expect(m.p99_shadow_ratio).toBeCloseTo(1.1, 9);
+    expect(m.p99_shadow_ratio_to_off_after).toBeCloseTo(5.5 / 6, 9);
     expect(m.server_cpu_cores_shadow_off).toBeCloseTo(0.6, 9);
     // Against the server's answers over the same scrapes, not the generator's window.
     expect(m.shadow_mirrored_percent).toBeCloseTo(50, 9);
