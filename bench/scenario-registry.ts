@@ -2,6 +2,7 @@
 import { errorTotal } from "./lib/load-generator.js";
 import type { Scenario } from "./scenario.js";
 import { batchingScenario } from "./scenarios/batching.js";
+import { canaryShadowScenario } from "./scenarios/canary-shadow.js";
 import { hotSwapScenario } from "./scenarios/hot-swap.js";
 import { overloadScenario } from "./scenarios/overload.js";
 import { oipModelInferScenario, predictBatchScenario, predictStreamScenario } from "./scenarios/predict-rows.js";
@@ -60,6 +61,7 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
   "overload-http-json": overloadScenario("http-json"),
   "hot-swap": hotSwapScenario,
   "registry-promotion": registryPromotionScenario,
+  "canary-shadow": canaryShadowScenario,
   ...trackingScenarios("postgres"),
   ...trackingScenarios("pglite"),
 };

@@ -36,6 +36,29 @@ export function metricSum(text: string, name: string): number {
   return sum;
 }
 
+/**
+ * Sums the samples of metric `name` in Prometheus text whose labels include every one of `labels`
+ * (other labels may differ), e.g. `shadow_requests_total` with `{ outcome: "dropped" }`.
+ */
+export function metricSumWhere(text: string, name: string, labels: Readonly<Record<string, string>>): number {
+  const wanted = Object.entries(labels);
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("#")) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})? (\S+)/.exec(line);
+    if (m?.[1] !== name) continue;
+    const have = new Map<string, string>();
+    for (const l of (m[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      have.set(
+        l[1] ?? "",
+        (l[2] ?? "").replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c)),
+      );
+    }
+    if (wanted.every(([k, v]) => have.get(k) === v)) sum += Number(m[3]);
+  }
+  return sum;
+}
+
 /** Scrapes `<baseUrl>/metrics`. */
 export async function scrapeMetrics(baseUrl: string): Promise<MetricsSnapshot> {
   const res = await fetch(new URL("/metrics", baseUrl));

@@ -1,0 +1,417 @@
+/**
+ * Canary and shadow under load (issue 16): a registry server and an inference server following it
+ * (`mlpipe serve` as production runs it: the node:cluster primary with one HTTP worker process per
+ * core, each with its own registry watch), a model with three versions behind three aliases:
+ * `champion` (v1, the iris model) and `challenger` (v2, its variant) split 90/10 by the model tag
+ * `mlpipe.traffic_split`, and `shadow` (v3, a retrained champion: the same weights) that the model
+ * tag `mlpipe.shadow` mirrors every request to. A third alias rather than the challenger as shadow,
+ * so that every mirror is an extra model run of a version the split does not serve, as a shadowed
+ * candidate is in production, and so that an answer naming v3 proves a shadow answer leaked.
+ *
+ * JSON `POST /predict` at a fixed moderate rate (open loop: the server is not saturated, so the
+ * mirrors' cost shows as latency, not as lost throughput) through three measured phases of equal
+ * length in one uninterrupted run: the split alone, the split with the shadow at 100%, the split
+ * alone again (the two "off" phases bound the drift of a shared machine). Before each phase, with
+ * the load still going, the registry change is made and the scenario waits (bounded) until the
+ * servers' aggregated /metrics show every process applied it. The generator reads each answer's
+ * `model_version`, so the split is measured as callers see it.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { shadowTag } from "../../core/validation/shadow-routes.js";
+import { trafficSplitTag } from "../../core/validation/traffic-split.js";
+import { createMlpipeClient } from "../../sdk/index.js";
+import { mlpipeWorkers } from "../lib/bench-fixtures.js";
+import { type StartedServer, startMlpipeRegistryServer } from "../lib/inference-servers.js";
+import { errorTotal, sleep, type WindowHooks } from "../lib/load-generator.js";
+import type { Measurement } from "../lib/measurement.js";
+import { type PhasedLoadResult, type PhaseSpec, phasedOpenLoop } from "../lib/phased-open-loop.js";
+import { processTreeCpuSeconds, processTreeRssBytes } from "../lib/process-cpu.js";
+import { startRegistryProcess } from "../lib/registry-process.js";
+import {
+  type MetricsSnapshot,
+  metricSumWhere,
+  type ServerView,
+  scrapeMetrics,
+  serverView,
+} from "../lib/server-metrics.js";
+import { createVersionedJsonClient } from "../lib/versioned-json-client.js";
+import type { Scenario, ScenarioResult } from "../scenario.js";
+
+/** Requests per second in every phase: moderate, well below what the server serves on 2 shared cores. */
+export const canaryShadowRate = 500;
+
+/** The challenger's share of the split, percent (the champion gets the rest). */
+export const challengerPercent = 10;
+
+/** Warm-up at the start of the load, seconds at least (the profile's when longer). */
+const warmupFloorSeconds = 10;
+
+/** The registered model. */
+const modelName = "iris-classifier";
+
+/** Longest wait for every server process to apply a registry change, ms (a version load included). */
+const applyTimeoutMs = 60_000;
+
+/** Mirrors counted by outcome (`shadow_requests_total` of the shadow alias). */
+export interface ShadowOutcomes {
+  readonly agree: number;
+  readonly disagree: number;
+  readonly error: number;
+  readonly dropped: number;
+}
+
+/** The numbers of one phase besides its load: the server's CPU, its /metrics view and the mirrors. */
+export interface PhaseServerSide {
+  /** CPU of the server's processes per measured second (1 = one core); undefined without /proc. */
+  readonly cpuCores: number | undefined;
+  readonly view: ServerView | undefined;
+  /** Requests the server answered during the window (every process), from its /metrics. */
+  readonly answered: number;
+  /** Mirrors whose outcome was counted during the window. */
+  readonly shadow: ShadowOutcomes;
+}
+
+/** The versions behind the aliases. */
+export interface CanaryVersions {
+  readonly champion: string;
+  readonly challenger: string;
+  readonly shadow: string;
+}
+
+const outcomes = ["agree", "disagree", "error", "dropped"] as const;
+
+function shadowOutcomesOf(text: string): ShadowOutcomes {
+  const [agree, disagree, error, dropped] = outcomes.map((outcome) =>
+    metricSumWhere(text, "shadow_requests_total", { alias: "shadow", outcome }),
+  ) as [number, number, number, number];
+  return { agree, disagree, error, dropped };
+}
+
+/** Requests answered by `version` (every process), from `prediction_latency_seconds`' count. */
+function answeredBy(text: string, version: string): number {
+  return metricSumWhere(text, "prediction_latency_seconds_count", { version });
+}
+
+function answeredTotal(text: string): number {
+  return metricSumWhere(text, "prediction_latency_seconds_count", {});
+}
+
+function mirroredTotal(text: string): number {
+  const s = shadowOutcomesOf(text);
+  return s.agree + s.disagree + s.error + s.dropped;
+}
+
+async function metricsText(url: string): Promise<string> {
+  const res = await fetch(new URL("/metrics", url), { signal: AbortSignal.timeout(5000) });
+  return res.text();
+}
+
+/**
+ * Polls the server's /metrics (aggregated over its processes) every 300 ms until `steady` holds
+ * for two intervals in a row (`before`, `after`: consecutive scrapes); throws after
+ * {@link applyTimeoutMs}, naming `what`.
+ */
+async function waitUntilSteady(
+  url: string,
+  what: string,
+  steady: (before: string, after: string) => boolean,
+): Promise<void> {
+  const deadline = performance.now() + applyTimeoutMs;
+  let before = await metricsText(url);
+  let inARow = 0;
+  while (performance.now() < deadline) {
+    await sleep(300);
+    const after = await metricsText(url);
+    inARow = steady(before, after) ? inARow + 1 : 0;
+    if (inARow >= 2) return;
+    before = after;
+  }
+  throw new Error(`canary-shadow: ${what} not seen within ${applyTimeoutMs / 1000} s`);
+}
+
+/**
+ * The interval saw enough answers and the challenger's share of them is at least 70% of its
+ * percent: with 2 processes each routing its own requests exactly, a process not yet routing
+ * halves the share.
+ */
+export function splitInForce(before: string, after: string, challenger: string): boolean {
+  const total = answeredTotal(after) - answeredTotal(before);
+  const share = (answeredBy(after, challenger) - answeredBy(before, challenger)) / total;
+  return total >= 100 && share >= (0.7 * challengerPercent) / 100;
+}
+
+/** At least 95% of the interval's answers were mirrored (or dropped by the mirror): every process mirrors. */
+export function shadowInForce(before: string, after: string): boolean {
+  const total = answeredTotal(after) - answeredTotal(before);
+  return total >= 100 && mirroredTotal(after) - mirroredTotal(before) >= 0.95 * total;
+}
+
+/** No mirror counted in the interval (and requests were answered): every process stopped mirroring. */
+export function shadowStopped(before: string, after: string): boolean {
+  return answeredTotal(after) - answeredTotal(before) >= 100 && mirroredTotal(after) === mirroredTotal(before);
+}
+
+/** Whether one GET /models answer shows every route of the model's split with a loaded version. */
+async function routesLoaded(url: string): Promise<boolean> {
+  // A new connection per request: the cluster hands each to the next process, so consecutive
+  // answers come from every process in turn.
+  const res = await fetch(new URL("/models", url), {
+    headers: { connection: "close" },
+    signal: AbortSignal.timeout(5000),
+  });
+  const body = (await res.json()) as { models?: { name?: string; traffic_split?: { version?: string }[] }[] };
+  const split = body.models?.find((m) => m.name === modelName)?.traffic_split ?? [];
+  return res.status === 200 && split.length === 2 && split.every((r) => (r.version ?? "") !== "");
+}
+
+/**
+ * Waits (bounded) until 8 answers in a row of GET /models show both routes' versions loaded:
+ * the load starts on a server that serves the whole split in every process, as a production
+ * server gets traffic once it is ready, not while its challenger loads.
+ */
+async function waitForRoutesLoaded(url: string): Promise<void> {
+  const deadline = performance.now() + applyTimeoutMs;
+  let inARow = 0;
+  while (performance.now() < deadline) {
+    inARow = (await routesLoaded(url)) ? inARow + 1 : 0;
+    if (inARow >= 8) return;
+    await sleep(100);
+  }
+  throw new Error(`canary-shadow: the split's versions not loaded within ${applyTimeoutMs / 1000} s`);
+}
+
+/** Window hooks reading the server's CPU and /metrics at both ends of a phase. */
+function phaseProbe(server: StartedServer): { hooks: WindowHooks; result: () => PhaseServerSide } {
+  let cpu0: number | undefined;
+  let cpu1: number | undefined;
+  let t0 = 0;
+  let t1 = 0;
+  let text0 = "";
+  let text1 = "";
+  let m0: MetricsSnapshot | undefined;
+  let m1: MetricsSnapshot | undefined;
+  const hooks: WindowHooks = {
+    async opened() {
+      [text0, m0] = await Promise.all([metricsText(server.url), scrapeMetrics(server.url)]);
+      cpu0 = await processTreeCpuSeconds(server.child.pid);
+      t0 = performance.now();
+    },
+    async closed() {
+      t1 = performance.now();
+      cpu1 = await processTreeCpuSeconds(server.child.pid);
+      [text1, m1] = await Promise.all([metricsText(server.url), scrapeMetrics(server.url)]);
+    },
+  };
+  return {
+    hooks,
+    result() {
+      const a = shadowOutcomesOf(text0);
+      const b = shadowOutcomesOf(text1);
+      return {
+        cpuCores: cpu0 === undefined || cpu1 === undefined ? undefined : (cpu1 - cpu0) / ((t1 - t0) / 1000),
+        view: m0 === undefined || m1 === undefined ? undefined : serverView(m0, m1),
+        answered: answeredTotal(text1) - answeredTotal(text0),
+        shadow: {
+          agree: b.agree - a.agree,
+          disagree: b.disagree - a.disagree,
+          error: b.error - a.error,
+          dropped: b.dropped - a.dropped,
+        },
+      };
+    },
+  };
+}
+
+const mean = (values: readonly (number | undefined)[]): number | undefined => {
+  const known = values.filter((v): v is number => v !== undefined);
+  return known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0) / known.length;
+};
+
+/**
+ * The scenario's metrics from its three phases (split only, split + shadow, split only) and the
+ * server side of each: failures of the whole run, the challenger's share of the answers of the
+ * three phases, answers naming any other version than champion's and challenger's (a leaked
+ * shadow answer), p99 with the shadow off (both off phases' requests together, and each alone)
+ * and on, their ratio, the server's CPU, and the mirrors' outcomes during the shadow phase.
+ */
+export function canaryShadowMetrics(
+  load: PhasedLoadResult,
+  server: readonly PhaseServerSide[],
+  versions: CanaryVersions,
+): Record<string, number> {
+  const [offBefore, on, offAfter] = load.phases;
+  const [cpuBefore, cpuOn, cpuAfter] = server;
+  if (offBefore === undefined || on === undefined || offAfter === undefined || cpuOn === undefined) {
+    throw new Error("canary-shadow: three phases expected");
+  }
+  let answered = 0;
+  let challenger = 0;
+  let unexpected = 0;
+  for (const phase of load.phases) {
+    for (const [version, n] of Object.entries(phase.versions)) {
+      answered += n;
+      if (version === versions.challenger) challenger += n;
+      else if (version !== versions.champion) unexpected += n;
+    }
+  }
+  const off = load.groups.off;
+  const onLatency = load.groups.on ?? on.load.latencyMs;
+  if (off === undefined) throw new Error("canary-shadow: no shadow-off phase");
+  const s = cpuOn.shadow;
+  const mirrored = s.agree + s.disagree + s.error;
+  const cpuOff = mean([cpuBefore?.cpuCores, cpuAfter?.cpuCores]);
+  return {
+    failed_requests: errorTotal(load.errors),
+    challenger_share_percent: answered === 0 ? Number.NaN : (100 * challenger) / answered,
+    unexpected_version_answers: unexpected,
+    requests_per_second: on.load.throughput,
+    p99_ms_shadow_off: off.p99,
+    p99_ms_shadow_off_before: offBefore.load.latencyMs.p99,
+    p99_ms_shadow_off_after: offAfter.load.latencyMs.p99,
+    p99_ms_shadow_on: onLatency.p99,
+    p99_shadow_ratio: onLatency.p99 / off.p99,
+    // Against the later off phase alone: not biased by a server still warming in the first phase.
+    p99_shadow_ratio_to_off_after: onLatency.p99 / offAfter.load.latencyMs.p99,
+    p50_ms_shadow_off: off.p50,
+    p50_ms_shadow_on: onLatency.p50,
+    ...(cpuOff === undefined ? {} : { server_cpu_cores_shadow_off: cpuOff }),
+    ...(cpuOn.cpuCores === undefined ? {} : { server_cpu_cores_shadow_on: cpuOn.cpuCores }),
+    shadow_mirrored: mirrored,
+    // Over the server's answers between the same two scrapes as the mirrors: the scrapes of a busy
+    // cluster take long, so they span more than the generator's window.
+    shadow_mirrored_percent: cpuOn.answered === 0 ? Number.NaN : (100 * mirrored) / cpuOn.answered,
+    shadow_agree: s.agree,
+    shadow_disagree: s.disagree,
+    shadow_error: s.error,
+    shadow_dropped: s.dropped,
+    generator_cpu_cores: Math.max(...load.phases.map((p) => p.load.generatorCpuCores)),
+  };
+}
+
+/** The canary-shadow scenario. */
+export const canaryShadowScenario: Scenario = {
+  description: `JSON /predict at ${canaryShadowRate}/s, split champion ${100 - challengerPercent} / challenger ${challengerPercent}, shadow off, on at 100%, off: 0 failures, split within 1 point, p99 on within 10% of off`,
+  async run(profile, fx): Promise<ScenarioResult> {
+    const dir = await mkdtemp(join(tmpdir(), "mlpipe-bench-canary-"));
+    let registry: StartedServer | undefined;
+    let server: StartedServer | undefined;
+    try {
+      registry = await startRegistryProcess({ MLPIPE_DATA_DIR: join(dir, "registry"), LOG_LEVEL: "warn" });
+      const mlpipe = createMlpipeClient({ url: registry.url, protocol: "grpc" });
+      const [a, b] = await mlpipe.withRun({ runName: "bench-canary-shadow" }, async (run) => {
+        await run.logArtifact(fx.models.iris, "a/model.onnx");
+        await run.logArtifact(fx.models.irisB, "b/model.onnx");
+        return [run.artifactSource("a/model.onnx"), run.artifactSource("b/model.onnx")] as const;
+      });
+      const versions: CanaryVersions = {
+        champion: String((await mlpipe.registerModel(modelName, a)).version),
+        challenger: String((await mlpipe.registerModel(modelName, b)).version),
+        shadow: String((await mlpipe.registerModel(modelName, a)).version),
+      };
+      for (const alias of ["champion", "challenger", "shadow"] as const) {
+        await mlpipe.setAlias(modelName, alias, BigInt(versions[alias]));
+      }
+      await mlpipe.registry.setRegisteredModelTag({
+        name: modelName,
+        key: trafficSplitTag,
+        value: `champion=${100 - challengerPercent},challenger=${challengerPercent}`,
+      });
+      server = await startMlpipeRegistryServer({
+        registryUrl: registry.url,
+        modelName,
+        stage: "champion",
+        workers: mlpipeWorkers,
+        dataDir: join(dir, "inference"),
+      });
+      const url = server.url;
+      await waitForRoutesLoaded(url);
+      const client = createVersionedJsonClient(url, fx.rows);
+      const probes = [phaseProbe(server), phaseProbe(server), phaseProbe(server)] as const;
+      const phases: PhaseSpec[] = [
+        {
+          name: "split, shadow off",
+          group: "off",
+          seconds: profile.durationSeconds,
+          before: () =>
+            waitUntilSteady(url, "the split in every process", (x, y) => splitInForce(x, y, versions.challenger)),
+          window: probes[0].hooks,
+        },
+        {
+          name: "split, shadow 100%",
+          group: "on",
+          seconds: profile.durationSeconds,
+          before: async () => {
+            await mlpipe.registry.setRegisteredModelTag({ name: modelName, key: shadowTag, value: "shadow=100" });
+            await waitUntilSteady(url, "mirroring in every process", shadowInForce);
+          },
+          window: probes[1].hooks,
+        },
+        {
+          name: "split, shadow off again",
+          group: "off",
+          seconds: profile.durationSeconds,
+          before: async () => {
+            await mlpipe.registry.deleteRegisteredModelTag({ name: modelName, key: shadowTag });
+            await waitUntilSteady(url, "mirroring stopped in every process", shadowStopped);
+          },
+          window: probes[2].hooks,
+        },
+      ];
+      let load: PhasedLoadResult;
+      try {
+        load = await phasedOpenLoop(client.predict, {
+          rate: canaryShadowRate,
+          // At least 10 s: a server that just started (JIT, first requests of each path) is slower
+          // for a while, which would land in the first phase only. With 2 s, the first phase's
+          // p99 was above the last phase's in 6 runs of 7, which flattered the ratio.
+          warmupSeconds: Math.max(profile.warmupSeconds, warmupFloorSeconds),
+          phases,
+        });
+      } finally {
+        client.close();
+      }
+      const sides = probes.map((p) => p.result());
+      const rss = await processTreeRssBytes(server.child.pid);
+      const measurements: Measurement[] = load.phases.map((phase, i) => ({
+        server: `mlpipe (${phase.name})`,
+        protocol: "http-json",
+        rowsPerRequest: 1,
+        generator: "node",
+        load: phase.load,
+        rowsPerSecond: phase.load.throughput,
+        serverCpuCores: sides[i]?.cpuCores,
+        serverRssMb: rss === undefined ? undefined : rss / 1024 / 1024,
+        serverView: sides[i]?.view,
+      }));
+      const failed = errorTotal(load.errors);
+      return {
+        metrics: canaryShadowMetrics(load, sides, versions),
+        errorCount: failed,
+        measurements,
+        // Three points at one rate: not a latency-throughput line.
+        series: [],
+        skipped: [],
+        detail: {
+          versions,
+          rate: canaryShadowRate,
+          sent: load.sent,
+          errors: load.errors,
+          errorsByStage: load.errorsByStage,
+          phases: load.phases.map((p, i) => ({
+            name: p.name,
+            versions: p.versions,
+            applySeconds: p.beforeSeconds,
+            inFlightAtOpen: p.inFlightAtOpen,
+            server: sides[i],
+          })),
+        },
+      };
+    } finally {
+      await server?.child.stop();
+      await registry?.child.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+};
