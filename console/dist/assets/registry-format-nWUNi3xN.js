@@ -1,1 +1,0 @@
-import{g as e,v as t}from"./error-notice-0t0S0ejX.js";function n(e){switch(e){case t.NONE:return`None`;case t.STAGING:return`Staging`;case t.PRODUCTION:return`Production`;case t.ARCHIVED:return`Archived`;default:return`—`}}var r=[t.NONE,t.STAGING,t.PRODUCTION,t.ARCHIVED];function i(t){let n=e[t];return n===void 0||t===e.UNSPECIFIED?`—`:n}export{r as n,i as r,n as t};
