@@ -60,7 +60,10 @@ describe("inference server process", () => {
     await until(async () => (await readMetric(url, "inference_in_flight_requests")) === 1);
 
     child.kill("SIGTERM");
-    await until(async () => (await fetch(`${url}/health/ready`)).status === 503);
+    // A draining process closes its idle keep-alive connections: a poll written to one of them as
+    // it closes fails with "other side closed" (the HTTP keep-alive race), and the next poll opens
+    // a new connection. Only the 503 ends the wait.
+    await until(async () => (await fetch(`${url}/health/ready`).catch(() => undefined))?.status === 503);
 
     const refused = await postJson(`${url}/predict`, { features: setosa });
     expect(refused.status).toBe(503);
