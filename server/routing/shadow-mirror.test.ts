@@ -48,7 +48,7 @@ describe("shadow mirror", () => {
 
   it("starts after the current turn and counts agreement, disagreement and errors by alias", async () => {
     const metrics = createInferenceMetrics();
-    const mirror = createShadowMirror({ metrics, windowMs: 0 });
+    const mirror = createShadowMirror({ metrics });
     const calls: string[] = [];
     const same = version(1, async () => {
       calls.push("same");
@@ -89,7 +89,7 @@ describe("shadow mirror", () => {
 
   it("drops mirrors beyond its queue and runs at most `concurrency` at once", async () => {
     const metrics = createInferenceMetrics();
-    const mirror = createShadowMirror({ metrics, maxQueued: 3, concurrency: 2, windowMs: 0 });
+    const mirror = createShadowMirror({ metrics, maxQueued: 3, concurrency: 2 });
     let running = 0;
     let most = 0;
     const release: (() => void)[] = [];
@@ -114,35 +114,9 @@ describe("shadow mirror", () => {
     expect(await outcomes(metrics)).toEqual({ "slow:dropped": 2, "slow:agree": 3 });
   });
 
-  it("gathers the mirrors of its window and submits them in one turn, so that they batch together", async () => {
-    const metrics = createInferenceMetrics();
-    const mirror = createShadowMirror({ metrics, windowMs: 30 });
-    let turn = 0;
-    const ticking = setInterval(() => turn++, 1);
-    const submittedIn: number[] = [];
-    const same = version(1, async () => {
-      submittedIn.push(turn);
-      return values(1.5, 2.5);
-    });
-    try {
-      for (let i = 0; i < 5; i++) {
-        mirror.offer({ model: "m", primary, outputs: values(1.5, 2.5), input }, [target("same", same)]);
-        await nextTurn();
-      }
-      // Offered over five turns, none submitted yet: the window is still open.
-      expect(submittedIn).toEqual([]);
-      for (let i = 0; i < 200 && mirror.pending > 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-    } finally {
-      clearInterval(ticking);
-    }
-    expect(submittedIn).toHaveLength(5);
-    expect(new Set(submittedIn).size).toBe(1);
-    expect(await outcomes(metrics)).toEqual({ "same:agree": 5 });
-  });
-
   it("drops what is queued when closed, and everything offered after", async () => {
     const metrics = createInferenceMetrics();
-    const mirror = createShadowMirror({ metrics, windowMs: 0 });
+    const mirror = createShadowMirror({ metrics });
     const same = version(1, async () => values(1.5, 2.5));
     mirror.offer({ model: "m", primary, outputs: values(1.5, 2.5), input }, [target("same", same)]);
     await mirror.close();

@@ -4,12 +4,8 @@
  *
  * The caller's latency must not grow, so a mirror starts only after the primary has answered (on a
  * later turn of the event loop, once the answer is written), goes through a bounded queue and at
- * most `concurrency` mirrors run at once; a mirror that finds the queue full is dropped and counted.
- * Mirrors are gathered for `windowMs` and then submitted in one turn, so that the shadow version's
- * batcher runs them as one batch: submitted one by one as they came, at a moderate rate each mirror
- * was a model run of its own on the worker thread the primaries use (measured in bench
- * canary-shadow: p99 1.20x with the shadow on at 500 req/s); a mirror is not answered to anyone,
- * so waiting costs nothing but the shadow latency it reports, which counts from its start. A mirror has its own deadline, so a
+ * most `concurrency` mirrors run at once (they batch together in the shadow version's own batcher);
+ * a mirror that finds the queue full is dropped and counted. A mirror has its own deadline, so a
  * stuck shadow frees its slot. Outcomes, per model and alias (bounded: served models and the aliases
  * of a validated tag): `agree` (every row's predicted class equal, or regression values within the
  * tolerance), `disagree`, `error` (the shadow failed, timed out, was not loaded or takes other
@@ -33,13 +29,8 @@ export interface ShadowMirrorOptions {
   readonly metrics: ShadowMetrics;
   /** Mirrors waiting to start before new ones are dropped; default 256. */
   readonly maxQueued?: number | undefined;
-  /** Mirrors running at once (the most one gathered submission can batch); default 64. */
+  /** Mirrors running at once; default 16. */
   readonly concurrency?: number | undefined;
-  /**
-   * How long mirrors are gathered before they are submitted together, in milliseconds; default 10.
-   * 0 submits them on the next turn of the event loop.
-   */
-  readonly windowMs?: number | undefined;
   /** Longest a mirror may take, in milliseconds, before it counts as an error; default 5000. */
   readonly timeoutMs?: number | undefined;
   /** Regression values agree when |shadow - primary| <= tolerance * max(1, |primary|); default 1e-6. */
@@ -76,14 +67,12 @@ interface Job {
 export function createShadowMirror(options: ShadowMirrorOptions): ShadowMirror {
   const { metrics } = options;
   const maxQueued = options.maxQueued ?? 256;
-  const concurrency = options.concurrency ?? 64;
-  const windowMs = options.windowMs ?? 10;
+  const concurrency = options.concurrency ?? 16;
   const timeoutMs = options.timeoutMs ?? 5000;
   const tolerance = options.tolerance ?? 1e-6;
   const queue: Job[] = [];
   let running = 0;
   let scheduled = false;
-  let windowTimer: NodeJS.Timeout | undefined;
   let closed = false;
   let idle: (() => void)[] = [];
 
@@ -137,7 +126,6 @@ export function createShadowMirror(options: ShadowMirrorOptions): ShadowMirror {
 
   function pump(): void {
     scheduled = false;
-    windowTimer = undefined;
     while (running < concurrency && queue.length > 0 && !closed) {
       const job = queue.shift() as Job;
       running++;
@@ -148,17 +136,12 @@ export function createShadowMirror(options: ShadowMirrorOptions): ShadowMirror {
           idle = [];
           for (const w of waiters) w();
         }
-        if (queue.length > 0) schedule();
+        if (queue.length > 0 && !scheduled) {
+          scheduled = true;
+          setImmediate(pump);
+        }
       });
     }
-  }
-
-  /** Submits the queued mirrors once the window has passed (or on the next turn without one). */
-  function schedule(): void {
-    if (scheduled) return;
-    scheduled = true;
-    if (windowMs > 0) windowTimer = setTimeout(pump, windowMs);
-    else setImmediate(pump);
   }
 
   return {
@@ -172,15 +155,16 @@ export function createShadowMirror(options: ShadowMirrorOptions): ShadowMirror {
         queue.push(job);
       }
       // On a later turn: the primary's answer is written first.
-      if (queue.length > 0) schedule();
+      if (queue.length > 0 && !scheduled) {
+        scheduled = true;
+        setImmediate(pump);
+      }
     },
     get pending() {
       return queue.length + running;
     },
     close() {
       closed = true;
-      clearTimeout(windowTimer);
-      scheduled = false;
       for (const job of queue.splice(0)) count(job, "dropped");
       if (running === 0) return Promise.resolve();
       return new Promise<void>((resolve) => idle.push(resolve));
