@@ -36,6 +36,7 @@ import { parseContentType } from "../protocol/content-type.js";
 import { setGrpcStatus } from "../protocol-grpc/grpc-status.js";
 import { grpcWebErrorFrame, parseTrailerFrame } from "../protocol-grpc-web/trailer-frame.js";
 import { connectEndStreamFrame, connectUnaryError } from "./connect-error-body.js";
+import { wrapUniversalHandler } from "./wrap-universal-handler.js";
 
 const parsePrefix = "parse binary: ";
 const unknownCompression = /^unknown compression "([^"]*)": supported encodings are (.*)$/;
@@ -223,12 +224,5 @@ export function withMalformedRequestStatus(
     const timeoutMs = unaryConnect ? connectTimeoutMs(req.header) : undefined;
     return timeoutMs === undefined ? response : beforeDeadline(response, timeoutMs);
   };
-  return Object.assign(handle, {
-    protocolNames: handler.protocolNames,
-    service: handler.service,
-    method: handler.method,
-    requestPath: handler.requestPath,
-    allowedMethods: handler.allowedMethods,
-    supportedContentType: handler.supportedContentType,
-  });
+  return wrapUniversalHandler(handler, handle);
 }

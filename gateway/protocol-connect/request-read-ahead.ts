@@ -24,6 +24,7 @@ import { parseContentType } from "../protocol/content-type.js";
 import { encodeError, rpcErrorWire, sendEncodedError } from "../protocol/error-response.js";
 import { parseGrpcTimeout } from "../protocol-grpc/parse-timeout.js";
 import { type BodyLimits, receiveBody } from "../protocol-json/request-body.js";
+import { wrapUniversalHandler } from "./wrap-universal-handler.js";
 
 type Request = Parameters<DualProtocolHandler>[0];
 type Response = Parameters<DualProtocolHandler>[1];
@@ -117,12 +118,5 @@ export function withReadAheadBody(handler: UniversalHandler): UniversalHandler {
     const body = req.contextValues?.get(readAheadBodyKey);
     return handler(body === undefined ? req : { ...req, body: only(body) });
   };
-  return Object.assign(handle, {
-    protocolNames: handler.protocolNames,
-    service: handler.service,
-    method: handler.method,
-    requestPath: handler.requestPath,
-    allowedMethods: handler.allowedMethods,
-    supportedContentType: handler.supportedContentType,
-  });
+  return wrapUniversalHandler(handler, handle);
 }
