@@ -15,7 +15,14 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, describe, expect, it } from "vitest";
 import { InferenceService } from "../gen/mlpipe/inference/v1/inference_pb.js";
 import { RegistryService, Stage } from "../gen/mlpipe/registry/v1/registry_pb.js";
-import { alive, type Outcome, requestOnNewConnection, workerProcessIds } from "../test/support/cluster-processes.js";
+import {
+  alive,
+  clusterMetrics,
+  clusterReady,
+  type Outcome,
+  predictOnNewConnection,
+  workerProcessIds,
+} from "../test/support/cluster-processes.js";
 import { createGrpcClient } from "../test/support/grpc-client.js";
 import { metricValue, testHandlerPath, until } from "../test/support/inference-test-harness.js";
 import { writeTestModels } from "../test/support/onnx-models.js";
@@ -68,20 +75,9 @@ async function spawnCluster(extra: Readonly<Record<string, string>>): Promise<Cl
   return { server, url: server.ready.url, latch };
 }
 
-const request = requestOnNewConnection;
-const predict = (url: string, features: readonly number[]): Promise<Outcome> =>
-  request(url, "POST", "/predict", { features });
-
-async function metrics(url: string): Promise<string> {
-  const out = await request(url, "GET", "/metrics");
-  if ("error" in out || out.status !== 200) throw new Error(`GET /metrics: ${JSON.stringify(out)}`);
-  return String(out.body.text);
-}
-
-async function ready(url: string): Promise<boolean> {
-  const out = await request(url, "GET", "/health/ready");
-  return "status" in out && out.status === 200;
-}
+const predict = predictOnNewConnection;
+const metrics = clusterMetrics;
+const ready = clusterReady;
 
 // Each test starts three processes (two loading a model) on a shared 2-core machine: well over the
 // default 60 s when the machine is busy.

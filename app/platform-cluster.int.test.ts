@@ -12,7 +12,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createMlpipeClient } from "../sdk/index.js";
-import { alive, type Outcome, requestOnNewConnection, workerProcessIds } from "../test/support/cluster-processes.js";
+import {
+  alive,
+  clusterMetrics,
+  clusterReady,
+  type Outcome,
+  predictOnNewConnection,
+  requestOnNewConnection,
+  workerProcessIds,
+} from "../test/support/cluster-processes.js";
 import { metricValue, testHandlerPath, until } from "../test/support/inference-test-harness.js";
 import { spawnServerProcess } from "../test/support/server-process.js";
 import { trainIris } from "../training/train-iris.js";
@@ -49,19 +57,9 @@ function childPids(pid: number): number[] {
   return workers;
 }
 
-const predict = (url: string, features: readonly number[]): Promise<Outcome> =>
-  requestOnNewConnection(url, "POST", "/predict", { features });
-
-async function metrics(url: string): Promise<string> {
-  const out = await requestOnNewConnection(url, "GET", "/metrics");
-  if ("error" in out || out.status !== 200) throw new Error(`GET /metrics: ${JSON.stringify(out)}`);
-  return String(out.body.text);
-}
-
-async function ready(url: string): Promise<boolean> {
-  const out = await requestOnNewConnection(url, "GET", "/health/ready");
-  return "status" in out && out.status === 200;
-}
+const predict = predictOnNewConnection;
+const metrics = clusterMetrics;
+const ready = clusterReady;
 
 async function reachable(url: string): Promise<boolean> {
   return !("error" in (await requestOnNewConnection(url, "GET", "/health/live")));

@@ -67,3 +67,21 @@ export function requestOnNewConnection(
     req.end(payload);
   });
 }
+
+/** POST /predict of one row on a new connection. */
+export function predictOnNewConnection(url: string, features: readonly number[]): Promise<Outcome> {
+  return requestOnNewConnection(url, "POST", "/predict", { features });
+}
+
+/** The text of GET /metrics (whichever process answers: the cluster aggregates); throws on failure. */
+export async function clusterMetrics(url: string): Promise<string> {
+  const out = await requestOnNewConnection(url, "GET", "/metrics");
+  if ("error" in out || out.status !== 200) throw new Error(`GET /metrics: ${JSON.stringify(out)}`);
+  return String(out.body.text);
+}
+
+/** True when GET /health/ready answers 200 on a new connection. */
+export async function clusterReady(url: string): Promise<boolean> {
+  const out = await requestOnNewConnection(url, "GET", "/health/ready");
+  return "status" in out && out.status === 200;
+}
