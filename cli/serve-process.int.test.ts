@@ -10,6 +10,7 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, describe, expect, it } from "vitest";
 import { InferenceService } from "../gen/mlpipe/inference/v1/inference_pb.js";
+import { requestOnNewConnection } from "../test/support/cluster-processes.js";
 import { createGrpcClient, isServiceError } from "../test/support/grpc-client.js";
 import { postJson, readMetric, testHandlerPath, until } from "../test/support/inference-test-harness.js";
 import { writeTestModels } from "../test/support/onnx-models.js";
@@ -60,14 +61,17 @@ describe("inference server process", () => {
     await until(async () => (await readMetric(url, "inference_in_flight_requests")) === 1);
 
     child.kill("SIGTERM");
-    // A draining process closes its idle keep-alive connections: a poll written to one of them as
-    // it closes fails with "other side closed" (the HTTP keep-alive race), and the next poll opens
-    // a new connection. Only the 503 ends the wait.
-    await until(async () => (await fetch(`${url}/health/ready`).catch(() => undefined))?.status === 503);
+    // From here on, each request on a new connection: every HTTP worker process drains on its own,
+    // and one with nothing in flight stops at once and closes its idle keep-alive connections, so
+    // a request written to a pooled one as it closes fails with "other side closed" (the HTTP
+    // keep-alive race; seen in CI). A new connection goes to a process still listening.
+    await until(async () => {
+      const out = await requestOnNewConnection(url, "GET", "/health/ready");
+      return "status" in out && out.status === 503;
+    });
 
-    const refused = await postJson(`${url}/predict`, { features: setosa });
-    expect(refused.status).toBe(503);
-    expect(refused.body.error).toMatchObject({ id: "INFERENCE_SHUTTING_DOWN" });
+    const refused = await requestOnNewConnection(url, "POST", "/predict", { features: setosa });
+    expect(refused).toMatchObject({ status: 503, body: { error: { id: "INFERENCE_SHUTTING_DOWN" } } });
     const grpcClient = createGrpcClient(InferenceService, new URL(grpcUrl).host);
     try {
       const err = await grpcClient.predict({ features: setosa }).then(
