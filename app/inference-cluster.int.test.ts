@@ -19,8 +19,8 @@ import {
   alive,
   clusterMetrics,
   clusterReady,
-  type Outcome,
   predictOnNewConnection,
+  startPredictLoad,
   workerProcessIds,
 } from "../test/support/cluster-processes.js";
 import { createGrpcClient } from "../test/support/grpc-client.js";
@@ -196,22 +196,13 @@ describe("inference cluster (INFERENCE_HTTP_WORKERS=2)", { timeout: 180_000 }, (
 
       // Load on fresh connections (so on both processes) through the promotion, until ten
       // answers in a row, from both processes in turn, name version 2.
-      const versions: unknown[] = [];
-      const failures: Outcome[] = [];
-      let stop = false;
-      const load = (async () => {
-        while (!stop) {
-          const out = await predict(url, setosa);
-          if ("error" in out || out.status !== 200) failures.push(out);
-          else versions.push(out.body.model_version);
-        }
-      })();
+      const load = startPredictLoad(url, setosa);
+      const { versions, failures } = load;
       await until(async () => versions.length >= 10);
       const v2 = await register(models.irisB);
       await promote(v2);
       await until(async () => versions.length >= 10 && versions.slice(-10).every((v) => v === String(v2)));
-      stop = true;
-      await load;
+      await load.stop();
       expect(failures).toEqual([]);
       expect(versions).toContain("1");
       server.child.kill("SIGTERM");

@@ -16,9 +16,9 @@ import {
   alive,
   clusterMetrics,
   clusterReady,
-  type Outcome,
   predictOnNewConnection,
   requestOnNewConnection,
+  startPredictLoad,
   workerProcessIds,
 } from "../test/support/cluster-processes.js";
 import { metricValue, testHandlerPath, until } from "../test/support/inference-test-harness.js";
@@ -135,23 +135,14 @@ describe("mlpipe start with INFERENCE_HTTP_WORKERS=2", { timeout: 300_000 }, () 
     });
     const v2 = trained.modelVersion?.version;
     expect(v2).toBe(2n);
-    const versions: unknown[] = [];
-    const failures: Outcome[] = [];
-    let stop = false;
-    const load = (async () => {
-      while (!stop) {
-        const out = await predict(url, setosa);
-        if ("error" in out || out.status !== 200) failures.push(out);
-        else versions.push(out.body.model_version);
-      }
-    })();
+    const load = startPredictLoad(url, setosa);
+    const { versions, failures } = load;
     await until(async () => versions.length >= 10);
     const client = createMlpipeClient({ url: registryUrl });
     await client.setStage("iris-classifier", 2n, "Production", { archiveExistingVersions: true });
     // Ten answers in a row on fresh connections, so from both processes in turn, name version 2.
     await until(async () => versions.length >= 10 && versions.slice(-10).every((v) => v === "2"));
-    stop = true;
-    await load;
+    await load.stop();
     expect(failures).toEqual([]);
     expect(versions).toContain("1");
 

@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create, type DescMessage, type DescMethod, type DescService, type Message } from "@bufbuild/protobuf";
 import { isReflectList, isReflectMessage, type ReflectMessage, reflect } from "@bufbuild/protobuf/reflect";
-import { Code, ConnectError, createClient, type ServiceImpl, type Transport } from "@connectrpc/connect";
+import { Code, createClient, type ServiceImpl, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { methodPolicy } from "../../auth/method-policy.js";
@@ -24,6 +24,7 @@ import { AuthService, Permission } from "../../gen/mlpipe/auth/v1/auth_pb.js";
 import { Access, ResourceKind } from "../../gen/mlpipe/auth/v1/policy_pb.js";
 import { RegistryService } from "../../gen/mlpipe/registry/v1/registry_pb.js";
 import { TrackingService } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
+import { callAnyMethod } from "../../test/support/call-any-method.js";
 import { startTestRegistryServer, type TestRegistryServer } from "../../test/support/registry-server.js";
 import { endpointMethodOf } from "../mlflow/mlflow-call.js";
 import { mlflowRouteTable } from "../mlflow/mlflow-routes.js";
@@ -99,30 +100,9 @@ function requestFor(method: DescMethod, fixture: Fixture): Message {
 }
 
 /** Calls any method with one request message; the code it fails with, or "ok". */
-async function call(transport: Transport, method: DescMethod, request: Message, token: string | undefined) {
-  const header = token === undefined ? undefined : { authorization: `Bearer ${token}` };
-  // Streams that are let through (Watch) never end by themselves: a bounded read of their start.
-  const signal = AbortSignal.timeout(1_500);
-  try {
-    if (method.methodKind === "unary") {
-      await transport.unary({ ...method, methodKind: "unary" }, signal, undefined, header, request);
-    } else {
-      async function* one() {
-        yield request;
-      }
-      const res = await transport.stream(
-        { ...method, methodKind: method.methodKind },
-        signal,
-        undefined,
-        header,
-        one(),
-      );
-      for await (const _ of res.message) break;
-    }
-    return "ok";
-  } catch (err) {
-    return ConnectError.from(err).code;
-  }
+// Streams that are let through (Watch) never end by themselves: a bounded read of their start.
+function call(transport: Transport, method: DescMethod, request: Message, token: string | undefined) {
+  return callAnyMethod(transport, method, request, token, 1_500);
 }
 
 function outcomeOf(result: Code | "ok"): Code | "allowed" {

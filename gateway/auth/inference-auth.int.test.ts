@@ -21,6 +21,7 @@ import { AuthMethod, AuthService, Permission } from "../../gen/mlpipe/auth/v1/au
 import { ResourceKind } from "../../gen/mlpipe/auth/v1/policy_pb.js";
 import { InferenceService } from "../../gen/mlpipe/inference/v1/inference_pb.js";
 import { RegistryService } from "../../gen/mlpipe/registry/v1/registry_pb.js";
+import { callAnyMethod } from "../../test/support/call-any-method.js";
 import { closedPort } from "../../test/support/closed-port.js";
 import { startTestServer } from "../../test/support/inference-test-harness.js";
 import { startTestOidcIssuer, type TestOidcIssuer } from "../../test/support/oidc-issuer.js";
@@ -85,30 +86,8 @@ afterAll(async () => {
 });
 
 /** Calls `method` with an empty request; "ok", or the code it failed with. */
-async function call(transport: Transport, method: DescMethod, token: string | undefined): Promise<Code | "ok"> {
-  const header = new Headers(token === undefined ? {} : { authorization: `Bearer ${token}` });
-  const signal = AbortSignal.timeout(10_000);
-  const request = create(method.input);
-  try {
-    if (method.methodKind === "unary") {
-      await transport.unary({ ...method, methodKind: "unary" }, signal, undefined, header, request);
-    } else {
-      async function* one() {
-        yield request;
-      }
-      const res = await transport.stream(
-        { ...method, methodKind: method.methodKind },
-        signal,
-        undefined,
-        header,
-        one(),
-      );
-      for await (const _ of res.message) break;
-    }
-    return "ok";
-  } catch (err) {
-    return ConnectError.from(err).code;
-  }
+function call(transport: Transport, method: DescMethod, token: string | undefined): Promise<Code | "ok"> {
+  return callAnyMethod(transport, method, create(method.input), token, 10_000);
 }
 
 const services: readonly DescService[] = [InferenceService, GRPCInferenceService, Health];

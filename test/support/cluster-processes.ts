@@ -85,3 +85,35 @@ export async function clusterReady(url: string): Promise<boolean> {
   const out = await requestOnNewConnection(url, "GET", "/health/ready");
   return "status" in out && out.status === 200;
 }
+
+/** A closed loop of one-row predictions on fresh connections (so on every process), see {@link startPredictLoad}. */
+export interface PredictLoad {
+  /** The `model_version` of each answer, in order. */
+  readonly versions: readonly unknown[];
+  /** Every request that did not answer 200. */
+  readonly failures: readonly Outcome[];
+  /** Stops sending; resolves once the request in flight answered. */
+  stop(): Promise<void>;
+}
+
+/** Sends `features` to /predict one request after another, each on a new connection, until stopped. */
+export function startPredictLoad(url: string, features: readonly number[]): PredictLoad {
+  const versions: unknown[] = [];
+  const failures: Outcome[] = [];
+  let stopped = false;
+  const running = (async () => {
+    while (!stopped) {
+      const out = await predictOnNewConnection(url, features);
+      if ("error" in out || out.status !== 200) failures.push(out);
+      else versions.push(out.body.model_version);
+    }
+  })();
+  return {
+    versions,
+    failures,
+    stop() {
+      stopped = true;
+      return running;
+    },
+  };
+}
