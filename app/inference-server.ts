@@ -40,10 +40,18 @@ import type { BackoffOptions } from "../server/registry-follow/retry-backoff.js"
 import { startTrafficStatsReporter } from "../server/registry-follow/traffic-stats-reporter.js";
 import { createModelTraffic } from "../server/routing/model-traffic.js";
 import { createVersionStatsBook } from "../server/routing/version-stats.js";
-import { createWorkerPool } from "../server/workers/worker-pool.js";
+import type { InlineExecution } from "../server/workers/inline-choice.js";
+import { createInlinePool } from "../server/workers/inline-pool.js";
+import { createDeferredWorkerPool } from "../server/workers/worker-pool.js";
 import { composeLifecycle, type Lifecycle } from "./lifecycle.js";
 import { isLoopback } from "./loopback.js";
 import { sizeProcesses } from "./process-sizing.js";
+
+/**
+ * `.onnx` files larger than this are not tried on the event loop: creating their session there
+ * would stall the edge, and a model this large is rarely cheap per batch.
+ */
+const inlineMaxFileBytes = 8 * 1024 * 1024;
 
 /** A running inference server. */
 export interface InferenceServer {
@@ -143,19 +151,36 @@ export async function startInferenceServer(
     let drainTimedOut = false;
 
     const metrics = createInferenceMetrics();
+    const handlerUrl = c.handlerPath === undefined ? undefined : pathToFileURL(c.handlerPath).href;
     const pool = await life.start(
       "worker pool",
       () =>
-        createWorkerPool({
-          workers: sizing.workersPerProcess,
-          intraOpThreads,
-          handlerModule: c.handlerPath === undefined ? undefined : pathToFileURL(c.handlerPath).href,
-          logger,
-          onWorkerFailure: () => metrics.workerFailures.inc(),
-        }),
+        sizing.inline
+          ? createInlinePool({ intraOpThreads, handlerModule: handlerUrl, logger })
+          : createDeferredWorkerPool({
+              workers: sizing.workersPerProcess,
+              intraOpThreads,
+              handlerModule: handlerUrl,
+              logger,
+              onWorkerFailure: () => metrics.workerFailures.inc(),
+            }),
       // Workers still busy when the grace period ran out are terminated.
       (p) => p.close(drainTimedOut),
     );
+    // Versions cheap enough run on this event loop instead (workers/inline-choice.ts). Not with a
+    // MODEL_HANDLER: its code may block or exit, which a worker thread keeps from the edge.
+    const inline: InlineExecution | undefined =
+      sizing.inline || c.handlerPath !== undefined || c.inlineMaxBatchUs === 0
+        ? undefined
+        : {
+            pool: await life.start(
+              "event-loop inference",
+              () => createInlinePool({ intraOpThreads: 1, logger }),
+              (p) => p.close(),
+            ),
+            maxBatchUs: c.inlineMaxBatchUs,
+            maxFileBytes: inlineMaxFileBytes,
+          };
     // Every process loads its own copy of each model: the server's budget is split across them.
     const budget = createMemoryBudget({
       limitBytes: Math.floor(memoryLimitBytes(c.modelMemoryLimitMb) / sizing.processes),
@@ -166,6 +191,7 @@ export async function startInferenceServer(
         name,
         follows,
         pool,
+        inline,
         metrics,
         logger,
         budget,

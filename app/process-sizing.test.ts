@@ -28,4 +28,12 @@ describe("sizeProcesses", () => {
     expect(s.threads.workers).toBe(4);
     expect(s.workersPerProcess).toBe(2);
   });
+
+  it("runs batches on each process's event loop with INFERENCE_WORKERS=0, admitting what the cores' threads would", () => {
+    const s = sizeProcesses({ cores: 4, httpWorkers: 2, workers: 0, intraOpThreads: 2, maxBatchSize: 64 });
+    expect(s).toMatchObject({ processes: 2, inline: true, workersPerProcess: 1, maxInFlightPerProcess: 2 * 4 * 64 });
+    // intra-op threads are not used inline: the request was lowered to 1
+    expect(s.threads).toMatchObject({ intraOpThreads: 1, clamped: true });
+    expect(sizeProcesses({ cores: 4, maxBatchSize: 64 }).inline).toBe(false);
+  });
 });

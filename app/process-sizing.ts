@@ -29,7 +29,12 @@ export interface ProcessSizing {
   readonly processes: number;
   /** The server's worker threads, as {@link sizeThreads} sized them for the whole machine. */
   readonly threads: ThreadSizing;
-  /** Worker threads of each process: the server's split across processes, at least 1. */
+  /**
+   * True when INFERENCE_WORKERS is 0: each process runs its batches on its own event loop, with
+   * no worker thread (server/workers/inline-pool.ts).
+   */
+  readonly inline: boolean;
+  /** Worker threads of each process: the server's split across processes, at least 1 (1 inline: the event loop's own). */
   readonly workersPerProcess: number;
   /**
    * Requests each process admits at once: the whole limit, not a share of it. node:cluster balances
@@ -51,11 +56,16 @@ export interface ProcessSizing {
 export function sizeProcesses(options: ProcessSizingOptions): ProcessSizing {
   const cores = Math.max(1, Math.floor(options.cores));
   const processes = Math.max(1, options.httpWorkers ?? cores);
-  const threads = sizeThreads({ cores, workers: options.workers, intraOpThreads: options.intraOpThreads });
-  const workersPerProcess = Math.max(1, Math.floor(threads.workers / processes));
-  const maxInFlight = options.maxInFlightRequests ?? 2 * threads.workers * options.maxBatchSize;
+  const inline = options.workers === 0;
+  const threads = inline
+    ? { workers: processes, intraOpThreads: 1, clamped: (options.intraOpThreads ?? 1) !== 1 }
+    : sizeThreads({ cores, workers: options.workers, intraOpThreads: options.intraOpThreads });
+  const workersPerProcess = inline ? 1 : Math.max(1, Math.floor(threads.workers / processes));
+  // Inline, a process runs one batch at a time; it still admits what the threads of the cores would.
+  const maxInFlight = options.maxInFlightRequests ?? 2 * (inline ? cores : threads.workers) * options.maxBatchSize;
   return {
     processes,
+    inline,
     threads,
     workersPerProcess,
     maxInFlightPerProcess: maxInFlight,

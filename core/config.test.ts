@@ -153,6 +153,7 @@ describe("loadConfig", () => {
       workers: undefined,
       intraOpThreads: undefined,
       maxBatchSize: 64,
+      inlineMaxBatchUs: 500,
       maxQueueDelayUs: 0,
       maxInFlightRequests: undefined,
       maxEventLoopDelayMs: 0,
@@ -164,6 +165,7 @@ describe("loadConfig", () => {
         MODEL_HANDLER: "/opt/handler.mjs",
         INFERENCE_WORKERS: "3",
         INFERENCE_INTRA_OP_THREADS: "2",
+        INFERENCE_INLINE_MAX_BATCH_US: "0",
         MAX_QUEUE_DELAY_US: "2000",
         MAX_IN_FLIGHT_REQUESTS: "32",
         MAX_EVENT_LOOP_DELAY_MS: "50",
@@ -176,6 +178,7 @@ describe("loadConfig", () => {
       handlerPath: "/opt/handler.mjs",
       workers: 3,
       intraOpThreads: 2,
+      inlineMaxBatchUs: 0,
       maxQueueDelayUs: 2000,
       maxInFlightRequests: 32,
       maxEventLoopDelayMs: 50,
@@ -184,7 +187,8 @@ describe("loadConfig", () => {
   });
 
   it.each([
-    [{ INFERENCE_WORKERS: "0" }, /INFERENCE_WORKERS must be between 1 and 256/],
+    [{ INFERENCE_WORKERS: "-1" }, /INFERENCE_WORKERS must be between 0 and 256/],
+    [{ INFERENCE_INLINE_MAX_BATCH_US: "1000001" }, /INFERENCE_INLINE_MAX_BATCH_US must be between 0 and 1000000/],
     [{ MAX_BATCH_SIZE: "many" }, /MAX_BATCH_SIZE must be an integer/],
     [{ MAX_QUEUE_DELAY_US: "-1" }, /MAX_QUEUE_DELAY_US must be between 0/],
     [{ MAX_IN_FLIGHT_REQUESTS: "0" }, /MAX_IN_FLIGHT_REQUESTS must be between 1 and 1048576/],

@@ -220,10 +220,19 @@ export interface InferenceConfig {
    */
   readonly httpWorkers: number | undefined;
   /**
-   * Worker threads of the server (INFERENCE_WORKERS, 1..256), split across the HTTP worker
-   * processes (at least one each); undefined sizes from the cores.
+   * Worker threads of the server (INFERENCE_WORKERS, 0..256), split across the HTTP worker
+   * processes (at least one each); undefined sizes from the cores; 0: none, every batch runs on
+   * the serving process's event loop.
    */
   readonly workers: number | undefined;
+  /**
+   * A model version whose batch of MAX_BATCH_SIZE rows runs in less than this many microseconds
+   * on the event loop is served there rather than on the worker threads
+   * (INFERENCE_INLINE_MAX_BATCH_US, 0..1,000,000, default 500; 0: always the worker threads).
+   * Not applied with a MODEL_HANDLER (always the threads) nor with INFERENCE_WORKERS=0 (always the
+   * event loop).
+   */
+  readonly inlineMaxBatchUs: number;
   /** onnxruntime intra-op threads per session (INFERENCE_INTRA_OP_THREADS, 1..256, default 1). workers x this never exceeds the cores. */
   readonly intraOpThreads: number | undefined;
   /** Largest dynamic batch in rows (MAX_BATCH_SIZE, default 64, 1..65536). */
@@ -312,6 +321,7 @@ const knownVariables = [
   "INFERENCE_HTTP_WORKERS",
   "INFERENCE_WORKERS",
   "INFERENCE_INTRA_OP_THREADS",
+  "INFERENCE_INLINE_MAX_BATCH_US",
   "MAX_BATCH_SIZE",
   "MAX_QUEUE_DELAY_US",
   "MAX_QUEUE_SIZE",
@@ -452,8 +462,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       trafficReportIntervalMs: readTrafficReportInterval(env),
       handlerPath: handlerPath === undefined ? undefined : resolve(cwd, handlerPath),
       httpWorkers: optionalInt(env, "INFERENCE_HTTP_WORKERS", 1, 256),
-      workers: optionalInt(env, "INFERENCE_WORKERS", 1, 256),
+      workers: optionalInt(env, "INFERENCE_WORKERS", 0, 256),
       intraOpThreads: optionalInt(env, "INFERENCE_INTRA_OP_THREADS", 1, 256),
+      inlineMaxBatchUs: int(env, "INFERENCE_INLINE_MAX_BATCH_US", 500, 0, 1_000_000),
       maxBatchSize: int(env, "MAX_BATCH_SIZE", 64, 1, 65536),
       maxQueueDelayUs: int(env, "MAX_QUEUE_DELAY_US", 0, 0, 10_000_000),
       maxQueueRows: int(env, "MAX_QUEUE_SIZE", 65536, 1, 1024 * 1024),

@@ -1,6 +1,7 @@
 /**
  * Loads model versions into the worker pool and decides which one answers. A new version is loaded
- * beside the served one, warmed on every worker, and switched to atomically; requests already
+ * beside the served one, warmed on every worker (or, when a full batch of it is cheap, timed and
+ * kept on the event loop: workers/inline-choice.ts), and switched to atomically; requests already
  * queued on the old version finish on it, then it is unloaded from the workers (hot swap).
  *
  * One manager per served model: a server serving several models (server/models/model-set.ts) has
@@ -12,7 +13,9 @@ import { inferenceErrors, MlpipeError } from "../../core/errors/index.js";
 import type { Logger } from "../../core/logger.js";
 import { createDynamicBatcher, type DynamicBatcher } from "../batching/dynamic-batcher.js";
 import type { InferenceMetrics, QueueDepthSample } from "../inference-metrics.js";
+import { chooseInline, type InlineExecution } from "../workers/inline-choice.js";
 import type { WorkerPool } from "../workers/worker-pool.js";
+import type { RunTask } from "../workers/worker-protocol.js";
 import type { MemoryBudget, MemoryReservation } from "./memory-budget.js";
 import type { ModelArtifact, ModelLoader } from "./model-loader.js";
 import { type ModelSignature, readSignature, UnsupportedModelError } from "./onnx-signature.js";
@@ -61,6 +64,11 @@ export interface ModelManagerOptions {
   /** The stage or alias it follows in the registry; "" (default) for a local file. */
   readonly follows?: string | undefined;
   readonly pool: WorkerPool;
+  /**
+   * The event loop as a second place to run batches: each version whose full batch is cheap
+   * enough runs there instead of on `pool` (workers/inline-choice.ts); none: always `pool`.
+   */
+  readonly inline?: InlineExecution | undefined;
   readonly batching: BatchingOptions;
   readonly metrics: InferenceMetrics;
   readonly logger: Logger;
@@ -119,6 +127,8 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
   let lastFailure: MlpipeError | undefined;
   /** The memory reserved by each loaded version, by its key. */
   const reservations = new Map<string, MemoryReservation>();
+  /** Where each loaded version's batches run (the worker pool or the event loop), by its key. */
+  const runners = new Map<string, WorkerPool>();
   let others: LoadedModel[] = [];
   let swaps: Promise<unknown> = Promise.resolve();
   metrics.queueCapacity.set(options.batching.maxQueueRows);
@@ -134,6 +144,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     artifact: ModelArtifact,
     key: string,
     signature: ModelSignature,
+    runner: WorkerPool,
   ): DynamicBatcher<RowsInput, RowsOutput> {
     const l = labels(artifact);
     const features = signature.input.features;
@@ -145,7 +156,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     const computedRows = metrics.computedRows.labels(l);
     return createDynamicBatcher<RowsInput, RowsOutput>({
       ...options.batching,
-      concurrency: pool.size,
+      concurrency: runner.size,
       events: {
         onBatch: (rows) => batchSize.observe(rows),
         onQueueTime: (s) => queueTime.observe(s),
@@ -166,7 +177,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
           }
           data = batch.buffer as ArrayBuffer;
         }
-        const result = await pool.run({
+        const result = await runner.run({
           kind: "run",
           model: { key, path: artifact.path, source: artifact.source },
           inputName: signature.input.name,
@@ -197,21 +208,22 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     });
   }
 
-  async function warm(key: string, artifact: ModelArtifact, signature: ModelSignature): Promise<void> {
+  /** A task of `rows` rows of zeros, to warm or time a version. */
+  function zeros(key: string, artifact: ModelArtifact, signature: ModelSignature, rows: number): RunTask {
     const { dtype, features, name } = signature.input;
+    return {
+      kind: "run",
+      model: { key, path: artifact.path, source: artifact.source },
+      inputName: name,
+      input: { dtype, shape: [rows, features], data: new ArrayBuffer(rows * features * elementSize(dtype)) },
+      outputNames: signature.outputs.map((o) => o.name),
+    };
+  }
+
+  async function warm(key: string, artifact: ModelArtifact, signature: ModelSignature): Promise<void> {
     // One warm-up batch per worker, at once: the pool gives each idle worker one, so every worker
     // creates its session (and runs the model once) before the version takes traffic.
-    await Promise.all(
-      Array.from({ length: pool.size }, () =>
-        pool.run({
-          kind: "run",
-          model: { key, path: artifact.path, source: artifact.source },
-          inputName: name,
-          input: { dtype, shape: [1, features], data: new ArrayBuffer(features * elementSize(dtype)) },
-          outputNames: signature.outputs.map((o) => o.name),
-        }),
-      ),
-    );
+    await Promise.all(Array.from({ length: pool.size }, () => pool.run(zeros(key, artifact, signature, 1))));
   }
 
   async function load(loader: ModelLoader): Promise<LoadedModel> {
@@ -239,13 +251,23 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     // Refused before any worker creates a session: a version that does not fit never takes memory.
     const reservation = options.budget?.reserve(artifact.source, fileBytes);
     const key = `${artifact.name}@${artifact.version}#${++loadCounter}`;
+    let runner = pool;
+    let batchUs: number | undefined;
     try {
-      await warm(key, artifact, signature);
+      if (options.inline !== undefined) {
+        const probe = () => zeros(key, artifact, signature, options.batching.maxBatchSize);
+        const choice = await chooseInline(options.inline, probe, fileBytes);
+        batchUs = choice.batchUs;
+        if (choice.inline) runner = options.inline.pool;
+      }
+      if (runner === pool) await warm(key, artifact, signature);
     } catch (err) {
       pool.unload(key);
+      options.inline?.pool.unload(key);
       reservation?.release();
       throw inferenceErrors.modelLoadFailed(artifact.source, "warm-up failed", err);
     }
+    runners.set(key, runner);
     if (reservation !== undefined) reservations.set(key, reservation);
     const seconds = (performance.now() - started) / 1000;
     metrics.loadTime.set(labels(artifact), seconds);
@@ -254,16 +276,27 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
       key,
       signature,
       loadedAt: Date.now(),
-      batcher: makeBatcher(artifact, key, signature),
+      batcher: makeBatcher(artifact, key, signature, runner),
     };
     others = [...others, model];
-    logger.info({ model: artifact.name, version: artifact.version, source: artifact.source, seconds }, "model loaded");
+    logger.info(
+      {
+        model: artifact.name,
+        version: artifact.version,
+        source: artifact.source,
+        seconds,
+        runsOn: runner.runsOn,
+        ...(batchUs === undefined ? {} : { fullBatchMicros: Math.round(batchUs) }),
+      },
+      "model loaded",
+    );
     return model;
   }
 
   async function retire(model: LoadedModel): Promise<void> {
     await model.batcher.drain();
-    pool.unload(model.key);
+    (runners.get(model.key) ?? pool).unload(model.key);
+    runners.delete(model.key);
     reservations.get(model.key)?.release();
     reservations.delete(model.key);
     const l = labels(model.artifact);

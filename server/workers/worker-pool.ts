@@ -27,8 +27,10 @@ export interface WorkerPoolOptions {
 
 /** The worker pool as the engine uses it. */
 export interface WorkerPool {
-  /** Worker threads in the pool. */
+  /** Worker threads in the pool (batches that can run at once). */
   readonly size: number;
+  /** Where its batches run: worker threads, or the calling process's event loop (inline-pool.ts). */
+  readonly runsOn: "worker threads" | "event loop";
   /** Runs a batch; the input buffer is transferred (unusable by the caller afterwards). Throws MlpipeError. */
   run(task: RunTask): Promise<RunResult>;
   /** Tells every worker to release its session of a model. */
@@ -38,6 +40,20 @@ export interface WorkerPool {
 }
 
 let poolCounter = 0;
+
+/** A runner's reply as the engine takes it: the result, or the failure thrown (and logged with its detail). */
+export function resultOf(reply: unknown, task: RunTask, logger: Logger): RunResult {
+  if (isErrorData(reply)) {
+    const failure = reply as WorkerFailure;
+    const error: MlpipeError = fromErrorData(failure);
+    logger.warn(
+      { id: failure.id, detail: failure.detail, model: task.model.key, path: task.model.path },
+      "inference batch failed",
+    );
+    throw error;
+  }
+  return reply as RunResult;
+}
 
 /**
  * Where the worker module is and how Node must start to load it: the `.ts` source needs tsx in the
@@ -80,6 +96,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
 
   return {
     size: options.workers,
+    runsOn: "worker threads",
     async run(task: RunTask): Promise<RunResult> {
       let reply: unknown;
       try {
@@ -89,16 +106,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
         options.logger.error({ err, model: task.model.key }, "inference worker died while running a batch");
         throw inferenceErrors.workerFailed(err);
       }
-      if (isErrorData(reply)) {
-        const failure = reply as WorkerFailure;
-        const error: MlpipeError = fromErrorData(failure);
-        options.logger.warn(
-          { id: failure.id, detail: failure.detail, model: task.model.key, path: task.model.path },
-          "inference batch failed",
-        );
-        throw error;
-      }
-      return reply as RunResult;
+      return resultOf(reply, task, options.logger);
     },
     unload(key: string): void {
       const msg: UnloadMessage = { kind: "unload", key };
@@ -107,6 +115,31 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     async close(force = false): Promise<void> {
       channel.close();
       await pool.close({ force });
+    },
+  };
+}
+
+/**
+ * The pool, started by its first batch rather than at once: a server whose models all run on the
+ * event loop (inline-choice.ts) never starts its worker threads, nor pays their memory.
+ */
+export function createDeferredWorkerPool(options: WorkerPoolOptions): WorkerPool {
+  let pool: WorkerPool | undefined;
+  let closed = false;
+  return {
+    size: options.workers,
+    runsOn: "worker threads",
+    run(task: RunTask): Promise<RunResult> {
+      if (closed) return Promise.reject(inferenceErrors.workerFailed(new Error("the worker pool is closed")));
+      pool ??= createWorkerPool(options);
+      return pool.run(task);
+    },
+    unload(key: string): void {
+      pool?.unload(key);
+    },
+    async close(force = false): Promise<void> {
+      closed = true;
+      await pool?.close(force);
     },
   };
 }
