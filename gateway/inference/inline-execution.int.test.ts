@@ -2,9 +2,10 @@
  * Where a real server runs each model's batches (server/workers/inline-choice.ts), read from its
  * "model loaded" log line and checked by predicting: the small test model on the event loop by
  * default, on the worker threads with a MODEL_HANDLER or INFERENCE_INLINE_MAX_BATCH_US=0, and on
- * the event loop with INFERENCE_WORKERS=0 even with a handler (which still applies).
+ * the event loop with INFERENCE_WORKERS=0 even with a handler (which still applies); and a request
+ * larger than the event loop's share (`maxRowsOnEventLoop`) on the threads, which start for it.
  */
-import { rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { startInferenceServer } from "../../app/inference-server.js";
 import { loadConfig } from "../../core/config.js";
@@ -16,8 +17,7 @@ import { irisBias, irisWeights, referenceProbabilities, writeTestModels } from "
 const models = writeTestModels();
 afterAll(() => rmSync(models.dir, { recursive: true, force: true }));
 
-/** Starts a server, predicts one row, stops it; returns the answer and the "model loaded" line. */
-async function serveOnce(env: Record<string, string>, features: number[]) {
+function startServer(env: Record<string, string>) {
   const log = captureLog();
   const config = loadConfig({
     HOST: "127.0.0.1",
@@ -27,7 +27,15 @@ async function serveOnce(env: Record<string, string>, features: number[]) {
     MODEL_PATH: models.iris,
     ...env,
   });
-  const server = await startInferenceServer(config, createLogger({ level: "info", destination: log.destination }));
+  return startInferenceServer(config, createLogger({ level: "info", destination: log.destination })).then((server) => ({
+    server,
+    log,
+  }));
+}
+
+/** Starts a server, predicts one row, stops it; returns the answer and the "model loaded" line. */
+async function serveOnce(env: Record<string, string>, features: number[]) {
+  const { server, log } = await startServer(env);
   try {
     const answer = await postJson(`${server.url}/predict`, { features });
     const loaded = log.lines.find((l) => l.msg === "model loaded");
@@ -71,4 +79,32 @@ describe("where a model's batches run", () => {
     expect((answer.body as { probability: number }).probability).toBeCloseTo(Math.max(...want), 4);
     expect(loaded).toMatchObject({ runsOn: "event loop" });
   });
+
+  it.skipIf(!existsSync("/proc/self/task"))(
+    "runs a request larger than the event loop's share on the worker threads, started for it",
+    async () => {
+      const { server, log } = await startServer({ MAX_BATCH_SIZE: "1" });
+      try {
+        const loaded = log.lines.find((l) => l.msg === "model loaded");
+        expect(loaded).toMatchObject({ runsOn: "event loop", maxRowsOnEventLoop: expect.any(Number) });
+        const maxRows = Number(loaded?.maxRowsOnEventLoop);
+        const threads = () => readdirSync("/proc/self/task").length;
+        const before = threads();
+        const small = await postJson(`${server.url}/predict`, {
+          instances: Array.from({ length: maxRows }, () => setosa),
+        });
+        expect(small.status).toBe(200);
+        expect(threads()).toBeLessThan(before + 2); // no pool started (other threads may come and go)
+        const large = await postJson(`${server.url}/predict`, {
+          instances: Array.from({ length: maxRows + 1 }, () => setosa),
+        });
+        expect(large.status).toBe(200);
+        expect((large.body as { predictions: unknown[] }).predictions).toHaveLength(maxRows + 1);
+        // INFERENCE_WORKERS=2: the pool's two threads now run beside the test's own
+        expect(threads()).toBeGreaterThanOrEqual(before + 2);
+      } finally {
+        await server.shutdown();
+      }
+    },
+  );
 });

@@ -145,6 +145,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     key: string,
     signature: ModelSignature,
     runner: WorkerPool,
+    runnerMaxRows: number,
   ): DynamicBatcher<RowsInput, RowsOutput> {
     const l = labels(artifact);
     const features = signature.input.features;
@@ -177,7 +178,9 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
           }
           data = batch.buffer as ArrayBuffer;
         }
-        const result = await runner.run({
+        // A request larger than a batch runs alone: on the event loop only while it stays within
+        // what the timed batch says fits the bound, else on the worker threads.
+        const result = await (total <= runnerMaxRows ? runner : pool).run({
           kind: "run",
           model: { key, path: artifact.path, source: artifact.source },
           inputName: signature.input.name,
@@ -252,13 +255,20 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     const reservation = options.budget?.reserve(artifact.source, fileBytes);
     const key = `${artifact.name}@${artifact.version}#${++loadCounter}`;
     let runner = pool;
+    let runnerMaxRows = Number.POSITIVE_INFINITY;
     let batchUs: number | undefined;
     try {
       if (options.inline !== undefined) {
         const probe = () => zeros(key, artifact, signature, options.batching.maxBatchSize);
         const choice = await chooseInline(options.inline, probe, fileBytes);
         batchUs = choice.batchUs;
-        if (choice.inline) runner = options.inline.pool;
+        if (choice.inline && batchUs !== undefined) {
+          runner = options.inline.pool;
+          // Rows whose run stays under the bound at the timed batch's cost per row (which includes
+          // the run's fixed cost, so this errs on the side of the threads).
+          const { maxBatchSize } = options.batching;
+          runnerMaxRows = Math.max(maxBatchSize, Math.floor((maxBatchSize * options.inline.maxBatchUs) / batchUs));
+        }
       }
       if (runner === pool) await warm(key, artifact, signature);
     } catch (err) {
@@ -276,7 +286,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
       key,
       signature,
       loadedAt: Date.now(),
-      batcher: makeBatcher(artifact, key, signature, runner),
+      batcher: makeBatcher(artifact, key, signature, runner, runnerMaxRows),
     };
     others = [...others, model];
     logger.info(
@@ -286,6 +296,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
         source: artifact.source,
         seconds,
         runsOn: runner.runsOn,
+        ...(runner === pool ? {} : { maxRowsOnEventLoop: runnerMaxRows }),
         ...(batchUs === undefined ? {} : { fullBatchMicros: Math.round(batchUs) }),
       },
       "model loaded",
@@ -295,7 +306,9 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
 
   async function retire(model: LoadedModel): Promise<void> {
     await model.batcher.drain();
-    (runners.get(model.key) ?? pool).unload(model.key);
+    // Inline versions may have run a large request on the threads too.
+    pool.unload(model.key);
+    if (runners.get(model.key) !== pool) runners.get(model.key)?.unload(model.key);
     runners.delete(model.key);
     reservations.get(model.key)?.release();
     reservations.delete(model.key);
