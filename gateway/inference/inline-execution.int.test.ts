@@ -83,7 +83,7 @@ describe("where a model's batches run", () => {
   it.skipIf(!existsSync("/proc/self/task"))(
     "runs a request larger than the event loop's share on the worker threads, started for it",
     async () => {
-      const { server, log } = await startServer({ MAX_BATCH_SIZE: "1" });
+      const { server, log } = await startServer({ MAX_BATCH_SIZE: "1", MAX_QUEUE_SIZE: "200000" });
       try {
         const loaded = log.lines.find((l) => l.msg === "model loaded");
         expect(loaded).toMatchObject({ runsOn: "event loop", maxRowsOnEventLoop: expect.any(Number) });

@@ -259,15 +259,12 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     let batchUs: number | undefined;
     try {
       if (options.inline !== undefined) {
-        const probe = () => zeros(key, artifact, signature, options.batching.maxBatchSize);
-        const choice = await chooseInline(options.inline, probe, fileBytes);
+        const probe = (rows: number) => zeros(key, artifact, signature, rows);
+        const choice = await chooseInline(options.inline, probe, options.batching.maxBatchSize, fileBytes);
         batchUs = choice.batchUs;
-        if (choice.inline && batchUs !== undefined) {
+        if (choice.inline) {
           runner = options.inline.pool;
-          // Rows whose run stays under the bound at the timed batch's cost per row (which includes
-          // the run's fixed cost, so this errs on the side of the threads).
-          const { maxBatchSize } = options.batching;
-          runnerMaxRows = Math.max(maxBatchSize, Math.floor((maxBatchSize * options.inline.maxBatchUs) / batchUs));
+          runnerMaxRows = choice.maxRows;
         }
       }
       if (runner === pool) await warm(key, artifact, signature);

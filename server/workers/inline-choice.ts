@@ -27,39 +27,73 @@ export interface InlineChoice {
   readonly inline: boolean;
   /** µs of the fastest timed full batch on the event loop; undefined when none was run. */
   readonly batchUs: number | undefined;
+  /**
+   * Rows of the largest request timed under the bound on the event loop (at least a full batch):
+   * a request alone with more rows (a large PredictBatch) runs on the worker threads. 0 when not inline.
+   */
+  readonly maxRows: number;
 }
 
-/** Timed batches after the first (which creates the session and is not timed). */
+/** Untimed runs first: the session is created and the code paths warmed. */
+const warmRuns = 3;
+/** Timed runs of a full batch. */
 const timedRuns = 5;
+/** Timed runs of each larger size. */
+const timedRunsLarger = 2;
+/** Larger sizes grow 4x from a full batch, up to this many rows and ... */
+const maxProbeRows = 65_536;
+/** ... this many bytes of input. */
+const maxProbeBytes = 16 * 1024 * 1024;
+
+/** The fastest of `runs` timed runs of `task()`, stopping early past `stopUs`. */
+async function fastest(pool: WorkerPool, task: () => RunTask, runs: number, stopUs: number): Promise<number> {
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < runs; i++) {
+    const t = task();
+    const started = performance.now();
+    await pool.run(t);
+    const us = (performance.now() - started) * 1000;
+    best = Math.min(best, us);
+    if (us > stopUs) break;
+  }
+  return best;
+}
 
 /**
- * Runs the probe (a batch of MAX_BATCH_SIZE rows) on the event loop: once to load the session,
- * then up to {@link timedRuns} times timed, stopping at the first run over 4x the bound so that a
- * slow model blocks the loop for one batch, not several. Inline when the fastest run is under the
- * bound: a run's time includes whatever else the event loop did while it waited its turn (other
- * requests, under load), so the fastest is the closest to the model's own cost.
+ * Times the model on the event loop. A full batch (`probe(batchRows)`) runs {@link warmRuns}
+ * times untimed, then up to {@link timedRuns} times timed, stopping at the first run over 4x the
+ * bound so that a slow model blocks the loop for one batch, not several. Inline when the fastest
+ * run is under the bound: a run's time includes whatever else the event loop did while it waited
+ * its turn (other requests, under load), so the fastest is the closest to the model's own cost.
+ * Then requests of 4x, 16x, ... a batch are timed (twice each, up to 65,536 rows or 16 MB of
+ * input) until one takes the bound: the last size under it is the most rows a request may run
+ * inline. Measured rather than extrapolated, since a run's cost is far from linear in its rows
+ * (a fixed cost dominates small batches).
  * A version that does not run inline has its event-loop session released. A probe that fails
  * (the model cannot run) is thrown, as the warm-up's failure would be.
  */
 export async function chooseInline(
   execution: InlineExecution,
-  probe: () => RunTask,
+  probe: (rows: number) => RunTask,
+  batchRows: number,
   fileBytes: number,
 ): Promise<InlineChoice> {
-  if (execution.maxBatchUs <= 0 || fileBytes > execution.maxFileBytes) return { inline: false, batchUs: undefined };
-  const first = probe();
-  await execution.pool.run(first);
-  const times: number[] = [];
-  for (let i = 0; i < timedRuns; i++) {
-    const task = probe();
-    const started = performance.now();
-    await execution.pool.run(task);
-    const us = (performance.now() - started) * 1000;
-    times.push(us);
-    if (us > 4 * execution.maxBatchUs) break;
+  const bound = execution.maxBatchUs;
+  if (bound <= 0 || fileBytes > execution.maxFileBytes) return { inline: false, batchUs: undefined, maxRows: 0 };
+  const key = probe(batchRows).model.key;
+  for (let i = 0; i < warmRuns; i++) await execution.pool.run(probe(batchRows));
+  const batchUs = await fastest(execution.pool, () => probe(batchRows), timedRuns, 4 * bound);
+  if (!(batchUs < bound)) {
+    execution.pool.unload(key);
+    return { inline: false, batchUs, maxRows: 0 };
   }
-  const batchUs = Math.min(...times);
-  const inline = times.length === timedRuns && batchUs < execution.maxBatchUs;
-  if (!inline) execution.pool.unload(first.model.key);
-  return { inline, batchUs };
+  let maxRows = batchRows;
+  const first = probe(batchRows);
+  const bytesPerRow = first.input.data.byteLength / Math.max(1, batchRows);
+  for (let rows = batchRows * 4; rows <= maxProbeRows && rows * bytesPerRow <= maxProbeBytes; rows *= 4) {
+    const us = await fastest(execution.pool, () => probe(rows), timedRunsLarger, bound);
+    if (!(us < bound)) break;
+    maxRows = rows;
+  }
+  return { inline: true, batchUs, maxRows };
 }
