@@ -120,6 +120,20 @@ export interface ModelManager {
 
 let loadCounter = 0;
 
+/**
+ * Where a loaded version's batches run: `runner` for requests up to `maxRows` rows, the worker
+ * pool beyond. Mutable: a version timed again may move to the event loop.
+ */
+interface Placement {
+  runner: WorkerPool;
+  maxRows: number;
+  /** The pending re-timing, if any. */
+  retime: NodeJS.Timeout | undefined;
+}
+
+/** Versions timed under this many times the bound are timed again later (a busy loop may have slowed them). */
+const retimeBelowFactor = 20;
+
 /** Creates an empty manager: nothing is served until `swap` (or `load`) finishes. */
 export function createModelManager(options: ModelManagerOptions): ModelManager {
   const { pool, metrics, logger, name } = options;
@@ -128,7 +142,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
   /** The memory reserved by each loaded version, by its key. */
   const reservations = new Map<string, MemoryReservation>();
   /** Where each loaded version's batches run (the worker pool or the event loop), by its key. */
-  const runners = new Map<string, WorkerPool>();
+  const placements = new Map<string, Placement>();
   let others: LoadedModel[] = [];
   let swaps: Promise<unknown> = Promise.resolve();
   metrics.queueCapacity.set(options.batching.maxQueueRows);
@@ -144,8 +158,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     artifact: ModelArtifact,
     key: string,
     signature: ModelSignature,
-    runner: WorkerPool,
-    runnerMaxRows: number,
+    placement: Placement,
   ): DynamicBatcher<RowsInput, RowsOutput> {
     const l = labels(artifact);
     const features = signature.input.features;
@@ -157,7 +170,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     const computedRows = metrics.computedRows.labels(l);
     return createDynamicBatcher<RowsInput, RowsOutput>({
       ...options.batching,
-      concurrency: runner.size,
+      concurrency: placement.runner.size,
       events: {
         onBatch: (rows) => batchSize.observe(rows),
         onQueueTime: (s) => queueTime.observe(s),
@@ -180,7 +193,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
         }
         // A request larger than a batch runs alone: on the event loop only while it stays within
         // what the timed batch says fits the bound, else on the worker threads.
-        const result = await (total <= runnerMaxRows ? runner : pool).run({
+        const result = await (total <= placement.maxRows ? placement.runner : pool).run({
           kind: "run",
           model: { key, path: artifact.path, source: artifact.source },
           inputName: signature.input.name,
@@ -254,8 +267,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     // Refused before any worker creates a session: a version that does not fit never takes memory.
     const reservation = options.budget?.reserve(artifact.source, fileBytes);
     const key = `${artifact.name}@${artifact.version}#${++loadCounter}`;
-    let runner = pool;
-    let runnerMaxRows = Number.POSITIVE_INFINITY;
+    const placement: Placement = { runner: pool, maxRows: Number.POSITIVE_INFINITY, retime: undefined };
     let batchUs: number | undefined;
     try {
       if (options.inline !== undefined) {
@@ -263,18 +275,18 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
         const choice = await chooseInline(options.inline, probe, options.batching.maxBatchSize, fileBytes);
         batchUs = choice.batchUs;
         if (choice.inline) {
-          runner = options.inline.pool;
-          runnerMaxRows = choice.maxRows;
+          placement.runner = options.inline.pool;
+          placement.maxRows = choice.maxRows;
         }
       }
-      if (runner === pool) await warm(key, artifact, signature);
+      if (placement.runner === pool) await warm(key, artifact, signature);
     } catch (err) {
       pool.unload(key);
       options.inline?.pool.unload(key);
       reservation?.release();
       throw inferenceErrors.modelLoadFailed(artifact.source, "warm-up failed", err);
     }
-    runners.set(key, runner);
+    placements.set(key, placement);
     if (reservation !== undefined) reservations.set(key, reservation);
     const seconds = (performance.now() - started) / 1000;
     metrics.loadTime.set(labels(artifact), seconds);
@@ -283,7 +295,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
       key,
       signature,
       loadedAt: Date.now(),
-      batcher: makeBatcher(artifact, key, signature, runner, runnerMaxRows),
+      batcher: makeBatcher(artifact, key, signature, placement),
     };
     others = [...others, model];
     logger.info(
@@ -292,21 +304,69 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
         version: artifact.version,
         source: artifact.source,
         seconds,
-        runsOn: runner.runsOn,
-        ...(runner === pool ? {} : { maxRowsOnEventLoop: runnerMaxRows }),
+        runsOn: placement.runner.runsOn,
+        ...(placement.runner === pool ? {} : { maxRowsOnEventLoop: placement.maxRows }),
         ...(batchUs === undefined ? {} : { fullBatchMicros: Math.round(batchUs) }),
       },
       "model loaded",
     );
+    if (options.inline !== undefined && placement.runner === pool && batchUs !== undefined) {
+      // Timed over the bound, perhaps only because the event loop was busy (a process starting
+      // beside others): timed again later, and moved to the event loop if it then fits.
+      if (batchUs < retimeBelowFactor * options.inline.maxBatchUs) retime(model, placement, fileBytes, 0);
+    }
     return model;
+  }
+
+  /** Times a version on the threads again after the attempt's delay (inline-choice.ts's retimeDelaysMs). */
+  function retime(model: LoadedModel, placement: Placement, fileBytes: number, attempt: number): void {
+    const inline = options.inline;
+    const delay = inline?.retimeDelaysMs?.[attempt];
+    if (inline === undefined || delay === undefined) return;
+    placement.retime = setTimeout(() => {
+      placement.retime = undefined;
+      if (placements.get(model.key) !== placement) return;
+      const probe = (rows: number) => zeros(model.key, model.artifact, model.signature, rows);
+      chooseInline(inline, probe, options.batching.maxBatchSize, fileBytes).then(
+        (choice) => {
+          if (placements.get(model.key) !== placement) {
+            inline.pool.unload(model.key);
+            return;
+          }
+          if (!choice.inline) {
+            retime(model, placement, fileBytes, attempt + 1);
+            return;
+          }
+          placement.runner = inline.pool;
+          placement.maxRows = choice.maxRows;
+          // Requests over the event loop's share load a session on the threads again when they come.
+          pool.unload(model.key);
+          logger.info(
+            {
+              model: model.artifact.name,
+              version: model.artifact.version,
+              runsOn: inline.pool.runsOn,
+              maxRowsOnEventLoop: choice.maxRows,
+              fullBatchMicros: Math.round(choice.batchUs ?? 0),
+            },
+            "model moved to the event loop",
+          );
+        },
+        (err: unknown) =>
+          logger.warn({ err, model: model.artifact.name, version: model.artifact.version }, "re-timing failed"),
+      );
+    }, delay);
+    placement.retime.unref();
   }
 
   async function retire(model: LoadedModel): Promise<void> {
     await model.batcher.drain();
     // Inline versions may have run a large request on the threads too.
+    const placement = placements.get(model.key);
+    if (placement?.retime !== undefined) clearTimeout(placement.retime);
+    placements.delete(model.key);
     pool.unload(model.key);
-    if (runners.get(model.key) !== pool) runners.get(model.key)?.unload(model.key);
-    runners.delete(model.key);
+    options.inline?.pool.unload(model.key);
     reservations.get(model.key)?.release();
     reservations.delete(model.key);
     const l = labels(model.artifact);

@@ -20,6 +20,12 @@ export interface InlineExecution {
   readonly maxBatchUs: number;
   /** Larger `.onnx` files are not tried inline (their session would be loaded on the event loop). */
   readonly maxFileBytes: number;
+  /**
+   * A version timed over the bound but under 20x it is timed again after each of these delays
+   * (ms) until it fits: the first timing may have met a busy event loop (a process starting
+   * beside others). Default none.
+   */
+  readonly retimeDelaysMs?: readonly number[] | undefined;
 }
 
 /** What was chosen for a version, and why. */
