@@ -84,7 +84,7 @@ describe("inline pool", () => {
     }
   });
 
-  it("loads a model again after unload, and close waits for the batch that runs", async () => {
+  it("loads a model again after unload; close waits for the batch that runs, then refuses batches", async () => {
     const pool = createInlinePool({ intraOpThreads: 1, logger });
     await pool.run(task([[5.1, 3.5, 1.4, 0.2]]));
     pool.unload("iris@1");
@@ -97,6 +97,8 @@ describe("inline pool", () => {
     expect(result.ok).toBe(true);
     await closing;
     expect(closed).toBe(true);
+    const err = await pool.run(task([[5.1, 3.5, 1.4, 0.2]])).catch((e: unknown) => e);
+    expect(inferenceErrors.workerFailed.is(err)).toBe(true);
   });
 });
 

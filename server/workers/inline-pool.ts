@@ -6,6 +6,7 @@
  * event loop (every request of the process waits for each batch), and a MODEL_HANDLER that exits
  * takes the process with it rather than one worker thread.
  */
+import { inferenceErrors } from "../../core/errors/index.js";
 import type { Logger } from "../../core/logger.js";
 import { createSessionRunner } from "./session-runner.js";
 import { resultOf, type WorkerPool } from "./worker-pool.js";
@@ -30,6 +31,7 @@ export function createInlinePool(options: InlinePoolOptions): WorkerPool {
     size: 1,
     runsOn: "event loop",
     async run(task: RunTask): Promise<RunResult> {
+      if (closed) throw inferenceErrors.workerFailed(new Error("the event-loop runner is closed"));
       running++;
       try {
         return resultOf(await runner.run(task), task, options.logger);
