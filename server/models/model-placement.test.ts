@@ -41,21 +41,34 @@ function busyAtFirst(slowRuns: number) {
 
 const features = new Float32Array([5.1, 3.5, 1.4, 0.2]);
 
+/**
+ * A manager whose event-loop runner is slow for its first 4 runs: 3 untimed and 1 timed (5 ms,
+ * over 4x the 1 ms bound: the timing stops), so its first version goes to the threads.
+ */
+function managerTimedOnABusyLoop(retimeDelaysMs: readonly number[]) {
+  const log = captureLog();
+  const logger = createLogger({ level: "info", destination: log.destination });
+  const threads = createDeferredWorkerPool({ workers: 1, intraOpThreads: 1, logger });
+  const inline = busyAtFirst(4);
+  const manager = createModelManager({
+    name: "iris",
+    pool: threads,
+    inline: { pool: inline.pool, maxBatchUs: 1_000, maxFileBytes: 1 << 20, retimeDelaysMs },
+    metrics: createInferenceMetrics(),
+    logger,
+    batching: { maxBatchSize: 8, maxQueueDelayUs: 0, maxQueueRows: 64 },
+  });
+  const close = async () => {
+    await manager.close();
+    await threads.close();
+    await inline.pool.close();
+  };
+  return { log, inline, manager, close };
+}
+
 describe("a version timed on a busy event loop", () => {
   it("serves from the threads first, then moves to the event loop when timed again", async () => {
-    const log = captureLog();
-    const logger = createLogger({ level: "info", destination: log.destination });
-    const threads = createDeferredWorkerPool({ workers: 1, intraOpThreads: 1, logger });
-    // 3 untimed runs and 1 timed (5 ms, over 4x the 1 ms bound: the timing stops): all slow
-    const inline = busyAtFirst(4);
-    const manager = createModelManager({
-      name: "iris",
-      pool: threads,
-      inline: { pool: inline.pool, maxBatchUs: 1_000, maxFileBytes: 1 << 20, retimeDelaysMs: [50, 50] },
-      metrics: createInferenceMetrics(),
-      logger,
-      batching: { maxBatchSize: 8, maxQueueDelayUs: 0, maxQueueRows: 64 },
-    });
+    const { log, inline, manager, close } = managerTimedOnABusyLoop([50, 50]);
     try {
       const loaded = await manager.swap(createLocalFileLoader({ path: models.iris, name: "iris" }));
       expect(log.lines.find((l) => l.msg === "model loaded")).toMatchObject({ runsOn: "worker threads" });
@@ -72,25 +85,12 @@ describe("a version timed on a busy event loop", () => {
       expect(out.get("probabilities")?.shape).toEqual([1, 3]);
       expect(inline.state.fastRuns).toBe(timed + 1); // answered on the event loop
     } finally {
-      await manager.close();
-      await threads.close();
-      await inline.pool.close();
+      await close();
     }
   });
 
   it("is not timed again once retired", async () => {
-    const log = captureLog();
-    const logger = createLogger({ level: "info", destination: log.destination });
-    const threads = createDeferredWorkerPool({ workers: 1, intraOpThreads: 1, logger });
-    const inline = busyAtFirst(4);
-    const manager = createModelManager({
-      name: "iris",
-      pool: threads,
-      inline: { pool: inline.pool, maxBatchUs: 1_000, maxFileBytes: 1 << 20, retimeDelaysMs: [50] },
-      metrics: createInferenceMetrics(),
-      logger,
-      batching: { maxBatchSize: 8, maxQueueDelayUs: 0, maxQueueRows: 64 },
-    });
+    const { log, inline, manager, close } = managerTimedOnABusyLoop([50]);
     try {
       await manager.swap(createLocalFileLoader({ path: models.iris, name: "iris" }));
       expect(log.lines.find((l) => l.msg === "model loaded")).toMatchObject({ runsOn: "worker threads" });
@@ -100,8 +100,7 @@ describe("a version timed on a busy event loop", () => {
       expect(inline.state.runs).toBe(runs);
       expect(log.lines.some((l) => l.msg === "model moved to the event loop")).toBe(false);
     } finally {
-      await threads.close();
-      await inline.pool.close();
+      await close();
     }
   });
 });
