@@ -38,8 +38,12 @@ export async function runInferenceClusterWorker(
   options: InferenceClusterWorkerOptions,
 ): Promise<void> {
   const send = (message: WorkerMessage): void => {
-    // The channel is closed when the primary is gone; the "disconnect" handler below stops this process.
-    if (process.connected) process.send?.(message);
+    // The channel is closed when the primary is gone; the "disconnect" handler below stops this
+    // process. A write that fails meanwhile (EPIPE) goes to the callback, not to an 'error' event.
+    if (!process.connected) return;
+    process.send?.(message, undefined, undefined, (err: Error | null) => {
+      if (err !== null) logger.debug({ err, type: message.type }, "message to a gone primary dropped");
+    });
   };
   const served = createReadiness();
   let clusterServing = false;

@@ -110,7 +110,14 @@ export async function startInferenceCluster(
   });
 
   const send = (worker: Worker, message: PrimaryMessage): void => {
-    if (worker.isConnected()) worker.send(message);
+    // A worker can exit between the check and the write (one that finished draining does at
+    // once): the write then fails with EPIPE. The callback takes that error; without one it is
+    // an 'error' event with no listener, which took the primary down with exit code 1.
+    if (!worker.isConnected()) return;
+    worker.send(message, (err: Error | null) => {
+      if (err !== null)
+        logger.debug({ err, pid: worker.process.pid, type: message.type }, "message to a gone worker dropped");
+    });
   };
   const updateReadiness = (): void => {
     const serving =
