@@ -339,8 +339,8 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
           }
           placement.runner = inline.pool;
           placement.maxRows = choice.maxRows;
-          // Requests over the event loop's share load a session on the threads again when they come.
-          pool.unload(model.key);
+          // The threads keep their session until the version retires: a batch dispatched to them
+          // may still be on its way, and requests over the event loop's share go there.
           logger.info(
             {
               model: model.artifact.name,
@@ -361,10 +361,11 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
 
   async function retire(model: LoadedModel): Promise<void> {
     await model.batcher.drain();
-    // Inline versions may have run a large request on the threads too.
     const placement = placements.get(model.key);
     if (placement?.retime !== undefined) clearTimeout(placement.retime);
     placements.delete(model.key);
+    // Both places: an inline version may have run a large request on the threads, and a version
+    // moved to the event loop kept its threads' session.
     pool.unload(model.key);
     options.inline?.pool.unload(model.key);
     reservations.get(model.key)?.release();

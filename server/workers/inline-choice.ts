@@ -86,16 +86,17 @@ export async function chooseInline(
 ): Promise<InlineChoice> {
   const bound = execution.maxBatchUs;
   if (bound <= 0 || fileBytes > execution.maxFileBytes) return { inline: false, batchUs: undefined, maxRows: 0 };
-  const key = probe(batchRows).model.key;
-  for (let i = 0; i < warmRuns; i++) await execution.pool.run(probe(batchRows));
+  const first = probe(batchRows);
+  const key = first.model.key;
+  const bytesPerRow = first.input.data.byteLength / Math.max(1, batchRows);
+  await execution.pool.run(first);
+  for (let i = 1; i < warmRuns; i++) await execution.pool.run(probe(batchRows));
   const batchUs = await fastest(execution.pool, () => probe(batchRows), timedRuns, 4 * bound);
   if (!(batchUs < bound)) {
     execution.pool.unload(key);
     return { inline: false, batchUs, maxRows: 0 };
   }
   let maxRows = batchRows;
-  const first = probe(batchRows);
-  const bytesPerRow = first.input.data.byteLength / Math.max(1, batchRows);
   for (let rows = batchRows * 4; rows <= maxProbeRows && rows * bytesPerRow <= maxProbeBytes; rows *= 4) {
     const us = await fastest(execution.pool, () => probe(rows), timedRunsLarger, bound);
     if (!(us < bound)) break;
