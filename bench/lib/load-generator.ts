@@ -196,6 +196,16 @@ export interface OpenLoopOptions extends LoadTiming {
   readonly maxInFlight?: number;
 }
 
+/**
+ * How many requests of an open loop are due `elapsedMs` after its start: request k's intended
+ * send time is k intervals after the start, so request 0 is due at once. (Counting only whole
+ * intervals elapsed, floor(elapsed / interval), sends request k one interval after its intended
+ * time and charges that interval to every request: 2 ms each at 500 requests/s.)
+ */
+export function dueCount(elapsedMs: number, intervalMs: number): number {
+  return Math.floor(elapsedMs / intervalMs) + 1;
+}
+
 /** Sends requests at a fixed rate; latency counts from each request's intended send time. */
 export async function openLoop(call: Call, options: OpenLoopOptions): Promise<LoadResult> {
   const tally = newTally();
@@ -224,7 +234,7 @@ export async function openLoop(call: Call, options: OpenLoopOptions): Promise<Lo
   };
   const ticker = (async () => {
     while (!stop) {
-      const due = Math.floor((performance.now() - start) / intervalMs);
+      const due = dueCount(performance.now() - start, intervalMs);
       while (sent < due) {
         fire(start + sent * intervalMs);
         sent++;

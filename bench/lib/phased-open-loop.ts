@@ -9,7 +9,7 @@
  * answered, counted per phase: the traffic split as the callers saw it.
  */
 import { createLatencyRecorder, type LatencyRecorder, type LatencySummary } from "./latency.js";
-import { errorCodeOf, type LoadResult, sleep, type WindowHooks } from "./load-generator.js";
+import { dueCount, errorCodeOf, type LoadResult, sleep, type WindowHooks } from "./load-generator.js";
 
 /** Sends one request; resolves with the `model_version` of the answer, rejects as a {@link Call} does. */
 export type VersionedCall = () => Promise<string>;
@@ -192,7 +192,7 @@ export async function phasedOpenLoop(call: VersionedCall, options: PhasedOpenLoo
   };
   const ticker = (async () => {
     while (!stop) {
-      const due = Math.floor((performance.now() - start) / intervalMs);
+      const due = dueCount(performance.now() - start, intervalMs);
       while (sent < due) {
         fire(start + sent * intervalMs, current, stage);
         sent++;
