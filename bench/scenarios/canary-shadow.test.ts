@@ -47,47 +47,78 @@ function side(
 }
 
 describe("canaryShadowMetrics", () => {
-  it("measures the split over the three phases, the p99 ratio against both off phases, and the mirrors", () => {
+  it("measures the split over every phase, the p99 of each group and of each shadow phase against its neighbours, and the mirrors", () => {
     const load: PhasedLoadResult = {
       phases: [
-        phase("off", { "1": 900, "2": 100 }, 4),
-        phase("on", { "1": 890, "2": 110 }, 5, 0.3),
-        phase("off again", { "1": 905, "2": 95 }, 6),
+        phase("off 1", { "1": 900, "2": 100 }, 4),
+        phase("on 1", { "1": 890, "2": 110 }, 5, 0.3),
+        phase("off 2", { "1": 905, "2": 95 }, 6),
+        phase("on 2", { "1": 900, "2": 100 }, 4.5),
+        phase("off 3", { "1": 900, "2": 100 }, 3),
       ],
       groups: { off: latency(5, 1), on: latency(5.5, 1.2) },
       errors: { http_503: 2 },
       errorsByStage: { "warm-up": { http_503: 2 } },
-      sent: 3100,
+      sent: 5100,
     };
     const m = canaryShadowMetrics(
       load,
-      [side(0.5), side(0.8, { agree: 950, disagree: 40, error: 5, dropped: 5 }, 1990), side(0.7)],
+      [
+        side(0.5),
+        side(0.8, { agree: 950, disagree: 40, error: 5, dropped: 5 }, 1990),
+        side(0.7),
+        side(0.9, { agree: 990, disagree: 0, error: 0, dropped: 0 }, 1000),
+        side(0.6),
+      ],
       versions,
     );
     expect(m.failed_requests).toBe(2);
-    expect(m.challenger_share_percent).toBeCloseTo((100 * 305) / 3000, 9);
+    expect(m.challenger_share_percent).toBeCloseTo((100 * 505) / 5000, 9);
     expect(m.unexpected_version_answers).toBe(0);
     expect(m).toMatchObject({
+      shadow_cycles: 2,
       p99_ms_shadow_off: 5,
-      p99_ms_shadow_off_before: 4,
-      p99_ms_shadow_off_after: 6,
       p99_ms_shadow_on: 5.5,
+      p99_ms_first_phase: 4,
       p50_ms_shadow_off: 1,
       p50_ms_shadow_on: 1.2,
-      shadow_mirrored: 995,
-      shadow_agree: 950,
+      shadow_mirrored: 1985,
+      shadow_agree: 1940,
       shadow_disagree: 40,
       shadow_error: 5,
       shadow_dropped: 5,
       generator_cpu_cores: 0.3,
-      server_cpu_cores_shadow_on: 0.8,
       requests_per_second: 1000,
     });
     expect(m.p99_shadow_ratio).toBeCloseTo(1.1, 9);
-    expect(m.p99_shadow_ratio_to_off_after).toBeCloseTo(5.5 / 6, 9);
+    // Each shadow phase over the mean of the off phases around it: 5 / 5 and 4.5 / 4.5.
+    expect(m.p99_shadow_ratio_cycles_min).toBeCloseTo(1, 9);
+    expect(m.p99_shadow_ratio_cycles_max).toBeCloseTo(1, 9);
+    expect(m.p99_shadow_ratio_cycles_median).toBeCloseTo(1, 9);
     expect(m.server_cpu_cores_shadow_off).toBeCloseTo(0.6, 9);
-    // Against the server's answers over the same scrapes, not the generator's window.
-    expect(m.shadow_mirrored_percent).toBeCloseTo(50, 9);
+    expect(m.server_cpu_cores_shadow_on).toBeCloseTo(0.85, 9);
+    // Against the server's answers over the same scrapes, not the generator's windows.
+    expect(m.shadow_mirrored_percent).toBeCloseTo((100 * 1985) / 2990, 9);
+  });
+
+  it("takes the median of the shadow phases' ratios", () => {
+    const p99s = [2, 3, 2, 4, 2, 2.2, 2];
+    const load: PhasedLoadResult = {
+      phases: p99s.map((p99, i) => phase(i % 2 === 1 ? "on" : "off", { "1": 9, "2": 1 }, p99)),
+      groups: { off: latency(2), on: latency(3) },
+      errors: {},
+      errorsByStage: {},
+      sent: 70,
+    };
+    const m = canaryShadowMetrics(
+      load,
+      p99s.map(() => side(0.1)),
+      versions,
+    );
+    expect(m.shadow_cycles).toBe(3);
+    expect(m.p99_shadow_ratio_cycles_median).toBeCloseTo(1.5, 9);
+    expect(m.p99_shadow_ratio_cycles_min).toBeCloseTo(1.1, 9);
+    expect(m.p99_shadow_ratio_cycles_max).toBeCloseTo(2, 9);
   });
 
   it("counts answers of any other version, the shadow's included, as unexpected", () => {
@@ -110,7 +141,7 @@ describe("canaryShadowMetrics", () => {
     expect(m).not.toHaveProperty("server_cpu_cores_shadow_on");
   });
 
-  it("refuses results without the three phases", () => {
+  it("refuses results without alternating phases, shadow off first and last", () => {
     const load: PhasedLoadResult = {
       phases: [phase("off", {}, 1)],
       groups: {},
@@ -118,7 +149,9 @@ describe("canaryShadowMetrics", () => {
       errorsByStage: {},
       sent: 0,
     };
-    expect(() => canaryShadowMetrics(load, [side(0)], versions)).toThrow("three phases");
+    expect(() => canaryShadowMetrics(load, [side(0)], versions)).toThrow("alternating phases");
+    const two = { ...load, phases: [phase("off", {}, 1), phase("on", {}, 1)] };
+    expect(() => canaryShadowMetrics(two, [side(0), side(0)], versions)).toThrow("alternating phases");
   });
 });
 

@@ -9,12 +9,14 @@
  * candidate is in production, and so that an answer naming v3 proves a shadow answer leaked.
  *
  * JSON `POST /predict` at a fixed moderate rate (open loop: the server is not saturated, so the
- * mirrors' cost shows as latency, not as lost throughput) through three measured phases of equal
- * length in one uninterrupted run: the split alone, the split with the shadow at 100%, the split
- * alone again (the two "off" phases bound the drift of a shared machine). Before each phase, with
- * the load still going, the registry change is made and the scenario waits (bounded) until the
- * servers' aggregated /metrics show every process applied it. The generator reads each answer's
- * `model_version`, so the split is measured as callers see it.
+ * mirrors' cost shows as latency, not as lost throughput) through measured phases of equal length
+ * in one uninterrupted run, alternating: the split alone, the split with the shadow at 100%, the
+ * split alone, ... ({@link shadowCycles} shadow phases between shadow-off ones). Alternating short
+ * phases rather than one long phase each: a shared machine's drift (and a server still warming
+ * in the first phase) then falls on both sides alike. Before each phase, with the load still
+ * going, the registry change is made, the scenario waits (bounded) until the servers' aggregated
+ * /metrics show every process applied it, then {@link settleSeconds} more. The generator reads each
+ * answer's `model_version`, so the split is measured as callers see it.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -47,6 +49,20 @@ export const challengerPercent = 10;
 
 /** Warm-up at the start of the load, seconds at least (the profile's when longer). */
 const warmupFloorSeconds = 10;
+
+/** Phases with the shadow on; each has a shadow-off phase before and after it. */
+export const shadowCycles = 4;
+
+/**
+ * Seconds between a change applied in every process and its phase's window: the /metrics polls
+ * of the wait and the change itself (a shadow version loading) are over before measuring.
+ */
+const settleSeconds = 1;
+
+/** Seconds of each phase: half the profile's duration, 3 at least (4 in the full profile). */
+export function phaseSeconds(durationSeconds: number): number {
+  return Math.max(3, durationSeconds / 2);
+}
 
 /** The registered model. */
 const modelName = "iris-classifier";
@@ -229,27 +245,34 @@ const mean = (values: readonly (number | undefined)[]): number | undefined => {
   return known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0) / known.length;
 };
 
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const hi = sorted[mid] ?? Number.NaN;
+  return sorted.length % 2 === 1 ? hi : ((sorted[mid - 1] ?? Number.NaN) + hi) / 2;
+};
+
 /**
- * The scenario's metrics from its three phases (split only, split + shadow, split only) and the
- * server side of each: failures of the whole run, the challenger's share of the answers of the
- * three phases, answers naming any other version than champion's and challenger's (a leaked
- * shadow answer), p99 with the shadow off (both off phases' requests together, and each alone)
- * and on, their ratio, the server's CPU, and the mirrors' outcomes during the shadow phase.
+ * The scenario's metrics from its alternating phases (shadow off at even indexes, on at odd ones,
+ * off first and last) and the server side of each: failures of the whole run, the challenger's
+ * share of every phase's answers, answers naming any other version than champion's and
+ * challenger's (a leaked shadow answer), p99 with the shadow off and on (each group's requests
+ * together) and their ratio, each shadow phase's p99 over the mean of its two neighbours' (the
+ * spread of the comparison within the run), the server's CPU and the mirrors' outcomes.
  */
 export function canaryShadowMetrics(
   load: PhasedLoadResult,
   server: readonly PhaseServerSide[],
   versions: CanaryVersions,
 ): Record<string, number> {
-  const [offBefore, on, offAfter] = load.phases;
-  const [cpuBefore, cpuOn, cpuAfter] = server;
-  if (offBefore === undefined || on === undefined || offAfter === undefined || cpuOn === undefined) {
-    throw new Error("canary-shadow: three phases expected");
+  const phases = load.phases;
+  if (phases.length < 3 || phases.length % 2 === 0 || server.length !== phases.length) {
+    throw new Error("canary-shadow: alternating phases expected, shadow off first and last");
   }
   let answered = 0;
   let challenger = 0;
   let unexpected = 0;
-  for (const phase of load.phases) {
+  for (const phase of phases) {
     for (const [version, n] of Object.entries(phase.versions)) {
       answered += n;
       if (version === versions.challenger) challenger += n;
@@ -257,42 +280,58 @@ export function canaryShadowMetrics(
     }
   }
   const off = load.groups.off;
-  const onLatency = load.groups.on ?? on.load.latencyMs;
-  if (off === undefined) throw new Error("canary-shadow: no shadow-off phase");
-  const s = cpuOn.shadow;
-  const mirrored = s.agree + s.disagree + s.error;
-  const cpuOff = mean([cpuBefore?.cpuCores, cpuAfter?.cpuCores]);
+  const on = load.groups.on;
+  if (off === undefined || on === undefined) throw new Error("canary-shadow: no shadow-off or shadow-on group");
+  const isOn = (i: number) => i % 2 === 1;
+  const p99 = (i: number) => phases[i]?.load.latencyMs.p99 ?? Number.NaN;
+  const cycleRatios = phases.flatMap((_, i) => (isOn(i) ? [p99(i) / ((p99(i - 1) + p99(i + 1)) / 2)] : []));
+  const onSides = server.filter((_, i) => isOn(i));
+  const shadow = onSides.reduce(
+    (t, side) => ({
+      agree: t.agree + side.shadow.agree,
+      disagree: t.disagree + side.shadow.disagree,
+      error: t.error + side.shadow.error,
+      dropped: t.dropped + side.shadow.dropped,
+    }),
+    { agree: 0, disagree: 0, error: 0, dropped: 0 },
+  );
+  const mirrored = shadow.agree + shadow.disagree + shadow.error;
+  const answeredOn = onSides.reduce((n, side) => n + side.answered, 0);
+  const cpuOff = mean(server.filter((_, i) => !isOn(i)).map((side) => side.cpuCores));
+  const cpuOn = mean(onSides.map((side) => side.cpuCores));
   return {
     failed_requests: errorTotal(load.errors),
     challenger_share_percent: answered === 0 ? Number.NaN : (100 * challenger) / answered,
     unexpected_version_answers: unexpected,
-    requests_per_second: on.load.throughput,
+    requests_per_second: mean(phases.filter((_, i) => isOn(i)).map((p) => p.load.throughput)) ?? 0,
+    shadow_cycles: cycleRatios.length,
     p99_ms_shadow_off: off.p99,
-    p99_ms_shadow_off_before: offBefore.load.latencyMs.p99,
-    p99_ms_shadow_off_after: offAfter.load.latencyMs.p99,
-    p99_ms_shadow_on: onLatency.p99,
-    p99_shadow_ratio: onLatency.p99 / off.p99,
-    // Against the later off phase alone: not biased by a server still warming in the first phase.
-    p99_shadow_ratio_to_off_after: onLatency.p99 / offAfter.load.latencyMs.p99,
+    p99_ms_shadow_on: on.p99,
+    p99_shadow_ratio: on.p99 / off.p99,
+    p99_shadow_ratio_cycles_median: median(cycleRatios),
+    p99_shadow_ratio_cycles_min: Math.min(...cycleRatios),
+    p99_shadow_ratio_cycles_max: Math.max(...cycleRatios),
+    // The first phase alone: how far a server still warming would have moved a single comparison.
+    p99_ms_first_phase: p99(0),
     p50_ms_shadow_off: off.p50,
-    p50_ms_shadow_on: onLatency.p50,
+    p50_ms_shadow_on: on.p50,
     ...(cpuOff === undefined ? {} : { server_cpu_cores_shadow_off: cpuOff }),
-    ...(cpuOn.cpuCores === undefined ? {} : { server_cpu_cores_shadow_on: cpuOn.cpuCores }),
+    ...(cpuOn === undefined ? {} : { server_cpu_cores_shadow_on: cpuOn }),
     shadow_mirrored: mirrored,
-    // Over the server's answers between the same two scrapes as the mirrors: the scrapes of a busy
-    // cluster take long, so they span more than the generator's window.
-    shadow_mirrored_percent: cpuOn.answered === 0 ? Number.NaN : (100 * mirrored) / cpuOn.answered,
-    shadow_agree: s.agree,
-    shadow_disagree: s.disagree,
-    shadow_error: s.error,
-    shadow_dropped: s.dropped,
-    generator_cpu_cores: Math.max(...load.phases.map((p) => p.load.generatorCpuCores)),
+    // Over the server's answers between the same scrapes as the mirrors: the scrapes of a busy
+    // cluster take long, so they span more than the generator's windows.
+    shadow_mirrored_percent: answeredOn === 0 ? Number.NaN : (100 * mirrored) / answeredOn,
+    shadow_agree: shadow.agree,
+    shadow_disagree: shadow.disagree,
+    shadow_error: shadow.error,
+    shadow_dropped: shadow.dropped,
+    generator_cpu_cores: Math.max(...phases.map((p) => p.load.generatorCpuCores)),
   };
 }
 
 /** The canary-shadow scenario. */
 export const canaryShadowScenario: Scenario = {
-  description: `JSON /predict at ${canaryShadowRate}/s, split champion ${100 - challengerPercent} / challenger ${challengerPercent}, shadow off, on at 100%, off: 0 failures, split within 1 point, p99 on within 10% of off`,
+  description: `JSON /predict at ${canaryShadowRate}/s, split champion ${100 - challengerPercent} / challenger ${challengerPercent}, shadow off and at 100% in alternating phases (${shadowCycles} on): 0 failures, split within 1 point, p99 on within 10% of off`,
   async run(profile, fx): Promise<ScenarioResult> {
     const dir = await mkdtemp(join(tmpdir(), "mlpipe-bench-canary-"));
     let registry: StartedServer | undefined;
@@ -328,37 +367,32 @@ export const canaryShadowScenario: Scenario = {
       const url = server.url;
       await waitForRoutesLoaded(url);
       const client = createVersionedJsonClient(url, fx.rows);
-      const probes = [phaseProbe(server), phaseProbe(server), phaseProbe(server)] as const;
-      const phases: PhaseSpec[] = [
-        {
-          name: "split, shadow off",
-          group: "off",
-          seconds: profile.durationSeconds,
-          before: () =>
-            waitUntilSteady(url, "the split in every process", (x, y) => splitInForce(x, y, versions.challenger)),
-          window: probes[0].hooks,
-        },
-        {
-          name: "split, shadow 100%",
-          group: "on",
-          seconds: profile.durationSeconds,
-          before: async () => {
-            await mlpipe.registry.setRegisteredModelTag({ name: modelName, key: shadowTag, value: "shadow=100" });
-            await waitUntilSteady(url, "mirroring in every process", shadowInForce);
-          },
-          window: probes[1].hooks,
-        },
-        {
-          name: "split, shadow off again",
-          group: "off",
-          seconds: profile.durationSeconds,
-          before: async () => {
-            await mlpipe.registry.deleteRegisteredModelTag({ name: modelName, key: shadowTag });
-            await waitUntilSteady(url, "mirroring stopped in every process", shadowStopped);
-          },
-          window: probes[2].hooks,
-        },
-      ];
+      const seconds = phaseSeconds(profile.durationSeconds);
+      const splitSteady = () =>
+        waitUntilSteady(url, "the split in every process", (x, y) => splitInForce(x, y, versions.challenger));
+      const shadowOn = async () => {
+        await mlpipe.registry.setRegisteredModelTag({ name: modelName, key: shadowTag, value: "shadow=100" });
+        await waitUntilSteady(url, "mirroring in every process", shadowInForce);
+        await sleep(settleSeconds * 1000);
+      };
+      const shadowOff = async () => {
+        await mlpipe.registry.deleteRegisteredModelTag({ name: modelName, key: shadowTag });
+        await waitUntilSteady(url, "mirroring stopped in every process", shadowStopped);
+        await sleep(settleSeconds * 1000);
+      };
+      const started = server;
+      const probes = Array.from({ length: 2 * shadowCycles + 1 }, () => phaseProbe(started));
+      const phases: PhaseSpec[] = probes.map((probe, i) =>
+        i % 2 === 1
+          ? { name: `shadow 100% (${(i + 1) / 2})`, group: "on", seconds, before: shadowOn, window: probe.hooks }
+          : {
+              name: `shadow off (${i / 2 + 1})`,
+              group: "off",
+              seconds,
+              before: i === 0 ? splitSteady : shadowOff,
+              window: probe.hooks,
+            },
+      );
       let load: PhasedLoadResult;
       try {
         load = await phasedOpenLoop(client.predict, {
@@ -390,12 +424,13 @@ export const canaryShadowScenario: Scenario = {
         metrics: canaryShadowMetrics(load, sides, versions),
         errorCount: failed,
         measurements,
-        // Three points at one rate: not a latency-throughput line.
+        // Points at one rate: not a latency-throughput line.
         series: [],
         skipped: [],
         detail: {
           versions,
           rate: canaryShadowRate,
+          phaseSeconds: seconds,
           sent: load.sent,
           errors: load.errors,
           errorsByStage: load.errorsByStage,
