@@ -42,6 +42,7 @@ import { createModelTraffic } from "../server/routing/model-traffic.js";
 import { createVersionStatsBook } from "../server/routing/version-stats.js";
 import type { InlineExecution } from "../server/workers/inline-choice.js";
 import { createInlinePool } from "../server/workers/inline-pool.js";
+import { lowestPriority } from "../server/workers/thread-priority.js";
 import { createDeferredWorkerPool } from "../server/workers/worker-pool.js";
 import { composeLifecycle, type Lifecycle } from "./lifecycle.js";
 import { isLoopback } from "./loopback.js";
@@ -185,6 +186,24 @@ export async function startInferenceServer(
             maxFileBytes: inlineMaxFileBytes,
             retimeDelaysMs: inlineRetimeDelaysMs,
           };
+    // Mirrored requests (shadow traffic) run on a thread of their own at the lowest CPU priority,
+    // started by the first mirror: they only use cores that serving leaves idle, so the callers'
+    // latency does not grow. With INFERENCE_WORKERS=0 (no threads) they run where serving does.
+    const shadowPool = sizing.inline
+      ? undefined
+      : await life.start(
+          "shadow thread",
+          () =>
+            createDeferredWorkerPool({
+              workers: 1,
+              intraOpThreads: 1,
+              handlerModule: handlerUrl,
+              logger,
+              niceness: lowestPriority,
+              onWorkerFailure: () => metrics.workerFailures.inc(),
+            }),
+          (p) => p.close(drainTimedOut),
+        );
     // Every process loads its own copy of each model: the server's budget is split across them.
     const budget = createMemoryBudget({
       limitBytes: Math.floor(memoryLimitBytes(c.modelMemoryLimitMb) / sizing.processes),
@@ -196,6 +215,7 @@ export async function startInferenceServer(
         follows,
         pool,
         inline,
+        shadowPool,
         metrics,
         logger,
         budget,

@@ -55,6 +55,12 @@ export interface LoadedModel {
   /** When loading and warming finished, ms since the Unix epoch. */
   readonly loadedAt: number;
   readonly batcher: DynamicBatcher<RowsInput, RowsOutput>;
+  /**
+   * The batcher of requests mirrored to this version (shadow traffic): on the manager's shadow
+   * pool when it has one (a thread at the lowest CPU priority, so that mirrors never take a core
+   * from the requests being answered), else the same as `batcher`.
+   */
+  readonly shadowBatcher: DynamicBatcher<RowsInput, RowsOutput>;
 }
 
 /** Options of {@link createModelManager}. */
@@ -69,6 +75,11 @@ export interface ModelManagerOptions {
    * enough runs there instead of on `pool` (workers/inline-choice.ts); none: always `pool`.
    */
   readonly inline?: InlineExecution | undefined;
+  /**
+   * Where mirrored requests (shadow traffic) run: a pool whose threads have the lowest CPU
+   * priority. None: they run where the version's own requests run.
+   */
+  readonly shadowPool?: WorkerPool | undefined;
   readonly batching: BatchingOptions;
   readonly metrics: InferenceMetrics;
   readonly logger: Logger;
@@ -127,6 +138,8 @@ let loadCounter = 0;
 interface Placement {
   runner: WorkerPool;
   maxRows: number;
+  /** Where requests over `maxRows` go: the worker pool (or, for mirrors, the shadow pool). */
+  readonly beyond?: WorkerPool;
   /** The pending re-timing, if any. */
   retime: NodeJS.Timeout | undefined;
 }
@@ -154,11 +167,17 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     return { model: a.name, version: a.version };
   }
 
+  /**
+   * The batcher of one version's requests (`placement`), or of the requests mirrored to it (role
+   * "shadow": its batches are not serving's, so they stay out of the batch size and queue time
+   * metrics, while their rows count as computed).
+   */
   function makeBatcher(
     artifact: ModelArtifact,
     key: string,
     signature: ModelSignature,
     placement: Placement,
+    role: "serve" | "shadow" = "serve",
   ): DynamicBatcher<RowsInput, RowsOutput> {
     const l = labels(artifact);
     const features = signature.input.features;
@@ -171,11 +190,14 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     return createDynamicBatcher<RowsInput, RowsOutput>({
       ...options.batching,
       concurrency: placement.runner.size,
-      events: {
-        onBatch: (rows) => batchSize.observe(rows),
-        onQueueTime: (s) => queueTime.observe(s),
-        onDrop: (reason) => metrics.dropped.inc({ ...l, reason }),
-      },
+      events:
+        role === "shadow"
+          ? {}
+          : {
+              onBatch: (rows) => batchSize.observe(rows),
+              onQueueTime: (s) => queueTime.observe(s),
+              onDrop: (reason) => metrics.dropped.inc({ ...l, reason }),
+            },
       async execute(inputs) {
         const total = inputs.reduce((n, i) => n + i.rows, 0);
         const only = inputs.length === 1 ? inputs[0] : undefined;
@@ -193,7 +215,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
         }
         // A request larger than a batch runs alone: on the event loop only while it stays within
         // what the timed batch says fits the bound, else on the worker threads.
-        const result = await (total <= placement.maxRows ? placement.runner : pool).run({
+        const result = await (total <= placement.maxRows ? placement.runner : (placement.beyond ?? pool)).run({
           kind: "run",
           model: { key, path: artifact.path, source: artifact.source },
           inputName: signature.input.name,
@@ -290,12 +312,18 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     if (reservation !== undefined) reservations.set(key, reservation);
     const seconds = (performance.now() - started) / 1000;
     metrics.loadTime.set(labels(artifact), seconds);
+    const batcher = makeBatcher(artifact, key, signature, placement);
+    const shadowPool = options.shadowPool;
     const model: LoadedModel = {
       artifact,
       key,
       signature,
       loadedAt: Date.now(),
-      batcher: makeBatcher(artifact, key, signature, placement),
+      batcher,
+      shadowBatcher:
+        shadowPool === undefined
+          ? batcher
+          : makeBatcher(artifact, key, signature, mirrorPlacement(placement, shadowPool), "shadow"),
     };
     others = [...others, model];
     logger.info(
@@ -316,6 +344,25 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
       if (batchUs < retimeBelowFactor * options.inline.maxBatchUs) retime(model, placement, fileBytes, 0);
     }
     return model;
+  }
+
+  /**
+   * Where the requests mirrored to a version run: on the event loop while the version's own
+   * batches do (its full batch is cheap by then), else on the shadow pool rather than on the
+   * serving threads, where they would queue before the requests being answered. The shadow pool
+   * creates its session with the first mirrored batch: most versions never get one.
+   */
+  function mirrorPlacement(own: Placement, shadowPool: WorkerPool): Placement {
+    return {
+      get runner() {
+        return own.runner === pool ? shadowPool : own.runner;
+      },
+      get maxRows() {
+        return own.maxRows;
+      },
+      beyond: shadowPool,
+      retime: undefined,
+    };
   }
 
   /** Times a version on the threads again after the attempt's delay (inline-choice.ts's retimeDelaysMs). */
@@ -360,7 +407,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
   }
 
   async function retire(model: LoadedModel): Promise<void> {
-    await model.batcher.drain();
+    await Promise.all([model.batcher.drain(), model.shadowBatcher.drain()]);
     const placement = placements.get(model.key);
     if (placement?.retime !== undefined) clearTimeout(placement.retime);
     placements.delete(model.key);
@@ -368,6 +415,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     // moved to the event loop kept its threads' session.
     pool.unload(model.key);
     options.inline?.pool.unload(model.key);
+    options.shadowPool?.unload(model.key);
     reservations.get(model.key)?.release();
     reservations.delete(model.key);
     const l = labels(model.artifact);

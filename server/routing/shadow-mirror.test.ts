@@ -7,7 +7,10 @@ import { createShadowMirror } from "./shadow-mirror.js";
 
 type Submit = (request: { readonly rows: number; readonly input: RowsInput }) => Promise<RowsOutput>;
 
-/** A regression version stand-in whose batcher answers with `submit`: only the fields the mirror reads. */
+/** Serving's batcher: a mirror never goes there (it would count as an error). */
+const serving: Submit = () => Promise.reject(new Error("a mirror went to the serving batcher"));
+
+/** A regression version stand-in whose shadow batcher answers with `submit`: only the fields the mirror reads. */
 function version(features: number, submit: Submit): LoadedModel {
   return {
     signature: {
@@ -16,7 +19,8 @@ function version(features: number, submit: Submit): LoadedModel {
       input: { name: "x", dtype: "float32", features },
       interpretation: { task: "regression", value: "y" },
     },
-    batcher: { submit, drain: async () => undefined, queuedRows: 0, running: 0 },
+    batcher: { submit: serving, drain: async () => undefined, queuedRows: 0, running: 0 },
+    shadowBatcher: { submit, drain: async () => undefined, queuedRows: 0, running: 0 },
   } as Partial<LoadedModel> as LoadedModel;
 }
 
@@ -48,7 +52,7 @@ describe("shadow mirror", () => {
 
   it("starts after the current turn and counts agreement, disagreement and errors by alias", async () => {
     const metrics = createInferenceMetrics();
-    const mirror = createShadowMirror({ metrics });
+    const mirror = createShadowMirror({ metrics, gatherMs: 0 });
     const calls: string[] = [];
     const same = version(1, async () => {
       calls.push("same");
@@ -89,7 +93,7 @@ describe("shadow mirror", () => {
 
   it("drops mirrors beyond its queue and runs at most `concurrency` at once", async () => {
     const metrics = createInferenceMetrics();
-    const mirror = createShadowMirror({ metrics, maxQueued: 3, concurrency: 2 });
+    const mirror = createShadowMirror({ metrics, maxQueued: 3, concurrency: 2, gatherMs: 0 });
     let running = 0;
     let most = 0;
     const release: (() => void)[] = [];
@@ -112,6 +116,39 @@ describe("shadow mirror", () => {
     for (let i = 0; i < 100 && mirror.pending > 0; i++) await nextTurn();
     expect(most).toBe(2);
     expect(await outcomes(metrics)).toEqual({ "slow:dropped": 2, "slow:agree": 3 });
+  });
+
+  it("gathers mirrors and starts them together, at once when `concurrency` of them wait", async () => {
+    const metrics = createInferenceMetrics();
+    const mirror = createShadowMirror({ metrics, concurrency: 3, gatherMs: 60_000 });
+    // Submits made in one synchronous pass (one batch for the shadow's batcher) share a generation.
+    let generation = 0;
+    const submits: number[] = [];
+    const same = version(1, async () => {
+      if (submits.length === 0) queueMicrotask(() => generation++);
+      submits.push(generation);
+      return values(1.5, 2.5);
+    });
+    const offer = () => mirror.offer({ model: "m", primary, outputs: values(1.5, 2.5), input }, [target("same", same)]);
+    offer();
+    offer();
+    for (let i = 0; i < 5; i++) await nextTurn();
+    expect(submits).toEqual([]);
+    expect(mirror.pending).toBe(2);
+    offer();
+    for (let i = 0; i < 100 && mirror.pending > 0; i++) await nextTurn();
+    expect(submits).toEqual([0, 0, 0]);
+    expect(await outcomes(metrics)).toEqual({ "same:agree": 3 });
+  });
+
+  it("starts a lone mirror once its gathering time is over", async () => {
+    const metrics = createInferenceMetrics();
+    const mirror = createShadowMirror({ metrics, gatherMs: 20 });
+    const same = version(1, async () => values(1.5, 2.5));
+    mirror.offer({ model: "m", primary, outputs: values(1.5, 2.5), input }, [target("same", same)]);
+    const deadline = performance.now() + 10_000;
+    while (mirror.pending > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(await outcomes(metrics)).toEqual({ "same:agree": 1 });
   });
 
   it("drops what is queued when closed, and everything offered after", async () => {

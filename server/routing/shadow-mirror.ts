@@ -4,9 +4,12 @@
  *
  * The caller's latency must not grow, so a mirror starts only after the primary has answered (on a
  * later turn of the event loop, once the answer is written), goes through a bounded queue and at
- * most `concurrency` mirrors run at once (they batch together in the shadow version's own batcher);
- * a mirror that finds the queue full is dropped and counted. A mirror has its own deadline, so a
- * stuck shadow frees its slot. Outcomes, per model and alias (bounded: served models and the aliases
+ * most `concurrency` mirrors run at once; a mirror that finds the queue full is dropped and
+ * counted. Mirrors gather (`gatherMs`, or until `concurrency` of them wait) and start together,
+ * so the shadow version's batcher runs them as one batch (`LoadedModel.shadowBatcher`: on the
+ * event loop for a version cheap enough to run there, else on the shadow thread at the lowest CPU
+ * priority): at a moderate rate, one model run per interval instead of one per request. A mirror
+ * has its own deadline, so a stuck shadow frees its slot. Outcomes, per model and alias (bounded: served models and the aliases
  * of a validated tag): `agree` (every row's predicted class equal, or regression values within the
  * tolerance), `disagree`, `error` (the shadow failed, timed out, was not loaded or takes other
  * inputs) and `dropped`; the shadow's latency is a histogram of its own.
@@ -35,6 +38,11 @@ export interface ShadowMirrorOptions {
   readonly timeoutMs?: number | undefined;
   /** Regression values agree when |shadow - primary| <= tolerance * max(1, |primary|); default 1e-6. */
   readonly tolerance?: number | undefined;
+  /**
+   * Longest a mirror waits for others before they start together, in milliseconds; default 20.
+   * They start at once when `concurrency` of them wait. 0: on the next turn of the event loop.
+   */
+  readonly gatherMs?: number | undefined;
 }
 
 /** A request answered by the primary, to mirror. */
@@ -70,9 +78,13 @@ export function createShadowMirror(options: ShadowMirrorOptions): ShadowMirror {
   const concurrency = options.concurrency ?? 16;
   const timeoutMs = options.timeoutMs ?? 5000;
   const tolerance = options.tolerance ?? 1e-6;
+  const gatherMs = options.gatherMs ?? 20;
   const queue: Job[] = [];
   let running = 0;
+  /** A pump is due on the next turn. */
   let scheduled = false;
+  /** The gathering's timer, while mirrors wait for others. */
+  let gathering: NodeJS.Timeout | undefined;
   let closed = false;
   let idle: (() => void)[] = [];
 
@@ -108,7 +120,7 @@ export function createShadowMirror(options: ShadowMirrorOptions): ShadowMirror {
     }
     let outputs: RowsOutput;
     try {
-      outputs = await shadow.batcher.submit({
+      outputs = await shadow.shadowBatcher.submit({
         rows: request.input.rows,
         input: request.input,
         deadline: started + timeoutMs,
@@ -126,6 +138,10 @@ export function createShadowMirror(options: ShadowMirrorOptions): ShadowMirror {
 
   function pump(): void {
     scheduled = false;
+    if (gathering !== undefined) {
+      clearTimeout(gathering);
+      gathering = undefined;
+    }
     while (running < concurrency && queue.length > 0 && !closed) {
       const job = queue.shift() as Job;
       running++;
@@ -154,10 +170,14 @@ export function createShadowMirror(options: ShadowMirrorOptions): ShadowMirror {
         }
         queue.push(job);
       }
-      // On a later turn: the primary's answer is written first.
-      if (queue.length > 0 && !scheduled) {
+      // Later: the primary's answer is written first, and the mirrors of an interval start together.
+      if (queue.length === 0 || scheduled) return;
+      if (gatherMs === 0 || queue.length >= concurrency) {
         scheduled = true;
         setImmediate(pump);
+      } else if (gathering === undefined) {
+        gathering = setTimeout(pump, gatherMs);
+        gathering.unref();
       }
     },
     get pending() {
@@ -165,6 +185,8 @@ export function createShadowMirror(options: ShadowMirrorOptions): ShadowMirror {
     },
     close() {
       closed = true;
+      if (gathering !== undefined) clearTimeout(gathering);
+      gathering = undefined;
       for (const job of queue.splice(0)) count(job, "dropped");
       if (running === 0) return Promise.resolve();
       return new Promise<void>((resolve) => idle.push(resolve));

@@ -6,6 +6,7 @@
 import { BroadcastChannel } from "node:worker_threads";
 import { Piscina, transferableSymbol, valueSymbol } from "piscina";
 import { createSessionRunner } from "./session-runner.js";
+import { setThreadNiceness } from "./thread-priority.js";
 import type { UnloadMessage, WorkerReply, WorkerSettings, WorkerTask } from "./worker-protocol.js";
 
 function readSettings(data: unknown): WorkerSettings {
@@ -14,10 +15,13 @@ function readSettings(data: unknown): WorkerSettings {
     intraOpThreads: typeof d.intraOpThreads === "number" ? d.intraOpThreads : 1,
     handlerModule: typeof d.handlerModule === "string" ? d.handlerModule : undefined,
     channel: typeof d.channel === "string" ? d.channel : "mlpipe-inference",
+    niceness: typeof d.niceness === "number" ? d.niceness : undefined,
   };
 }
 
 const settings = readSettings(Piscina.workerData);
+// Before any session exists: onnxruntime's threads inherit the priority of the thread that starts them.
+if (settings.niceness !== undefined) setThreadNiceness(settings.niceness);
 const runner = createSessionRunner(settings);
 
 const channel = new BroadcastChannel(settings.channel);

@@ -21,6 +21,11 @@ export interface WorkerPoolOptions {
   /** MODEL_HANDLER module (absolute path or file URL); undefined for none. */
   readonly handlerModule?: string | undefined;
   readonly logger: Logger;
+  /**
+   * Nice value of the pool's threads (Linux; thread-priority.ts): 19 for work that only uses cores
+   * nothing else wants, as the shadow thread's. Undefined: the process's.
+   */
+  readonly niceness?: number | undefined;
   /** Called once per batch lost to a dying worker (for the metric). */
   readonly onWorkerFailure?: () => void;
 }
@@ -76,6 +81,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     intraOpThreads: options.intraOpThreads,
     handlerModule: options.handlerModule,
     channel: channelName,
+    niceness: options.niceness,
   };
   const entry = workerEntry();
   const pool = new Piscina<RunTask, unknown>({

@@ -60,6 +60,8 @@ export interface WorkerSettings {
   readonly handlerModule: string | undefined;
   /** Name of the BroadcastChannel the pool uses to reach every worker. */
   readonly channel: string;
+  /** Nice value each worker thread sets for itself at start (thread-priority.ts); undefined: inherited. */
+  readonly niceness?: number | undefined;
 }
 
 /** Element type of a tensor given by onnxruntime's type name; undefined for types the server does not carry. */
