@@ -38,13 +38,17 @@ export interface MemoryBudget {
   readonly limitBytes: number;
   /** Bytes reserved by the loaded versions. */
   readonly usedBytes: number;
-  /** The estimated memory of a version whose file has `fileBytes` bytes, over every worker. */
-  estimate(fileBytes: number): number;
   /**
-   * Reserves the estimate for a version (`source` names it in the error); throws
+   * The estimated memory of a version whose file has `fileBytes` bytes, over `sessions` sessions
+   * (default: one per worker).
+   */
+  estimate(fileBytes: number, sessions?: number): number;
+  /**
+   * Reserves the estimate for a version (`source` names it in the error) over `sessions` sessions
+   * (default: one per worker; the shadow thread reserves its one session on its own); throws
    * INFERENCE_MODEL_TOO_LARGE when it does not fit beside what is reserved.
    */
-  reserve(source: string, fileBytes: number): MemoryReservation;
+  reserve(source: string, fileBytes: number, sessions?: number): MemoryReservation;
 }
 
 /** Options of {@link createMemoryBudget}. */
@@ -61,16 +65,16 @@ const mb = (bytes: number): number => Math.ceil(bytes / (1024 * 1024));
 export function createMemoryBudget(options: MemoryBudgetOptions): MemoryBudget {
   const limitBytes = options.limitBytes ?? Number.POSITIVE_INFINITY;
   let usedBytes = 0;
-  const estimate = (fileBytes: number): number =>
-    options.workers * (sessionBytesPerFileByte * fileBytes + sessionOverheadBytes);
+  const estimate = (fileBytes: number, sessions = options.workers): number =>
+    sessions * (sessionBytesPerFileByte * fileBytes + sessionOverheadBytes);
   return {
     limitBytes,
     get usedBytes() {
       return usedBytes;
     },
     estimate,
-    reserve(source, fileBytes) {
-      const bytes = estimate(fileBytes);
+    reserve(source, fileBytes, sessions) {
+      const bytes = estimate(fileBytes, sessions);
       if (usedBytes + bytes > limitBytes) {
         throw inferenceErrors.modelTooLarge(source, mb(bytes), Math.max(0, mb(limitBytes - usedBytes)), mb(limitBytes));
       }

@@ -140,6 +140,8 @@ interface Placement {
   maxRows: number;
   /** Where requests over `maxRows` go: the worker pool (or, for mirrors, the shadow pool). */
   readonly beyond?: WorkerPool;
+  /** Called before each batch with the runner chosen for it; throws to fail the batch. */
+  readonly admit?: (runner: WorkerPool) => void;
   /** The pending re-timing, if any. */
   retime: NodeJS.Timeout | undefined;
 }
@@ -156,6 +158,10 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
   const reservations = new Map<string, MemoryReservation>();
   /** Where each loaded version's batches run (the worker pool or the event loop), by its key. */
   const placements = new Map<string, Placement>();
+  /** The memory reserved for the shadow thread's session of each version mirrored there, by its key. */
+  const shadowReservations = new Map<string, MemoryReservation>();
+  /** Versions whose shadow session did not fit (logged once). */
+  const shadowRefused = new Set<string>();
   let others: LoadedModel[] = [];
   let swaps: Promise<unknown> = Promise.resolve();
   metrics.queueCapacity.set(options.batching.maxQueueRows);
@@ -215,7 +221,9 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
         }
         // A request larger than a batch runs alone: on the event loop only while it stays within
         // what the timed batch says fits the bound, else on the worker threads.
-        const result = await (total <= placement.maxRows ? placement.runner : (placement.beyond ?? pool)).run({
+        const runner = total <= placement.maxRows ? placement.runner : (placement.beyond ?? pool);
+        placement.admit?.(runner);
+        const result = await runner.run({
           kind: "run",
           model: { key, path: artifact.path, source: artifact.source },
           inputName: signature.input.name,
@@ -323,7 +331,13 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
       shadowBatcher:
         shadowPool === undefined
           ? batcher
-          : makeBatcher(artifact, key, signature, mirrorPlacement(placement, shadowPool), "shadow"),
+          : makeBatcher(
+              artifact,
+              key,
+              signature,
+              mirrorPlacement(placement, shadowPool, () => reserveShadowSession(artifact, key, fileBytes)),
+              "shadow",
+            ),
     };
     others = [...others, model];
     logger.info(
@@ -352,7 +366,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
    * serving threads, where they would queue before the requests being answered. The shadow pool
    * creates its session with the first mirrored batch: most versions never get one.
    */
-  function mirrorPlacement(own: Placement, shadowPool: WorkerPool): Placement {
+  function mirrorPlacement(own: Placement, shadowPool: WorkerPool, reserve: () => void): Placement {
     return {
       get runner() {
         return own.runner === pool ? shadowPool : own.runner;
@@ -361,8 +375,32 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
         return own.maxRows;
       },
       beyond: shadowPool,
+      admit: (runner) => {
+        if (runner === shadowPool) reserve();
+      },
       retime: undefined,
     };
+  }
+
+  /**
+   * Reserves the memory of the shadow thread's session of a version before its first mirrored
+   * batch there; throws INFERENCE_MODEL_TOO_LARGE (the mirror counts as an error, logged once per
+   * version) when it does not fit the budget beside the loaded versions.
+   */
+  function reserveShadowSession(artifact: ModelArtifact, key: string, fileBytes: number): void {
+    if (options.budget === undefined || shadowReservations.has(key)) return;
+    try {
+      shadowReservations.set(key, options.budget.reserve(artifact.source, fileBytes, 1));
+    } catch (err) {
+      if (!shadowRefused.has(key)) {
+        shadowRefused.add(key);
+        logger.warn(
+          { err, model: artifact.name, version: artifact.version },
+          "the shadow thread's session does not fit the memory budget: mirrors to this version fail",
+        );
+      }
+      throw err;
+    }
   }
 
   /** Times a version on the threads again after the attempt's delay (inline-choice.ts's retimeDelaysMs). */
@@ -418,6 +456,9 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     options.shadowPool?.unload(model.key);
     reservations.get(model.key)?.release();
     reservations.delete(model.key);
+    shadowReservations.get(model.key)?.release();
+    shadowReservations.delete(model.key);
+    shadowRefused.delete(model.key);
     const l = labels(model.artifact);
     if (served === undefined || labels(served.artifact).version !== l.version) {
       metrics.activeVersion.remove(l);

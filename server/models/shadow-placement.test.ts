@@ -4,14 +4,17 @@
  * would queue before the requests being answered. The shadow pool's thread runs at the lowest CPU
  * priority (Linux). Real onnxruntime throughout.
  */
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
+import { inferenceErrors } from "../../core/errors/index.js";
 import { createLogger } from "../../core/logger.js";
+import { captureLog } from "../../test/support/captured-log.js";
 import { writeTestModels } from "../../test/support/onnx-models.js";
 import { createInferenceMetrics } from "../inference-metrics.js";
 import { createInlinePool } from "../workers/inline-pool.js";
 import { currentThreadId, lowestPriority } from "../workers/thread-priority.js";
 import { createDeferredWorkerPool, type WorkerPool } from "../workers/worker-pool.js";
+import { createMemoryBudget } from "./memory-budget.js";
 import { createLocalFileLoader } from "./model-loader.js";
 import { createModelManager, type LoadedModel, type RowsOutput } from "./model-manager.js";
 
@@ -118,6 +121,52 @@ describe("requests mirrored to a version", () => {
     } finally {
       await manager.close();
       await Promise.all([threads.pool.close(), inline.pool.close(), shadow.pool.close()]);
+    }
+  });
+
+  it("reserve the shadow session's memory before the first, and fail as too large when it does not fit", async () => {
+    const fileBytes = statSync(models.iris).size;
+    for (const fits of [true, false]) {
+      const log = captureLog();
+      const logged = createLogger({ level: "warn", destination: log.destination });
+      const oneSession = createMemoryBudget({ limitBytes: undefined, workers: 1 }).estimate(fileBytes);
+      // Room for the serving thread's session, and for the shadow thread's only when `fits`.
+      const budget = createMemoryBudget({ limitBytes: oneSession * (fits ? 2 : 1.5), workers: 1 });
+      const threads = createDeferredWorkerPool({ workers: 1, intraOpThreads: 1, logger });
+      const shadow = counted(createDeferredWorkerPool({ workers: 1, intraOpThreads: 1, logger }));
+      const manager = createModelManager({
+        name: "iris",
+        pool: threads,
+        shadowPool: shadow.pool,
+        budget,
+        metrics: createInferenceMetrics(),
+        logger: logged,
+        batching,
+      });
+      try {
+        const loaded = await manager.swap(createLocalFileLoader({ path: models.iris, name: "iris" }));
+        expect(budget.usedBytes).toBe(oneSession);
+        if (fits) {
+          expect(label(await loaded.shadowBatcher.submit(setosa()))).toBe(0);
+          expect(label(await loaded.shadowBatcher.submit(setosa()))).toBe(0);
+          expect(budget.usedBytes).toBe(2 * oneSession);
+        } else {
+          for (let i = 0; i < 2; i++) {
+            const err = await loaded.shadowBatcher.submit(setosa()).catch((e: unknown) => e);
+            expect(inferenceErrors.modelTooLarge.is(err)).toBe(true);
+          }
+          expect(shadow.seen.runs).toBe(0);
+          expect(budget.usedBytes).toBe(oneSession);
+          expect(log.lines.filter((l) => String(l.msg).includes("shadow thread's session"))).toHaveLength(1);
+          // Serving is untouched.
+          expect(label(await loaded.batcher.submit(setosa()))).toBe(0);
+        }
+        await manager.close();
+        expect(budget.usedBytes).toBe(0);
+      } finally {
+        await manager.close();
+        await Promise.all([threads.close(), shadow.pool.close()]);
+      }
     }
   });
 
