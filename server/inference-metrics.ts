@@ -22,6 +22,8 @@ export interface InferenceMetrics {
   readonly loadTime: Gauge<"model" | "version">;
   readonly loadFailures: Counter<"model">;
   readonly activeVersion: Gauge<"model" | "version">;
+  /** 1 where a version's batches run on the event loop, 0 where on the worker threads (workers/inline-choice.ts). */
+  readonly runsOnEventLoop: Gauge<"model" | "version">;
   readonly queueTime: Histogram<"model" | "version">;
   readonly batchSize: Histogram<"model" | "version">;
   readonly inFlight: Gauge;
@@ -189,6 +191,14 @@ export function createInferenceMetrics(options: { readonly processMetrics?: bool
       // Every HTTP worker process of a cluster loads the same version: one value, not their sum.
       aggregator: "max",
       help: "1 for the model version served by default.",
+      labelNames: mv,
+      registers: [registry],
+    }),
+    runsOnEventLoop: new Gauge({
+      name: "model_runs_on_event_loop",
+      // Each HTTP worker process of a cluster times and places the version on its own: the sum is
+      // how many of them run it on their event loop.
+      help: "1 when a loaded model version's batches run on the serving process's event loop (a full batch under INFERENCE_INLINE_MAX_BATCH_US), 0 when on the worker threads; summed over a cluster's processes.",
       labelNames: mv,
       registers: [registry],
     }),

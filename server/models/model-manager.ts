@@ -318,6 +318,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     }
     placements.set(key, placement);
     if (reservation !== undefined) reservations.set(key, reservation);
+    metrics.runsOnEventLoop.set(labels(artifact), placement.runner === pool ? 0 : 1);
     const seconds = (performance.now() - started) / 1000;
     metrics.loadTime.set(labels(artifact), seconds);
     const batcher = makeBatcher(artifact, key, signature, placement);
@@ -424,6 +425,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
           }
           placement.runner = inline.pool;
           placement.maxRows = choice.maxRows;
+          metrics.runsOnEventLoop.set(labels(model.artifact), 1);
           // The threads keep their session until the version retires: a batch dispatched to them
           // may still be on its way, and requests over the event loop's share go there.
           logger.info(
@@ -462,6 +464,10 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     const l = labels(model.artifact);
     if (served === undefined || labels(served.artifact).version !== l.version) {
       metrics.activeVersion.remove(l);
+    }
+    // Unless the same version is loaded again beside it (a reload under another key).
+    if (![...placements.keys()].some((k) => k.startsWith(`${l.model}@${l.version}#`))) {
+      metrics.runsOnEventLoop.remove(l);
     }
     logger.info({ model: l.model, version: l.version }, "model unloaded");
   }

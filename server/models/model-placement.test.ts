@@ -50,11 +50,12 @@ function managerTimedOnABusyLoop(retimeDelaysMs: readonly number[]) {
   const logger = createLogger({ level: "info", destination: log.destination });
   const threads = createDeferredWorkerPool({ workers: 1, intraOpThreads: 1, logger });
   const inline = busyAtFirst(4);
+  const metrics = createInferenceMetrics();
   const manager = createModelManager({
     name: "iris",
     pool: threads,
     inline: { pool: inline.pool, maxBatchUs: 1_000, maxFileBytes: 1 << 20, retimeDelaysMs },
-    metrics: createInferenceMetrics(),
+    metrics,
     logger,
     batching: { maxBatchSize: 8, maxQueueDelayUs: 0, maxQueueRows: 64 },
   });
@@ -63,15 +64,20 @@ function managerTimedOnABusyLoop(retimeDelaysMs: readonly number[]) {
     await threads.close();
     await inline.pool.close();
   };
-  return { log, inline, manager, close };
+  /** `model_runs_on_event_loop` of the iris model's version 1; undefined without a series. */
+  const runsOnEventLoop = async () =>
+    (await metrics.runsOnEventLoop.get()).values.find((v) => v.labels.model === "iris" && v.labels.version === "1")
+      ?.value;
+  return { log, inline, manager, close, runsOnEventLoop };
 }
 
 describe("a version timed on a busy event loop", () => {
   it("serves from the threads first, then moves to the event loop when timed again", async () => {
-    const { log, inline, manager, close } = managerTimedOnABusyLoop([50, 50]);
+    const { log, inline, manager, close, runsOnEventLoop } = managerTimedOnABusyLoop([50, 50]);
     try {
       const loaded = await manager.swap(createLocalFileLoader({ path: models.iris, name: "iris" }));
       expect(log.lines.find((l) => l.msg === "model loaded")).toMatchObject({ runsOn: "worker threads" });
+      expect(await runsOnEventLoop()).toBe(0);
       const before = inline.state.fastRuns;
       await loaded.batcher.submit({ rows: 1, input: { data: features.slice(), rows: 1 } });
       expect(inline.state.fastRuns).toBe(before); // answered by the threads
@@ -84,6 +90,9 @@ describe("a version timed on a busy event loop", () => {
       const out = await loaded.batcher.submit({ rows: 1, input: { data: features.slice(), rows: 1 } });
       expect(out.get("probabilities")?.shape).toEqual([1, 3]);
       expect(inline.state.fastRuns).toBe(timed + 1); // answered on the event loop
+      expect(await runsOnEventLoop()).toBe(1);
+      await manager.close();
+      expect(await runsOnEventLoop()).toBeUndefined();
     } finally {
       await close();
     }

@@ -101,18 +101,22 @@ describe("requests mirrored to a version", () => {
     const threads = counted(createDeferredWorkerPool({ workers: 1, intraOpThreads: 1, logger }));
     const inline = counted(createInlinePool({ intraOpThreads: 1, logger }));
     const shadow = counted(createDeferredWorkerPool({ workers: 1, intraOpThreads: 1, logger }));
+    const metrics = createInferenceMetrics();
     const manager = createModelManager({
       name: "iris",
       pool: threads.pool,
       // A bound no batch of the iris model comes near: the version runs on the event loop.
       inline: { pool: inline.pool, maxBatchUs: 1_000_000, maxFileBytes: 1 << 20 },
       shadowPool: shadow.pool,
-      metrics: createInferenceMetrics(),
+      metrics,
       logger,
       batching,
     });
     try {
       const loaded = await manager.swap(createLocalFileLoader({ path: models.iris, name: "iris" }));
+      expect((await metrics.runsOnEventLoop.get()).values).toMatchObject([
+        { labels: { model: "iris", version: "1" }, value: 1 },
+      ]);
       const timed = inline.seen.runs;
       expect(label(await loaded.shadowBatcher.submit(setosa()))).toBe(0);
       expect(inline.seen.runs).toBe(timed + 1);
