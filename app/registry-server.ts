@@ -171,6 +171,7 @@ export async function startRegistryServer(
       registry: guardedRegistry,
       artifactRootUri: blobs.rootUri,
       maxRequestBytes: config.registry.maxRequestBytes,
+      requestReadTimeoutMs: config.registry.requestReadTimeoutMs,
       logger,
       authenticate: auth?.authenticate,
     });

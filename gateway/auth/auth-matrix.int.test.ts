@@ -120,6 +120,7 @@ function mlflowRoutes(): { path: string; httpMethod: string; rpc: DescMethod | u
     registry: {} as ServiceImpl<typeof RegistryService>,
     artifactRootUri: "file:///matrix",
     maxRequestBytes: 1024,
+    requestReadTimeoutMs: 30_000,
   });
   return Object.entries(table).flatMap(([path, methods]) =>
     Object.entries(methods).map(([httpMethod, handler]) => ({ path, httpMethod, rpc: endpointMethodOf(handler) })),

@@ -15,6 +15,7 @@ import type { HttpRequest, HttpResponse } from "../http/http-route.js";
 import { parseDeadlineHeaders } from "../protocol-json/deadline-headers.js";
 import { sendJson } from "../protocol-json/json-response.js";
 import type { JsonHandler } from "../protocol-json/json-router.js";
+import type { BodyLimits } from "../protocol-json/request-body.js";
 import { type MlflowParams, readMlflowParams } from "./mlflow-params.js";
 import { compact } from "./tracking-json.js";
 
@@ -95,15 +96,15 @@ export function endpointMethodOf(handler: JsonHandler): DescMethod | undefined {
 export type MlflowEndpoint = (params: MlflowParams, ctx: HandlerContext) => Promise<Record<string, unknown>>;
 
 /**
- * The route handler of an endpoint that calls `method`: reads the parameters (bodies up to
- * `maxBytes`), calls `endpoint` with a context made for it, and answers 200 with its JSON. What
- * it throws goes to the router's error policy and MLflow's error encoding.
+ * The route handler of an endpoint that calls `method`: reads the parameters (bodies within
+ * `body`'s size and time), calls `endpoint` with a context made for it, and answers 200 with its
+ * JSON. What it throws goes to the router's error policy and MLflow's error encoding.
  */
-export function mlflowEndpoint(method: DescMethod, maxBytes: number, endpoint: MlflowEndpoint): JsonHandler {
+export function mlflowEndpoint(method: DescMethod, body: BodyLimits, endpoint: MlflowEndpoint): JsonHandler {
   return callingMethod(method, async (req, res) => {
     const ctx = mlflowHandlerContext(req, res, method);
     try {
-      const params = await readMlflowParams(req, maxBytes);
+      const params = await readMlflowParams(req, body);
       // As MLflow's message_to_json writes answers: empty lists left out.
       sendJson(res, 200, compact(await endpoint(params, ctx)));
     } catch (err) {

@@ -37,4 +37,10 @@ describe("MLflow error responses", () => {
     expect(big).toMatchObject({ status: 413, body: { error_code: "INVALID_PARAMETER_VALUE" } });
     expect(big.headers.connection).toBe("close");
   });
+
+  it("tells a body that did not arrive in time as 408 on a closing connection", () => {
+    const late = answer(commonErrors.requestTimeout(2000));
+    expect(late).toMatchObject({ status: 408, body: { error_code: "DEADLINE_EXCEEDED" } });
+    expect(late.headers.connection).toBe("close");
+  });
 });

@@ -10,7 +10,9 @@
  * RESOURCE_ALREADY_EXISTS with 400, mlpipe's JSON API with 409). One deliberate exception, as on
  * mlpipe's JSON routes: a body over the size limit is 413, since MLflow clients retry a 429
  * forever and an oversized body can never succeed; a POST not declared JSON is 415 (refused unread,
- * so a page of another origin cannot post without a CORS preflight; MLflow's clients declare it).
+ * so a page of another origin cannot post without a CORS preflight; MLflow's clients declare it);
+ * a body that did not arrive within REQUEST_READ_TIMEOUT_MS is 408 (DEADLINE_EXCEEDED's 504 would
+ * say the server missed a deadline, and invite a retry of what the client failed to send).
  */
 import { Code, commonErrors, type MlpipeError } from "../../core/errors/index.js";
 
@@ -86,6 +88,7 @@ export function mlflowErrorCode(err: Pick<MlpipeError, "code" | "id">): MlflowEr
 export function mlflowHttpStatus(err: Pick<MlpipeError, "code" | "id">): number {
   if (err.id === commonErrors.requestTooLarge.id) return 413;
   if (err.id === commonErrors.unsupportedMediaType.id) return 415;
+  if (err.id === commonErrors.requestTimeout.id) return 408;
   return httpStatus[mlflowErrorCode(err)];
 }
 
@@ -100,7 +103,8 @@ export function mlflowErrorResponse(err: MlpipeError): {
     "content-type": "application/json",
     "content-length": String(body.byteLength),
   };
-  // The rest of a body refused unread is still on its way: the connection cannot be reused.
-  if (commonErrors.requestTooLarge.is(err)) headers.connection = "close";
+  // The rest of a body refused unread (or given up on) may still be on its way: the connection
+  // cannot be reused.
+  if (commonErrors.requestTooLarge.is(err) || commonErrors.requestTimeout.is(err)) headers.connection = "close";
   return { status: mlflowHttpStatus(err), headers, body };
 }

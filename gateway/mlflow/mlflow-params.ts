@@ -10,7 +10,7 @@
  */
 import { commonErrors } from "../../core/errors/index.js";
 import type { HttpRequest } from "../http/http-route.js";
-import { parseJsonObject, readBody } from "../protocol-json/request-body.js";
+import { type BodyLimits, parseJsonObject, readBody } from "../protocol-json/request-body.js";
 
 /** A request's parameters by field name: JSON values, or strings and string lists from a query. */
 export type MlflowParams = Readonly<Record<string, unknown>>;
@@ -31,10 +31,13 @@ export function queryParams(url: string): Record<string, string | string[]> {
   return params;
 }
 
-/** Reads the parameters of `req` (see the module comment); bodies are bounded by `maxBytes`. */
-export async function readMlflowParams(req: HttpRequest, maxBytes: number): Promise<MlflowParams> {
+/**
+ * Reads the parameters of `req` (see the module comment); bodies are bounded in size and in the
+ * time they take to arrive (`limits`: REQUEST_TOO_LARGE, REQUEST_TIMEOUT).
+ */
+export async function readMlflowParams(req: HttpRequest, limits: BodyLimits): Promise<MlflowParams> {
   if (req.method === "GET" || req.method === "HEAD") return queryParams(req.url ?? "");
-  const body = await readBody(req, maxBytes);
+  const body = await readBody(req, limits.maxBytes, limits.timeoutMs);
   if (body.byteLength === 0 || body.toString("utf8").trim() === "") {
     return req.method === "DELETE" ? queryParams(req.url ?? "") : {};
   }

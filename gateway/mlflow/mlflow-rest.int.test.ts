@@ -7,6 +7,7 @@
  * Connect: one store backs both APIs.
  */
 import { readFileSync, rmSync } from "node:fs";
+import net from "node:net";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,10 +19,15 @@ let server: TestRegistryServer;
 let models: TestModels;
 /** The server's JSON body limit (MAX_REQUEST_BYTES), small so the limit is cheap to pass. */
 const maxRequestBytes = 64 * 1024;
+/** How long a body may take to arrive (REQUEST_READ_TIMEOUT_MS): every real body here arrives at once. */
+const readTimeoutMs = 2000;
 
 beforeAll(async () => {
   models = writeTestModels();
-  server = await startTestRegistryServer({ env: { MAX_REQUEST_BYTES: String(maxRequestBytes) }, logLevel: "silent" });
+  server = await startTestRegistryServer({
+    env: { MAX_REQUEST_BYTES: String(maxRequestBytes), REQUEST_READ_TIMEOUT_MS: String(readTimeoutMs) },
+    logLevel: "silent",
+  });
 });
 
 afterAll(async () => {
@@ -632,6 +638,38 @@ describe("MLflow surface", () => {
     expect(plain.status).toBe(415);
     expect(await plain.json()).toMatchObject({ error_code: "INVALID_PARAMETER_VALUE" });
   });
+
+  it("answers 408 to a body that never arrives whole, instead of holding the request open", async () => {
+    const { port } = new URL(server.url);
+    const socket = net.connect(Number(port), "127.0.0.1");
+    try {
+      const answer = new Promise<string>((resolve) => {
+        let text = "";
+        socket.on("data", (d: Buffer) => {
+          text += d.toString("utf8");
+          if (/\r\n\r\n[\s\S]*\}/.test(text)) resolve(text);
+        });
+        socket.on("error", () => undefined);
+        socket.once("close", () => resolve(text));
+      });
+      // Content-Length promises 100 bytes; 12 come.
+      socket.write(
+        `POST ${api}experiments/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name": "sl`,
+      );
+      const text = await answer;
+      expect(text).toMatch(/^HTTP\/1\.1 408 /);
+      const body = JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4)) as Json;
+      expect(body).toMatchObject({ error_code: expect.any(String), message: expect.stringContaining("ms") });
+    } finally {
+      socket.destroy();
+    }
+    // Nothing was created, and the server answers as before.
+    expectError(
+      await call("GET", "experiments/get-by-name", { experiment_name: "sl" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
+  }, 20_000);
 
   it("accepts a double-encoded JSON body and a DELETE's parameters in its query", async () => {
     const res = await fetch(`${server.url}${api}registered-models/create`, {

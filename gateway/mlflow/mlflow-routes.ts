@@ -13,6 +13,7 @@ import type { TrackingService } from "../../gen/mlpipe/tracking/v1/tracking_pb.j
 import type { Authenticator } from "../auth/bearer-authenticator.js";
 import type { HttpRoute } from "../http/http-route.js";
 import { createJsonRouter, type JsonHandler, type JsonRouteTable } from "../protocol-json/json-router.js";
+import type { BodyLimits } from "../protocol-json/request-body.js";
 import { createArtifactLocations } from "./artifact-locations.js";
 import { mlflowArtifactRoutes } from "./artifact-routes.js";
 import { setRequestIdentity, webHeaders } from "./mlflow-call.js";
@@ -39,6 +40,11 @@ export interface MlflowRouteOptions {
   readonly artifactRootUri: string;
   /** Largest JSON request body in bytes (MAX_REQUEST_BYTES); artifact uploads stream and are not bound by it. */
   readonly maxRequestBytes: number;
+  /**
+   * Longest a JSON request body may take to arrive, in ms (REQUEST_READ_TIMEOUT_MS): a body
+   * shorter than its Content-Length or trickled in is answered 408 rather than held open.
+   */
+  readonly requestReadTimeoutMs: number;
   readonly logger: Logger;
   /**
    * The edge's authenticator when auth is on (REGISTRY_AUTH=token): each request's identity goes
@@ -61,13 +67,17 @@ function authenticated(authenticate: Authenticator, handler: JsonHandler): JsonH
  * RPC is `endpointMethodOf(handler)`, mlflow-call.ts).
  */
 export function mlflowRouteTable(
-  options: Pick<MlflowRouteOptions, "tracking" | "registry" | "artifactRootUri" | "maxRequestBytes">,
+  options: Pick<
+    MlflowRouteOptions,
+    "tracking" | "registry" | "artifactRootUri" | "maxRequestBytes" | "requestReadTimeoutMs"
+  >,
 ): JsonRouteTable {
-  const { tracking, registry, maxRequestBytes } = options;
+  const { tracking, registry } = options;
   const locations = createArtifactLocations(options.artifactRootUri);
+  const body: BodyLimits = { maxBytes: options.maxRequestBytes, timeoutMs: options.requestReadTimeoutMs };
   const endpoints: JsonRouteTable = {
-    ...mlflowTrackingRoutes({ tracking, locations, maxRequestBytes }),
-    ...mlflowRegistryRoutes({ tracking, registry, locations, maxRequestBytes }),
+    ...mlflowTrackingRoutes({ tracking, locations, body }),
+    ...mlflowRegistryRoutes({ tracking, registry, locations, body }),
   };
   const routes: Record<string, JsonRouteTable[string]> = {
     ...mlflowArtifactRoutes({ tracking, registry, locations }),

@@ -17,6 +17,7 @@ import {
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { commonErrors } from "../../core/errors/index.js";
 import type { JsonHandler } from "../protocol-json/json-router.js";
+import type { BodyLimits } from "../protocol-json/request-body.js";
 import { type MlflowEndpoint, mlflowEndpoint } from "./mlflow-call.js";
 import type { MlflowParams } from "./mlflow-params.js";
 
@@ -88,12 +89,9 @@ export interface MlflowRouteMakers {
   ): JsonHandler;
 }
 
-/** The route makers of the endpoints over `impl`, reading bodies up to `maxRequestBytes`. */
-export function mlflowRoutesOf<S extends DescService>(
-  impl: ServiceImpl<S>,
-  maxRequestBytes: number,
-): MlflowRouteMakers {
-  const on = (method: DescMethodUnary, endpoint: MlflowEndpoint) => mlflowEndpoint(method, maxRequestBytes, endpoint);
+/** The route makers of the endpoints over `impl`, reading bodies within `body`'s size and time. */
+export function mlflowRoutesOf<S extends DescService>(impl: ServiceImpl<S>, body: BodyLimits): MlflowRouteMakers {
+  const on = (method: DescMethodUnary, endpoint: MlflowEndpoint) => mlflowEndpoint(method, body, endpoint);
   return {
     on,
     rpc: (method, request, answer) => on(method, unaryEndpoint(impl, method, request, answer)),

@@ -23,6 +23,7 @@ import {
 } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
 import { registryPageSize } from "../../registry/registry-service.js";
 import type { JsonRouteTable } from "../protocol-json/json-router.js";
+import type { BodyLimits } from "../protocol-json/request-body.js";
 import type { ArtifactLocations } from "./artifact-locations.js";
 import {
   boolField,
@@ -45,8 +46,8 @@ export interface MlflowRegistryRoutesOptions {
   /** The TrackingService implementation: sources inside runs' artifacts are resolved through it. */
   readonly tracking: ServiceImpl<typeof TrackingService>;
   readonly locations: ArtifactLocations;
-  /** Largest request body in bytes (MAX_REQUEST_BYTES). */
-  readonly maxRequestBytes: number;
+  /** Bounds of request bodies: size (MAX_REQUEST_BYTES) and time to arrive (REQUEST_READ_TIMEOUT_MS). */
+  readonly body: BodyLimits;
 }
 
 /** A version number field: MLflow sends it as a string ("3"); absent is 0, which the service refuses. */
@@ -63,9 +64,9 @@ function stageField(name: string, field: string): Stage {
 
 /** The registry endpoints by path below `/api/2.0/mlflow/`. */
 export function mlflowRegistryRoutes(options: MlflowRegistryRoutesOptions): JsonRouteTable {
-  const { registry, tracking, locations, maxRequestBytes } = options;
+  const { registry, tracking, locations, body } = options;
   const M = RegistryService.method;
-  const { on, rpc } = mlflowRoutesOf(registry, maxRequestBytes);
+  const { on, rpc } = mlflowRoutesOf(registry, body);
   const resolve = createProxiedPaths(tracking, locations);
 
   const latestVersions = async (name: string, ctx: HandlerContext): Promise<ModelVersion[]> =>

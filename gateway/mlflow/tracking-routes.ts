@@ -21,6 +21,7 @@ import {
   ViewType,
 } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
 import type { JsonRouteTable } from "../protocol-json/json-router.js";
+import type { BodyLimits } from "../protocol-json/request-body.js";
 import type { ArtifactLocations } from "./artifact-locations.js";
 import {
   keyValueList,
@@ -61,8 +62,8 @@ export interface MlflowTrackingRoutesOptions {
   /** The TrackingService implementation the Connect router serves (with whatever wraps it). */
   readonly tracking: ServiceImpl<typeof TrackingService>;
   readonly locations: ArtifactLocations;
-  /** Largest request body in bytes (MAX_REQUEST_BYTES). */
-  readonly maxRequestBytes: number;
+  /** Bounds of request bodies: size (MAX_REQUEST_BYTES) and time to arrive (REQUEST_READ_TIMEOUT_MS). */
+  readonly body: BodyLimits;
 }
 
 /** The run tag in which MLflow records the models logged to a run (`runs/log-model`). */
@@ -76,9 +77,9 @@ const requiredModelFields = ["artifact_path", "flavors", "utc_time_created", "ru
 
 /** The tracking endpoints by path below `/api/2.0/mlflow/`. */
 export function mlflowTrackingRoutes(options: MlflowTrackingRoutesOptions): JsonRouteTable {
-  const { tracking, locations, maxRequestBytes } = options;
+  const { tracking, locations, body } = options;
   const M = TrackingService.method;
-  const { on, rpc } = mlflowRoutesOf(tracking, maxRequestBytes);
+  const { on, rpc } = mlflowRoutesOf(tracking, body);
 
   const getRun = async (runId: string, ctx: HandlerContext): Promise<Run> => {
     const { run } = await callUnary(tracking, M.getRun, { runId }, ctx);
