@@ -20,6 +20,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ensureDemoModel } from "../app/demo-model.js";
 import type { InferenceServer } from "../app/inference-server.js";
+import { shadowTag } from "../core/validation/shadow-routes.js";
 import { InferenceService } from "../gen/mlpipe/inference/v1/inference_pb.js";
 import { createMlpipeClient } from "../sdk/index.js";
 import { freePort } from "../test/support/free-port.js";
@@ -148,7 +149,11 @@ describeWithTools("dashboards and rules against a live Prometheus scraping mlpip
       logLevel: "silent",
     });
     const client = createMlpipeClient({ url: registry.url });
-    await ensureDemoModel({ client, modelName: "iris-classifier", modelStage: "Production" });
+    const demo = await ensureDemoModel({ client, modelName: "iris-classifier", modelStage: "Production" });
+    // Every request mirrored to the same version behind the alias `shadow`: the shadow panels' series.
+    if (demo.kind === "nothing-to-serve") throw new Error("the demo model has no version to serve");
+    await client.setAlias("iris-classifier", "shadow", demo.version);
+    await client.registry.setRegisteredModelTag({ name: "iris-classifier", key: shadowTag, value: "shadow=100" });
     const server = await startTestServer({
       REGISTRY_URL: registry.url,
       MODEL_NAME: "iris-classifier",
