@@ -41,6 +41,14 @@ const byId: Readonly<Record<string, number>> = {
   REQUEST_TIMEOUT: 408,
 };
 
+/**
+ * The status listed above for this error's id, if any: other JSON surfaces with their own status
+ * per code (the MLflow REST API's) take these too.
+ */
+export function httpStatusById(id: string): number | undefined {
+  return byId[id];
+}
+
 /** The HTTP status a JSON route answers with for this error: by id where listed above, else by code. */
 export function httpStatusOf(error: { readonly code: Code; readonly id: string }): number {
   return byId[error.id] ?? table[error.code];

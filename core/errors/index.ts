@@ -6,7 +6,7 @@ export { commonErrors } from "./common-errors.js";
 export { consoleErrors } from "./console-errors.js";
 export type { ErrorDefinition, ErrorInfo } from "./define-error.js";
 export { defineError } from "./define-error.js";
-export { codeToHttpStatus, httpStatusOf } from "./http-status.js";
+export { codeToHttpStatus, httpStatusById, httpStatusOf } from "./http-status.js";
 export { inferenceErrors } from "./inference-errors.js";
 export { mlflowErrors } from "./mlflow-errors.js";
 export type { ErrorData, MlpipeErrorOptions } from "./mlpipe-error.js";

@@ -14,7 +14,7 @@
  * a body that did not arrive within REQUEST_READ_TIMEOUT_MS is 408 (DEADLINE_EXCEEDED's 504 would
  * say the server missed a deadline, and invite a retry of what the client failed to send).
  */
-import { Code, commonErrors, type MlpipeError } from "../../core/errors/index.js";
+import { Code, commonErrors, httpStatusById, type MlpipeError } from "../../core/errors/index.js";
 
 /** The error codes of MLflow's `databricks.proto` that mlpipe's errors map to. */
 export type MlflowErrorCode =
@@ -84,12 +84,12 @@ export function mlflowErrorCode(err: Pick<MlpipeError, "code" | "id">): MlflowEr
   return byCode[err.code];
 }
 
-/** The HTTP status `err` is answered with on the MLflow surface (see the module comment). */
+/**
+ * The HTTP status `err` is answered with on the MLflow surface (see the module comment): the
+ * statuses mlpipe's JSON routes give by error id (413, 415, 408) first, then MLflow's table.
+ */
 export function mlflowHttpStatus(err: Pick<MlpipeError, "code" | "id">): number {
-  if (err.id === commonErrors.requestTooLarge.id) return 413;
-  if (err.id === commonErrors.unsupportedMediaType.id) return 415;
-  if (err.id === commonErrors.requestTimeout.id) return 408;
-  return httpStatus[mlflowErrorCode(err)];
+  return httpStatusById(err.id) ?? httpStatus[mlflowErrorCode(err)];
 }
 
 /** An error as MLflow's server answers it: status, headers and the JSON body. */
