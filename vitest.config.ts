@@ -9,6 +9,8 @@ export default defineConfig({
     ],
     // As cli/mlpipe.ts does for every mlpipe process: no onnxruntime telemetry from the tests either.
     env: { ORT_DISABLE_TELEMETRY: "1" },
+    // One temporary directory per run, removed at its end (test/support/temp-root.ts).
+    globalSetup: ["test/support/temp-root.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
