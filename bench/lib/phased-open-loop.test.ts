@@ -26,6 +26,20 @@ describe("createPhaseTally", () => {
     expect(() => tally.phase(3)).toThrow(RangeError);
   });
 
+  it("books send lateness by group, leaving out requests due outside every window", () => {
+    const tally = createPhaseTally(["off", "on", undefined]);
+    tally.sentLate(0, 0.5);
+    tally.sentLate(0, 4);
+    tally.sentLate(1, 1);
+    tally.sentLate(2, 100);
+    tally.sentLate(-1, 100);
+    const lateness = tally.sendLateness();
+    expect(Object.keys(lateness).sort()).toEqual(["off", "on"]);
+    expect(lateness.off?.count).toBe(2);
+    expect(lateness.off?.max).toBeCloseTo(4, 2);
+    expect(lateness.on?.count).toBe(1);
+  });
+
   it("keeps phases without a group out of every group", () => {
     const tally = createPhaseTally([undefined, "on"]);
     tally.answered(0, 1, "1");
@@ -90,6 +104,8 @@ describe("phasedOpenLoop", () => {
     const byStage = Object.values(result.errorsByStage).reduce((n, byCode) => n + (byCode.http_500 ?? 0), 0);
     expect(byStage).toBe(result.errors.http_500);
     for (const p of result.phases) expect(result.errorsByStage[p.name] ?? {}).toEqual(p.load.errors);
+    // Every measured request's send lateness, failed ones included.
+    expect(result.sendLateness.all?.count).toBe(measured);
     expect(result.groups.all?.count).toBe(
       measured - (result.phases[0]?.load.errors.http_500 ?? 0) - (result.phases[1]?.load.errors.http_500 ?? 0),
     );

@@ -72,6 +72,11 @@ export interface PhasedLoadResult {
   readonly phases: readonly PhaseResult[];
   /** Latency of the successful requests of each group's phases together, ms. */
   readonly groups: Readonly<Record<string, LatencySummary>>;
+  /**
+   * How late the generator sent each group's requests, ms: from the intended send time to the
+   * request's start (its 1 ms tick and its own stalls), a part of every latency above.
+   */
+  readonly sendLateness: Readonly<Record<string, LatencySummary>>;
   /** Failed requests of the whole run by code: warm-up, transitions and phases. */
   readonly errors: Readonly<Record<string, number>>;
   /**
@@ -96,12 +101,16 @@ interface PhaseBook {
 export interface PhaseTally {
   /** Records a successful request due during phase `phase` (-1: unmeasured), answered by `version`. */
   answered(phase: number, latencyMs: number, version: string): void;
+  /** Records how late a request due during phase `phase` (-1: unmeasured) was sent. */
+  sentLate(phase: number, latenessMs: number): void;
   /** Records a failed request due during phase `phase` (-1: unmeasured); it counts in the run's errors too. */
   failed(phase: number, latencyMs: number, err: unknown): void;
   /** The phase's books. */
   phase(phase: number): Readonly<PhaseBook>;
   /** Latency of each group's successful requests (phases of no group are in none). */
   groups(): Record<string, LatencySummary>;
+  /** Send lateness of each group's requests, failed ones included. */
+  sendLateness(): Record<string, LatencySummary>;
   /** The run's failures by code. */
   readonly errors: Readonly<Record<string, number>>;
 }
@@ -120,7 +129,15 @@ function newBook(): PhaseBook {
 export function createPhaseTally(groups: readonly (string | undefined)[]): PhaseTally {
   const books = groups.map(() => newBook());
   const groupLatency = new Map<string, LatencyRecorder>();
-  for (const g of groups) if (g !== undefined && !groupLatency.has(g)) groupLatency.set(g, createLatencyRecorder());
+  const groupLateness = new Map<string, LatencyRecorder>();
+  for (const g of groups) {
+    if (g !== undefined && !groupLatency.has(g)) {
+      groupLatency.set(g, createLatencyRecorder());
+      groupLateness.set(g, createLatencyRecorder());
+    }
+  }
+  const summaries = (recorders: Map<string, LatencyRecorder>) =>
+    Object.fromEntries([...recorders].map(([g, r]) => [g, r.summary()]));
   const errors: Record<string, number> = {};
   const bookOf = (phase: number): PhaseBook | undefined => (phase < 0 ? undefined : books[phase]);
   return {
@@ -132,6 +149,10 @@ export function createPhaseTally(groups: readonly (string | undefined)[]): Phase
       book.versions[version] = (book.versions[version] ?? 0) + 1;
       const group = groups[phase];
       if (group !== undefined) groupLatency.get(group)?.record(latencyMs);
+    },
+    sentLate(phase, latenessMs) {
+      const group = phase < 0 ? undefined : groups[phase];
+      if (group !== undefined) groupLateness.get(group)?.record(latenessMs);
     },
     failed(phase, latencyMs, err) {
       const code = errorCodeOf(err);
@@ -147,7 +168,10 @@ export function createPhaseTally(groups: readonly (string | undefined)[]): Phase
       return book;
     },
     groups() {
-      return Object.fromEntries([...groupLatency].map(([g, r]) => [g, r.summary()]));
+      return summaries(groupLatency);
+    },
+    sendLateness() {
+      return summaries(groupLateness);
     },
     errors,
   };
@@ -179,6 +203,7 @@ export async function phasedOpenLoop(call: VersionedCall, options: PhasedOpenLoo
       return;
     }
     inFlight++;
+    tally.sentLate(phase, performance.now() - intended);
     const done = call()
       .then(
         (version) => tally.answered(phase, performance.now() - intended, version),
@@ -257,6 +282,7 @@ export async function phasedOpenLoop(call: VersionedCall, options: PhasedOpenLoo
       };
     }),
     groups: tally.groups(),
+    sendLateness: tally.sendLateness(),
     errors: { ...tally.errors },
     errorsByStage,
     sent,

@@ -43,7 +43,7 @@ function side(
   shadow = { agree: 0, disagree: 0, error: 0, dropped: 0 },
   answered = 0,
 ): PhaseServerSide {
-  return { cpuCores, view: undefined, answered, shadow };
+  return { cpuCores, view: undefined, answered, shadow, onEventLoop: { champion: 2, challenger: 2, shadow: 2 } };
 }
 
 describe("canaryShadowMetrics", () => {
@@ -57,6 +57,7 @@ describe("canaryShadowMetrics", () => {
         phase("off 3", { "1": 900, "2": 100 }, 3),
       ],
       groups: { off: latency(5, 1), on: latency(5.5, 1.2) },
+      sendLateness: { off: latency(1.5, 0.5), on: latency(1.7, 0.5) },
       errors: { http_503: 2 },
       errorsByStage: { "warm-up": { http_503: 2 } },
       sent: 5100,
@@ -88,6 +89,8 @@ describe("canaryShadowMetrics", () => {
       shadow_error: 5,
       shadow_dropped: 5,
       generator_cpu_cores: 0.3,
+      generator_send_lateness_p99_ms_shadow_off: 1.5,
+      generator_send_lateness_p99_ms_shadow_on: 1.7,
       requests_per_second: 1000,
     });
     expect(m.p99_shadow_ratio).toBeCloseTo(1.1, 9);
@@ -106,6 +109,7 @@ describe("canaryShadowMetrics", () => {
     const load: PhasedLoadResult = {
       phases: p99s.map((p99, i) => phase(i % 2 === 1 ? "on" : "off", { "1": 9, "2": 1 }, p99)),
       groups: { off: latency(2), on: latency(3) },
+      sendLateness: {},
       errors: {},
       errorsByStage: {},
       sent: 70,
@@ -129,6 +133,7 @@ describe("canaryShadowMetrics", () => {
         phase("off", { "7": 2 }, 1),
       ],
       groups: { off: latency(1), on: latency(1) },
+      sendLateness: {},
       errors: {},
       errorsByStage: {},
       sent: 22,
@@ -145,6 +150,7 @@ describe("canaryShadowMetrics", () => {
     const load: PhasedLoadResult = {
       phases: [phase("off", {}, 1)],
       groups: {},
+      sendLateness: {},
       errors: {},
       errorsByStage: {},
       sent: 0,

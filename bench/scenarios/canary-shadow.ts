@@ -51,7 +51,7 @@ export const challengerPercent = 10;
 const warmupFloorSeconds = 10;
 
 /** Phases with the shadow on; each has a shadow-off phase before and after it. */
-export const shadowCycles = 4;
+export const shadowCycles = 6;
 
 /**
  * Seconds between a change applied in every process and its phase's window: the /metrics polls
@@ -59,9 +59,13 @@ export const shadowCycles = 4;
  */
 const settleSeconds = 1;
 
-/** Seconds of each phase: half the profile's duration, 3 at least (4 in the full profile). */
+/**
+ * Seconds of each phase: the profile's duration, 3 at least (8 in the full profile). At 500 req/s
+ * an 8 s phase has 4,000 requests, so its p99 rests on its 40 slowest: with 4 s phases (20) a
+ * phase's p99 moved between 3.2 and 11.6 ms within one run.
+ */
 export function phaseSeconds(durationSeconds: number): number {
-  return Math.max(3, durationSeconds / 2);
+  return Math.max(3, durationSeconds);
 }
 
 /** The registered model. */
@@ -87,6 +91,12 @@ export interface PhaseServerSide {
   readonly answered: number;
   /** Mirrors whose outcome was counted during the window. */
   readonly shadow: ShadowOutcomes;
+  /**
+   * Processes running each alias's version on their event loop when the window closed
+   * (`model_runs_on_event_loop`, summed over the cluster; the others run it on worker threads):
+   * each process places a version by timing it when it loads, so two runs may differ.
+   */
+  readonly onEventLoop: Readonly<Record<keyof CanaryVersions, number>>;
 }
 
 /** The versions behind the aliases. */
@@ -108,6 +118,11 @@ function shadowOutcomesOf(text: string): ShadowOutcomes {
 /** Requests answered by `version` (every process), from `prediction_latency_seconds`' count. */
 function answeredBy(text: string, version: string): number {
   return metricSumWhere(text, "prediction_latency_seconds_count", { version });
+}
+
+/** Processes running `version` on their event loop. */
+function onEventLoop(text: string, version: string): number {
+  return metricSumWhere(text, "model_runs_on_event_loop", { version });
 }
 
 function answeredTotal(text: string): number {
@@ -199,7 +214,10 @@ async function waitForRoutesLoaded(url: string): Promise<void> {
 }
 
 /** Window hooks reading the server's CPU and /metrics at both ends of a phase. */
-function phaseProbe(server: StartedServer): { hooks: WindowHooks; result: () => PhaseServerSide } {
+function phaseProbe(
+  server: StartedServer,
+  versions: CanaryVersions,
+): { hooks: WindowHooks; result: () => PhaseServerSide } {
   let cpu0: number | undefined;
   let cpu1: number | undefined;
   let t0 = 0;
@@ -234,6 +252,11 @@ function phaseProbe(server: StartedServer): { hooks: WindowHooks; result: () => 
           disagree: b.disagree - a.disagree,
           error: b.error - a.error,
           dropped: b.dropped - a.dropped,
+        },
+        onEventLoop: {
+          champion: onEventLoop(text1, versions.champion),
+          challenger: onEventLoop(text1, versions.challenger),
+          shadow: onEventLoop(text1, versions.shadow),
         },
       };
     },
@@ -282,6 +305,8 @@ export function canaryShadowMetrics(
   const off = load.groups.off;
   const on = load.groups.on;
   if (off === undefined || on === undefined) throw new Error("canary-shadow: no shadow-off or shadow-on group");
+  const lateOff = load.sendLateness.off;
+  const lateOn = load.sendLateness.on;
   const isOn = (i: number) => i % 2 === 1;
   const p99 = (i: number) => phases[i]?.load.latencyMs.p99 ?? Number.NaN;
   const cycleRatios = phases.flatMap((_, i) => (isOn(i) ? [p99(i) / ((p99(i - 1) + p99(i + 1)) / 2)] : []));
@@ -315,6 +340,9 @@ export function canaryShadowMetrics(
     p99_ms_first_phase: p99(0),
     p50_ms_shadow_off: off.p50,
     p50_ms_shadow_on: on.p50,
+    // The generator's part of those latencies: how late it sent the requests (its tick, its stalls).
+    ...(lateOff === undefined ? {} : { generator_send_lateness_p99_ms_shadow_off: lateOff.p99 }),
+    ...(lateOn === undefined ? {} : { generator_send_lateness_p99_ms_shadow_on: lateOn.p99 }),
     ...(cpuOff === undefined ? {} : { server_cpu_cores_shadow_off: cpuOff }),
     ...(cpuOn === undefined ? {} : { server_cpu_cores_shadow_on: cpuOn }),
     shadow_mirrored: mirrored,
@@ -381,7 +409,7 @@ export const canaryShadowScenario: Scenario = {
         await sleep(settleSeconds * 1000);
       };
       const started = server;
-      const probes = Array.from({ length: 2 * shadowCycles + 1 }, () => phaseProbe(started));
+      const probes = Array.from({ length: 2 * shadowCycles + 1 }, () => phaseProbe(started, versions));
       const phases: PhaseSpec[] = probes.map((probe, i) =>
         i % 2 === 1
           ? { name: `shadow 100% (${(i + 1) / 2})`, group: "on", seconds, before: shadowOn, window: probe.hooks }
