@@ -15,7 +15,7 @@ export interface ServerProcess<R> {
 export interface SpawnServerOptions {
   /** Arguments of `node` (a script and its arguments, with `--import` flags before). */
   readonly args: readonly string[];
-  /** The whole environment of the child. */
+  /** The environment of the child, plus the test run's TMPDIR unless it sets its own. */
   readonly env: Readonly<Record<string, string>>;
   /** The `msg` of the log line that says it is ready. */
   readonly readyMessage: string;
@@ -28,7 +28,12 @@ export interface SpawnServerOptions {
  * `readyMessage`, rejects (with its stderr) when it exits before.
  */
 export function spawnServerProcess<R>(options: SpawnServerOptions): Promise<ServerProcess<R>> {
-  const child = spawn(process.execPath, options.args, { env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+  // The run's temporary directory (temp-root.ts) reaches servers given a minimal environment too.
+  const tmp = process.env.TMPDIR === undefined ? {} : { TMPDIR: process.env.TMPDIR };
+  const child = spawn(process.execPath, options.args, {
+    env: { ...tmp, ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   options.children.push(child);
   const logs: Record<string, unknown>[] = [];
   const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
