@@ -7,8 +7,6 @@ export default defineConfig({
     include: [
       "{core,storage,auth,tracking,registry,server,gateway,app,cli,sdk,training,examples,bench,k8s,observability,test,console}/**/*.test.ts",
     ],
-    // As cli/mlpipe.ts does for every mlpipe process: no onnxruntime telemetry from the tests either.
-    env: { ORT_DISABLE_TELEMETRY: "1" },
     // One temporary directory per run, removed at its end (test/support/temp-root.ts).
     globalSetup: ["test/support/temp-root.ts"],
     testTimeout: 60_000,

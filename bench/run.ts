@@ -18,11 +18,6 @@ import { renderLatencyChart } from "./lib/svg-chart.js";
 import type { BenchProfile, ScenarioResult } from "./scenario.js";
 import { scenarios, smokeScenarios } from "./scenario-registry.js";
 
-// As cli/mlpipe.ts: the in-process baseline (baselines/in-process-ort.ts) runs onnxruntime here,
-// which otherwise sets up its usage telemetry (and leaves a /tmp/mat-debug-<pid>.log) at its
-// first session. The servers under test get it from lib/child-server.ts.
-process.env.ORT_DISABLE_TELEMETRY ??= "1";
-
 /** A target of bench/targets.json. */
 interface Target {
   /** Metric name, as "<scenario>.<metric>". */

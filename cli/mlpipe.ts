@@ -7,11 +7,6 @@ import { processIo } from "./cli-io.js";
 import { allCommands } from "./commands/all-commands.js";
 import { runCli } from "./run-cli.js";
 
-// onnxruntime-node 1.29+ sets up usage telemetry on Linux and macOS too (a device id, an event
-// cache under ~/.cache/Microsoft, uploads to Microsoft) unless ORT_DISABLE_TELEMETRY is set before
-// its first session. A server must not call out: off unless the user set the variable themselves.
-process.env.ORT_DISABLE_TELEMETRY ??= "1";
-
 const code = await runCli(process.argv.slice(2), processIo(), allCommands);
 // Exit explicitly once stdout is flushed: a server command's closed listeners or a client's idle
 // keep-alive sockets must not hold the process open.

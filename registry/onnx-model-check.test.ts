@@ -1,5 +1,5 @@
-import { InferenceSession } from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
+import { ort } from "../core/onnx/onnxruntime.js";
 import { TensorProto_DataType } from "../gen/onnx/onnx_pb.js";
 import { irisBias, irisWeights, regressionBias, regressionWeights } from "../test/support/onnx-models.js";
 import {
@@ -14,9 +14,9 @@ import { checkOnnxModel } from "./onnx-model-check.js";
 
 /** The signature as onnxruntime's session metadata gives it: [name, type, dims (size, name or "?")]. */
 async function onnxruntimeView(bytes: Uint8Array): Promise<unknown> {
-  const session = await InferenceSession.create(bytes);
+  const session = await ort.InferenceSession.create(bytes);
   try {
-    const view = (metas: readonly InferenceSession.ValueMetadata[]) =>
+    const view = (metas: readonly ort.InferenceSession.ValueMetadata[]) =>
       metas.map((m) => (m.isTensor ? [m.name, m.type, m.shape.map((d) => (d === "" ? "?" : d))] : [m.name]));
     return { inputs: view(session.inputMetadata), outputs: view(session.outputMetadata) };
   } finally {

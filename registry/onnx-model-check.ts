@@ -6,8 +6,8 @@
  * the one reader of core/onnx, converted to the registry's proto message.
  */
 import { create } from "@bufbuild/protobuf";
-import { InferenceSession } from "onnxruntime-node";
 import { type OnnxValue, readOnnxSignature } from "../core/onnx/onnx-signature.js";
+import { ort } from "../core/onnx/onnxruntime.js";
 import {
   DimensionSchema,
   type ModelSignature,
@@ -27,9 +27,9 @@ export type OnnxCheckResult =
  * session is released before returning.
  */
 export async function checkOnnxModel(bytes: Uint8Array): Promise<OnnxCheckResult> {
-  let session: InferenceSession;
+  let session: ort.InferenceSession;
   try {
-    session = await InferenceSession.create(bytes, {
+    session = await ort.InferenceSession.create(bytes, {
       executionProviders: ["cpu"],
       intraOpNumThreads: 1,
       interOpNumThreads: 1,

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
+import { ort } from "../core/onnx/onnxruntime.js";
 import { readSignature, UnsupportedModelError } from "../server/models/onnx-signature.js";
 import {
   irisBias,

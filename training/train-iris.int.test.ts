@@ -1,5 +1,5 @@
-import { InferenceSession, Tensor } from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ort } from "../core/onnx/onnxruntime.js";
 import { ModelVersionStatus, Stage } from "../gen/mlpipe/registry/v1/registry_pb.js";
 import { RunStatus } from "../gen/mlpipe/tracking/v1/tracking_pb.js";
 import { createMlpipeClient, type MlpipeClient } from "../sdk/index.js";
@@ -43,11 +43,11 @@ describe("trainIris", () => {
     for await (const m of client.tracking.downloadArtifact({ runId: result.runId, path: irisModelArtifactPath })) {
       if (m.content.case === "chunk") parts.push(m.content.value);
     }
-    const session = await InferenceSession.create(Buffer.concat(parts));
+    const session = await ort.InferenceSession.create(Buffer.concat(parts));
     try {
       const data = await loadIrisCsv();
       const rows = data.features.length;
-      const input = new Tensor("float32", Float32Array.from(data.features.flat()), [rows, irisFeatureNames.length]);
+      const input = new ort.Tensor("float32", Float32Array.from(data.features.flat()), [rows, irisFeatureNames.length]);
       const out = await session.run({ features: input });
       const labels = Array.from(out.label?.data as BigInt64Array, Number);
       const probabilities = out.probabilities?.data as Float32Array;

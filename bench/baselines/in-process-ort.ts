@@ -4,7 +4,7 @@
  * network, no queue, no copies between threads: the rows/s nothing built around the runtime can
  * beat on one core.
  */
-import * as ort from "onnxruntime-node";
+import { ort } from "../../core/onnx/onnxruntime.js";
 import { float32Batch } from "../lib/iris-corpus.js";
 import { type LoadTiming, sleep } from "../lib/load-generator.js";
 

@@ -7,7 +7,7 @@
  */
 import http from "node:http";
 import { parseArgs } from "node:util";
-import * as ort from "onnxruntime-node";
+import { ort } from "../../core/onnx/onnxruntime.js";
 
 const { values } = parseArgs({ options: { port: { type: "string", default: "0" }, model: { type: "string" } } });
 if (values.model === undefined) throw new Error("--model is required");

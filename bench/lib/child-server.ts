@@ -26,7 +26,7 @@ export interface ChildServerOptions {
    */
   readonly executable?: string;
   readonly args?: readonly string[];
-  /** Environment added to a minimal one (PATH, HOME, ORT_DISABLE_TELEMETRY=1). */
+  /** Environment added to a minimal one (PATH, HOME). */
   readonly env: Readonly<Record<string, string>>;
   /** Resolves true once the server answers; polled every 100 ms. */
   readonly ready: () => Promise<boolean>;
@@ -39,10 +39,6 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? "/tmp",
-    // As cli/mlpipe.ts sets for itself: the bench's own servers (swap-inference-server.ts) load
-    // onnxruntime too, which otherwise sets up its usage telemetry (an uploader, a device id, a
-    // /tmp/mat-debug-<pid>.log per process).
-    ORT_DISABLE_TELEMETRY: "1",
     ...options.env,
   };
   const argv = [options.script, ...(options.args ?? [])];

@@ -7,8 +7,8 @@
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { isMainThread } from "node:worker_threads";
-import * as ort from "onnxruntime-node";
 import { type ErrorData, inferenceErrors, isErrorData, MlpipeError, toErrorData } from "../../core/errors/index.js";
+import { ort } from "../../core/onnx/onnxruntime.js";
 import { elementCount, type NumericArray, view } from "../models/tensor-types.js";
 import type { HandlerTensor, ModelHandler } from "./model-handler.js";
 import {
