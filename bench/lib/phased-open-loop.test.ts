@@ -40,6 +40,48 @@ describe("createPhaseTally", () => {
     expect(lateness.on?.count).toBe(1);
   });
 
+  it("books each target's answers apart and in the groups of its own side of the phase", () => {
+    const tally = createPhaseTally(
+      [
+        [
+          ["on", "a on"],
+          ["off", "b off"],
+        ],
+        [
+          ["off", "a off"],
+          ["on", "b on"],
+        ],
+      ],
+      2,
+    );
+    tally.answered(0, 10, "1", 0);
+    tally.answered(0, 2, "2", 1);
+    tally.answered(1, 3, "1", 0);
+    tally.answered(1, 20, "1", 1);
+    tally.answered(1, 21, "1", 1);
+    tally.sentLate(0, 0.5, 0);
+    tally.sentLate(1, 0.7, 1);
+    expect(tally.phase(0)).toMatchObject({ ok: 2, versions: { "1": 1, "2": 1 } });
+    expect(tally.phase(0).targets.map((t) => t.ok)).toEqual([1, 1]);
+    expect(tally.phase(1).targets[1]?.versions).toEqual({ "1": 2 });
+    expect(tally.phase(1).targets[1]?.latency.summary().max).toBeCloseTo(21, 1);
+    const groups = tally.groups();
+    expect(groups.on?.count).toBe(3);
+    expect(groups.on?.max).toBeCloseTo(21, 1);
+    expect(groups.off?.count).toBe(2);
+    expect(groups.off?.max).toBeCloseTo(3, 2);
+    expect(groups["a on"]?.count).toBe(1);
+    expect(groups["b on"]?.count).toBe(2);
+    expect(groups["a off"]?.max).toBeCloseTo(3, 2);
+    expect(groups["b off"]?.max).toBeCloseTo(2, 2);
+    const lateness = tally.sendLateness();
+    expect(lateness["a on"]?.count).toBe(1);
+    expect(lateness["b on"]?.count).toBe(1);
+    expect(lateness.off?.count).toBe(0);
+    expect(() => tally.answered(0, 1, "1", 2)).toThrow(RangeError);
+    expect(() => createPhaseTally(["x"], 0)).toThrow(RangeError);
+  });
+
   it("keeps phases without a group out of every group", () => {
     const tally = createPhaseTally([undefined, "on"]);
     tally.answered(0, 1, "1");
@@ -109,6 +151,37 @@ describe("phasedOpenLoop", () => {
     expect(result.groups.all?.count).toBe(
       measured - (result.phases[0]?.load.errors.http_500 ?? 0) - (result.phases[1]?.load.errors.http_500 ?? 0),
     );
+  });
+
+  it("sends to several calls in turn and books each one's answers apart", async () => {
+    const sentTo = [0, 0];
+    const result = await phasedOpenLoop(
+      [0, 1].map((k) => async () => {
+        sentTo[k] = (sentTo[k] ?? 0) + 1;
+        if (k === 1) await new Promise((r) => setTimeout(r, 5));
+        return k === 0 ? "1" : "2";
+      }),
+      {
+        rate: 400,
+        warmupSeconds: 0.02,
+        phases: [
+          { name: "x", seconds: 0.2, group: [["fast"], ["slow"]] },
+          { name: "y", seconds: 0.2, group: [["fast"], ["slow"]] },
+        ],
+      },
+    );
+    expect(Math.abs((sentTo[0] ?? 0) - (sentTo[1] ?? 0))).toBeLessThanOrEqual(1);
+    expect(result.sent).toBe((sentTo[0] ?? 0) + (sentTo[1] ?? 0));
+    for (const p of result.phases) {
+      const [fast, slow] = p.targets;
+      expect(fast?.versions).toEqual({ "1": fast?.ok });
+      expect(slow?.versions).toEqual({ "2": slow?.ok });
+      expect((fast?.ok ?? 0) + (slow?.ok ?? 0)).toBe(p.load.ok);
+      expect(slow?.latencyMs.p50).toBeGreaterThanOrEqual(5);
+    }
+    expect(result.groups.slow?.p50).toBeGreaterThanOrEqual(5);
+    expect(result.groups.fast?.count).toBe(result.phases.reduce((n, p) => n + (p.targets[0]?.ok ?? 0), 0));
+    await expect(phasedOpenLoop([], { rate: 1, warmupSeconds: 0, phases: [] })).rejects.toThrow(RangeError);
   });
 
   it("stops the load and rethrows when a transition fails", async () => {

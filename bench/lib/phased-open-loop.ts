@@ -7,6 +7,10 @@
  * during the warm-up or a transition are not measured, but their failures are counted (a failure
  * anywhere in the run is a failure). Each successful call resolves with the model version that
  * answered, counted per phase: the traffic split as the callers saw it.
+ *
+ * With several targets (e.g. two servers compared at the same moment), the requests go to them in
+ * turn, and each phase books every target's answers apart as well as together; a phase's groups
+ * can then differ by target (the server with a change in one group, its twin in another).
  */
 import { createLatencyRecorder, type LatencyRecorder, type LatencySummary } from "./latency.js";
 import { dueCount, errorCodeOf, type LoadResult, sleep, type WindowHooks } from "./load-generator.js";
@@ -22,9 +26,10 @@ export interface PhaseSpec {
   readonly seconds: number;
   /**
    * Phases of one group (e.g. "off" for the phases before and after a change) also get one latency
-   * summary over all their requests; default none.
+   * summary over all their requests: one group for every target's requests, or per target (index:
+   * the target) the groups its requests go in; default none.
    */
-  readonly group?: string;
+  readonly group?: PhaseGroups;
   /**
    * Awaited before the phase's window opens while the load keeps going (its requests are not
    * measured): a change to make and its wait, bounded by the caller.
@@ -34,9 +39,18 @@ export interface PhaseSpec {
   readonly window?: WindowHooks;
 }
 
+/** The groups of one phase's requests: one for every target, or per target the list of its groups. */
+export type PhaseGroups = string | readonly (readonly string[])[];
+
+/** The groups a request of target `target` is booked in when its phase has `groups`. */
+function groupsOf(groups: PhaseGroups | undefined, target: number): readonly string[] {
+  if (groups === undefined) return [];
+  return typeof groups === "string" ? [groups] : (groups[target] ?? []);
+}
+
 /** Options of {@link phasedOpenLoop}. */
 export interface PhasedOpenLoopOptions {
-  /** Requests per second, the same in every phase and transition. */
+  /** Requests per second (every target's together), the same in every phase and transition. */
   readonly rate: number;
   /** Seconds of warm-up before the first transition, not measured. */
   readonly warmupSeconds: number;
@@ -54,6 +68,16 @@ export interface PhasedOpenLoopOptions {
 /** Longest wait for the requests in flight to fall to `settledInFlight` before a window opens anyway, ms. */
 export const settleTimeoutMs = 30_000;
 
+/** What one target answered in one phase. */
+export interface PhaseTargetResult {
+  /** Successful answers. */
+  readonly ok: number;
+  /** Latency of the successful answers, ms. */
+  readonly latencyMs: LatencySummary;
+  /** Successful answers by the version that answered. */
+  readonly versions: Readonly<Record<string, number>>;
+}
+
 /** What one phase saw. */
 export interface PhaseResult {
   readonly name: string;
@@ -61,6 +85,8 @@ export interface PhaseResult {
   readonly load: LoadResult;
   /** Successful answers of the phase by the version that answered. */
   readonly versions: Readonly<Record<string, number>>;
+  /** The same answers by target, in the order of the calls. */
+  readonly targets: readonly PhaseTargetResult[];
   /** How long the phase's `before` took, seconds (0 without one), the wait for the backlog to settle included. */
   readonly beforeSeconds: number;
   /** Requests in flight when the window opened (above `settledInFlight` only when the wait timed out). */
@@ -88,6 +114,13 @@ export interface PhasedLoadResult {
   readonly sent: number;
 }
 
+/** Where one target's answers of one phase go. */
+interface TargetBook {
+  ok: number;
+  readonly latency: LatencyRecorder;
+  readonly versions: Record<string, number>;
+}
+
 /** Where settled requests of one phase go. */
 interface PhaseBook {
   ok: number;
@@ -95,14 +128,18 @@ interface PhaseBook {
   readonly errorLatency: LatencyRecorder;
   readonly errors: Record<string, number>;
   readonly versions: Record<string, number>;
+  readonly targets: readonly TargetBook[];
 }
 
 /** The tallies of a phased run: the pure bookkeeping of {@link phasedOpenLoop}. */
 export interface PhaseTally {
-  /** Records a successful request due during phase `phase` (-1: unmeasured), answered by `version`. */
-  answered(phase: number, latencyMs: number, version: string): void;
-  /** Records how late a request due during phase `phase` (-1: unmeasured) was sent. */
-  sentLate(phase: number, latenessMs: number): void;
+  /**
+   * Records a successful request to target `target` (default 0) due during phase `phase` (-1:
+   * unmeasured), answered by `version`.
+   */
+  answered(phase: number, latencyMs: number, version: string, target?: number): void;
+  /** Records how late a request to target `target` (default 0) due during phase `phase` (-1: unmeasured) was sent. */
+  sentLate(phase: number, latenessMs: number, target?: number): void;
   /** Records a failed request due during phase `phase` (-1: unmeasured); it counts in the run's errors too. */
   failed(phase: number, latencyMs: number, err: unknown): void;
   /** The phase's books. */
@@ -115,44 +152,62 @@ export interface PhaseTally {
   readonly errors: Readonly<Record<string, number>>;
 }
 
-function newBook(): PhaseBook {
+function newBook(targets: number): PhaseBook {
   return {
     ok: 0,
     latency: createLatencyRecorder(),
     errorLatency: createLatencyRecorder(),
     errors: {},
     versions: {},
+    targets: Array.from({ length: targets }, () => ({ ok: 0, latency: createLatencyRecorder(), versions: {} })),
   };
 }
 
-/** Creates the books of measured phases, one per entry of `groups` (each phase's group, undefined for none). */
-export function createPhaseTally(groups: readonly (string | undefined)[]): PhaseTally {
-  const books = groups.map(() => newBook());
+/**
+ * Creates the books of measured phases, one per entry of `groups` (each phase's groups, undefined
+ * for none), for requests to `targets` targets (default 1).
+ */
+export function createPhaseTally(groups: readonly (PhaseGroups | undefined)[], targets = 1): PhaseTally {
+  if (!Number.isInteger(targets) || targets < 1)
+    throw new RangeError(`targets must be a positive integer, got ${targets}`);
+  const books = groups.map(() => newBook(targets));
   const groupLatency = new Map<string, LatencyRecorder>();
   const groupLateness = new Map<string, LatencyRecorder>();
-  for (const g of groups) {
-    if (g !== undefined && !groupLatency.has(g)) {
-      groupLatency.set(g, createLatencyRecorder());
-      groupLateness.set(g, createLatencyRecorder());
+  for (const phaseGroups of groups) {
+    for (let t = 0; t < targets; t++) {
+      for (const g of groupsOf(phaseGroups, t)) {
+        if (!groupLatency.has(g)) {
+          groupLatency.set(g, createLatencyRecorder());
+          groupLateness.set(g, createLatencyRecorder());
+        }
+      }
     }
   }
+  const targetBook = (book: PhaseBook, target: number): TargetBook => {
+    const tb = book.targets[target];
+    if (tb === undefined) throw new RangeError(`no target ${target}`);
+    return tb;
+  };
   const summaries = (recorders: Map<string, LatencyRecorder>) =>
     Object.fromEntries([...recorders].map(([g, r]) => [g, r.summary()]));
   const errors: Record<string, number> = {};
   const bookOf = (phase: number): PhaseBook | undefined => (phase < 0 ? undefined : books[phase]);
   return {
-    answered(phase, latencyMs, version) {
+    answered(phase, latencyMs, version, target = 0) {
       const book = bookOf(phase);
       if (book === undefined) return;
+      const tb = targetBook(book, target);
       book.ok++;
       book.latency.record(latencyMs);
       book.versions[version] = (book.versions[version] ?? 0) + 1;
-      const group = groups[phase];
-      if (group !== undefined) groupLatency.get(group)?.record(latencyMs);
+      tb.ok++;
+      tb.latency.record(latencyMs);
+      tb.versions[version] = (tb.versions[version] ?? 0) + 1;
+      for (const g of groupsOf(groups[phase], target)) groupLatency.get(g)?.record(latencyMs);
     },
-    sentLate(phase, latenessMs) {
-      const group = phase < 0 ? undefined : groups[phase];
-      if (group !== undefined) groupLateness.get(group)?.record(latenessMs);
+    sentLate(phase, latenessMs, target = 0) {
+      if (phase < 0) return;
+      for (const g of groupsOf(groups[phase], target)) groupLateness.get(g)?.record(latenessMs);
     },
     failed(phase, latencyMs, err) {
       const code = errorCodeOf(err);
@@ -177,9 +232,20 @@ export function createPhaseTally(groups: readonly (string | undefined)[]): Phase
   };
 }
 
-/** Runs the phases in order under one uninterrupted open loop; resolves once every request answered. */
-export async function phasedOpenLoop(call: VersionedCall, options: PhasedOpenLoopOptions): Promise<PhasedLoadResult> {
-  const tally = createPhaseTally(options.phases.map((p) => p.group));
+/**
+ * Runs the phases in order under one uninterrupted open loop, sending to `call` or in turn to each
+ * of several calls; resolves once every request answered.
+ */
+export async function phasedOpenLoop(
+  call: VersionedCall | readonly VersionedCall[],
+  options: PhasedOpenLoopOptions,
+): Promise<PhasedLoadResult> {
+  const calls = typeof call === "function" ? [call] : call;
+  if (calls.length === 0) throw new RangeError("phasedOpenLoop needs at least one call");
+  const tally = createPhaseTally(
+    options.phases.map((p) => p.group),
+    calls.length,
+  );
   const maxInFlight = options.maxInFlight ?? 20_000;
   const intervalMs = 1000 / options.rate;
   const start = performance.now();
@@ -197,16 +263,17 @@ export async function phasedOpenLoop(call: VersionedCall, options: PhasedOpenLoo
     const code = errorCodeOf(err);
     byCode[code] = (byCode[code] ?? 0) + 1;
   };
-  const fire = (intended: number, phase: number, dueStage: string): void => {
+  const fire = (intended: number, phase: number, dueStage: string, target: number): void => {
     if (inFlight >= maxInFlight) {
       failed(phase, dueStage, 0, { code: "generator_backlog" });
       return;
     }
     inFlight++;
-    tally.sentLate(phase, performance.now() - intended);
-    const done = call()
+    tally.sentLate(phase, performance.now() - intended, target);
+    const send = calls[target] as VersionedCall;
+    const done = send()
       .then(
-        (version) => tally.answered(phase, performance.now() - intended, version),
+        (version) => tally.answered(phase, performance.now() - intended, version, target),
         (err: unknown) => failed(phase, dueStage, performance.now() - intended, err),
       )
       .finally(() => {
@@ -219,7 +286,7 @@ export async function phasedOpenLoop(call: VersionedCall, options: PhasedOpenLoo
     while (!stop) {
       const due = dueCount(performance.now() - start, intervalMs);
       while (sent < due) {
-        fire(start + sent * intervalMs, current, stage);
+        fire(start + sent * intervalMs, current, stage, sent % calls.length);
         sent++;
       }
       // As openLoop: a 1 ms tick, the burst charged to latency through the intended send times.
@@ -277,6 +344,11 @@ export async function phasedOpenLoop(call: VersionedCall, options: PhasedOpenLoo
         name: spec.name,
         load,
         versions: { ...book.versions },
+        targets: book.targets.map((tb) => ({
+          ok: tb.ok,
+          latencyMs: tb.latency.summary(),
+          versions: { ...tb.versions },
+        })),
         beforeSeconds: w.before,
         inFlightAtOpen: w.inFlight,
       };
