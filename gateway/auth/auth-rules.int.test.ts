@@ -144,6 +144,25 @@ describe("authentication and authorization rules", () => {
     expect(await anonymous.json()).toMatchObject({ error_code: "UNAUTHENTICATED" });
     const badToken = await post("experiments/create", { name: "mlflow-anon" }, { authorization: "Bearer mlp_nope" });
     expect(badToken.status).toBe(401);
+    // Routes that check parameters of their own before their RPC: an anonymous caller is refused
+    // before they are read (401, not a 400 about them); a caller with a token gets the 400.
+    const checking: [string, string][] = [
+      ["POST", "runs/log-metric"],
+      ["POST", "runs/log-model"],
+      ["POST", "runs/log-inputs"],
+      ["PATCH", "model-versions/update"],
+      ["POST", "model-versions/transition-stage"],
+    ];
+    for (const [method, path] of checking) {
+      const send = (headers: Record<string, string>) =>
+        fetch(`${api}${path}`, { method, headers: { "content-type": "application/json", ...headers }, body: "{}" });
+      const anon = await send({});
+      expect(anon.status, `${method} ${path} anonymous`).toBe(401);
+      expect(await anon.json()).toMatchObject({ error_code: "UNAUTHENTICATED" });
+      const withToken = await send(admin.headers);
+      expect(withToken.status, `${method} ${path} with a token`).toBe(400);
+      expect(await withToken.json()).toMatchObject({ error_code: "INVALID_PARAMETER_VALUE" });
+    }
     const reader = await user("mlflow-reader", [
       { kind: ResourceKind.EXPERIMENT, id: "*", permission: Permission.READ },
     ]);

@@ -7,7 +7,10 @@
  * RPC handler. Every endpoint calls the same service implementations the Connect router serves.
  */
 import type { ServiceImpl } from "@connectrpc/connect";
+import { methodPolicy } from "../../auth/method-policy.js";
+import { authErrors } from "../../core/errors/index.js";
 import type { Logger } from "../../core/logger.js";
+import { Access } from "../../gen/mlpipe/auth/v1/policy_pb.js";
 import type { RegistryService } from "../../gen/mlpipe/registry/v1/registry_pb.js";
 import type { TrackingService } from "../../gen/mlpipe/tracking/v1/tracking_pb.js";
 import type { Authenticator } from "../auth/bearer-authenticator.js";
@@ -16,7 +19,7 @@ import { createJsonRouter, type JsonHandler, type JsonRouteTable } from "../prot
 import type { BodyLimits } from "../protocol-json/request-body.js";
 import { createArtifactLocations } from "./artifact-locations.js";
 import { mlflowArtifactRoutes } from "./artifact-routes.js";
-import { setRequestIdentity, webHeaders } from "./mlflow-call.js";
+import { endpointMethodOf, setRequestIdentity, webHeaders } from "./mlflow-call.js";
 import { mlflowErrorResponse } from "./mlflow-error.js";
 import { mlflowRegistryRoutes } from "./registry-routes.js";
 import { mlflowTrackingRoutes } from "./tracking-routes.js";
@@ -53,10 +56,19 @@ export interface MlflowRouteOptions {
   readonly authenticate?: Authenticator | undefined;
 }
 
-/** `handler`, run once the request's credentials are turned into its identity. */
+/**
+ * `handler`, run once the request's credentials are turned into its identity. A caller without
+ * credentials is refused (401) right there when the RPC the route calls is not public, as its
+ * guard would refuse the call: before the route reads its parameters, so that an anonymous caller
+ * gets 401 rather than a 400 about them (and learns nothing of what the route checks).
+ */
 function authenticated(authenticate: Authenticator, handler: JsonHandler): JsonHandler {
+  const method = endpointMethodOf(handler);
+  const needsIdentity = method !== undefined && methodPolicy(method)?.access !== Access.PUBLIC;
   return async (req, res, params) => {
-    setRequestIdentity(req, await authenticate(webHeaders(req)));
+    const identity = await authenticate(webHeaders(req));
+    if (identity === undefined && needsIdentity) throw authErrors.unauthenticated();
+    setRequestIdentity(req, identity);
     await handler(req, res, params);
   };
 }
