@@ -76,6 +76,8 @@ export interface PhaseTargetResult {
   readonly latencyMs: LatencySummary;
   /** Successful answers by the version that answered. */
   readonly versions: Readonly<Record<string, number>>;
+  /** Failed requests by code. */
+  readonly errors: Readonly<Record<string, number>>;
 }
 
 /** What one phase saw. */
@@ -119,6 +121,7 @@ interface TargetBook {
   ok: number;
   readonly latency: LatencyRecorder;
   readonly versions: Record<string, number>;
+  readonly errors: Record<string, number>;
 }
 
 /** Where settled requests of one phase go. */
@@ -140,8 +143,11 @@ export interface PhaseTally {
   answered(phase: number, latencyMs: number, version: string, target?: number): void;
   /** Records how late a request to target `target` (default 0) due during phase `phase` (-1: unmeasured) was sent. */
   sentLate(phase: number, latenessMs: number, target?: number): void;
-  /** Records a failed request due during phase `phase` (-1: unmeasured); it counts in the run's errors too. */
-  failed(phase: number, latencyMs: number, err: unknown): void;
+  /**
+   * Records a failed request to target `target` (default 0) due during phase `phase` (-1:
+   * unmeasured); it counts in the run's errors too.
+   */
+  failed(phase: number, latencyMs: number, err: unknown, target?: number): void;
   /** The phase's books. */
   phase(phase: number): Readonly<PhaseBook>;
   /** Latency of each group's successful requests (phases of no group are in none). */
@@ -159,7 +165,12 @@ function newBook(targets: number): PhaseBook {
     errorLatency: createLatencyRecorder(),
     errors: {},
     versions: {},
-    targets: Array.from({ length: targets }, () => ({ ok: 0, latency: createLatencyRecorder(), versions: {} })),
+    targets: Array.from({ length: targets }, () => ({
+      ok: 0,
+      latency: createLatencyRecorder(),
+      versions: {},
+      errors: {},
+    })),
   };
 }
 
@@ -209,13 +220,15 @@ export function createPhaseTally(groups: readonly (PhaseGroups | undefined)[], t
       if (phase < 0) return;
       for (const g of groupsOf(groups[phase], target)) groupLateness.get(g)?.record(latenessMs);
     },
-    failed(phase, latencyMs, err) {
+    failed(phase, latencyMs, err, target = 0) {
       const code = errorCodeOf(err);
       errors[code] = (errors[code] ?? 0) + 1;
       const book = bookOf(phase);
       if (book === undefined) return;
+      const tb = targetBook(book, target);
       book.errors[code] = (book.errors[code] ?? 0) + 1;
       book.errorLatency.record(latencyMs);
+      tb.errors[code] = (tb.errors[code] ?? 0) + 1;
     },
     phase(phase) {
       const book = books[phase];
@@ -256,8 +269,8 @@ export async function phasedOpenLoop(
   let inFlight = 0;
   let stop = false;
   const pending = new Set<Promise<void>>();
-  const failed = (phase: number, dueStage: string, latencyMs: number, err: unknown): void => {
-    tally.failed(phase, latencyMs, err);
+  const failed = (phase: number, dueStage: string, latencyMs: number, err: unknown, target: number): void => {
+    tally.failed(phase, latencyMs, err, target);
     const byCode = errorsByStage[dueStage] ?? {};
     errorsByStage[dueStage] = byCode;
     const code = errorCodeOf(err);
@@ -265,7 +278,7 @@ export async function phasedOpenLoop(
   };
   const fire = (intended: number, phase: number, dueStage: string, target: number): void => {
     if (inFlight >= maxInFlight) {
-      failed(phase, dueStage, 0, { code: "generator_backlog" });
+      failed(phase, dueStage, 0, { code: "generator_backlog" }, target);
       return;
     }
     inFlight++;
@@ -274,7 +287,7 @@ export async function phasedOpenLoop(
     const done = send()
       .then(
         (version) => tally.answered(phase, performance.now() - intended, version, target),
-        (err: unknown) => failed(phase, dueStage, performance.now() - intended, err),
+        (err: unknown) => failed(phase, dueStage, performance.now() - intended, err, target),
       )
       .finally(() => {
         inFlight--;
@@ -348,6 +361,7 @@ export async function phasedOpenLoop(
           ok: tb.ok,
           latencyMs: tb.latency.summary(),
           versions: { ...tb.versions },
+          errors: { ...tb.errors },
         })),
         beforeSeconds: w.before,
         inFlightAtOpen: w.inFlight,

@@ -22,7 +22,12 @@ function latency(p99: number, p50 = p99 / 4): LatencySummary {
 
 /** One twin's answers in one phase. */
 function target(answers: Record<string, number>, p99: number): PhaseTargetResult {
-  return { ok: Object.values(answers).reduce((a, b) => a + b, 0), latencyMs: latency(p99), versions: answers };
+  return {
+    ok: Object.values(answers).reduce((a, b) => a + b, 0),
+    latencyMs: latency(p99),
+    versions: answers,
+    errors: {},
+  };
 }
 
 /** A phase with twin a's and b's answers (their p99s) and both twins' p99 together. */

@@ -557,6 +557,8 @@ export const canaryShadowScenario: Scenario = {
               throughput,
               ok: target?.ok ?? 0,
               latencyMs: target?.latencyMs ?? phase.load.latencyMs,
+              // The twin's own failures (errorLatencyMs stays the phase's, both twins').
+              errors: target?.errors ?? phase.load.errors,
             },
             rowsPerSecond: throughput,
             serverCpuCores: side?.cpuCores,
